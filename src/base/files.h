@@ -1,0 +1,24 @@
+// Small file-system helpers over std::filesystem with Status errors.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kiln::base {
+
+// Reads a whole file, refusing files over max_bytes with a clear message.
+Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_bytes);
+// Writes data to path atomically (temp file in the same folder, fsync, rename).
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data);
+// Copies the tree at from into to (which must not exist), keeping symlinks as links and
+// leaving out the paths in exclude (e.g. a state dir inside the tree).
+Status CopyTree(const std::filesystem::path& from, const std::filesystem::path& to,
+                const std::vector<std::filesystem::path>& exclude = {});
+// True if path, after resolving every symlink, lies inside root (also resolved).
+bool IsInside(const std::filesystem::path& root, const std::filesystem::path& path);
+
+}  // namespace kiln::base

@@ -1,0 +1,486 @@
+#include "build/engine.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+
+#include "base/fd.h"
+#include "base/files.h"
+#include "base/ids.h"
+#include "build/artifacts.h"
+#include "build/cache.h"
+#include "build/log_sink.h"
+#include "exec/process.h"
+#include "exec/shell_session.h"
+#include "store/build_counter.h"
+
+extern "C" char** environ;
+
+namespace kiln::build {
+namespace fs = std::filesystem;
+namespace {
+
+using spec::PhaseName;
+
+PhaseType ToPhaseType(PhaseName p) {
+  switch (p) {
+    case PhaseName::kInstall: return PhaseType::kInstall;
+    case PhaseName::kPreBuild: return PhaseType::kPreBuild;
+    case PhaseName::kBuild: return PhaseType::kBuild;
+    case PhaseName::kPostBuild: return PhaseType::kPostBuild;
+  }
+  return PhaseType::kBuild;
+}
+
+// How a buildspec phase ended.
+struct PhaseOutcome {
+  Status status = Status::kSucceeded;
+  std::string message;          // for a failed command
+};
+
+// What happens after a phase fails (CodeBuild's transitions, AWS-SEMANTICS.md §1.3).
+enum class Next { kNextPhase, kSkipToUpload, kSkipToFinalizing, kRetry };
+
+std::string OneLine(std::string_view text) {
+  std::string out(text.substr(0, text.find('\n')));
+  if (out.size() < text.size()) out += " ...";
+  return out;
+}
+
+class BuildRun {
+ public:
+  explicit BuildRun(const BuildRequest& req) : req_(req) {}
+  BuildRecord Run();
+
+ private:
+  bool Prepare();
+  bool Provision();
+  bool DownloadSource();
+  bool StartShell();
+  void RunPhases();
+  PhaseOutcome RunPhase(PhaseName p);
+  PhaseOutcome RunList(const std::vector<spec::Command>& cmds, size_t first_index);
+  Next AfterFailure(PhaseName p, const PhaseOutcome& o);
+  void UploadArtifacts();
+  bool UploadOne(const spec::ArtifactSpec& spec, const fs::path& out, ArtifactRecord* rec,
+                 PhaseRecord* phase);
+  void Finalize();
+  void FreezeExportedVariables();
+
+  PhaseRecord& Begin(PhaseType t);
+  void End(PhaseRecord& p, Status s, std::string code = "", std::string message = "");
+  void Log(const std::string& line) { log_->Line("[Container] " + line); }
+  void Notify() {
+    if (req_.on_update) req_.on_update(rec_);
+  }
+
+  const BuildRequest& req_;
+  BuildRecord rec_;
+  std::unique_ptr<LogSink> log_;
+  base::UniqueFd log_fd_;
+  std::unique_ptr<exec::ShellSession> shell_;
+  ComposedEnv env_;
+  fs::path build_dir_, workspace_, src_dir_;
+  std::vector<size_t> first_command_;  // index of each phase's first command in the session
+  std::vector<std::string> commands_;
+  int64_t deadline_ = 0;
+  bool succeeding_ = true;
+  bool upload_ = true;                  // UPLOAD_ARTIFACTS is reached
+  std::optional<Status> stopped_;       // TIMED_OUT or STOPPED
+  int retries_left_ = -1;
+};
+
+PhaseRecord& BuildRun::Begin(PhaseType t) {
+  rec_.current_phase = t;
+  rec_.phases.push_back({.type = t, .status = Status::kInProgress, .start_ms = base::NowMillis()});
+  Notify();
+  return rec_.phases.back();
+}
+
+void BuildRun::End(PhaseRecord& p, Status s, std::string code, std::string message) {
+  p.status = s;
+  p.end_ms = base::NowMillis();
+  if (!code.empty()) p.contexts.push_back({std::move(code), std::move(message)});
+  if (log_ && p.type != PhaseType::kSubmitted && p.type != PhaseType::kQueued) {
+    Log("Phase complete: " + std::string(PhaseTypeName(p.type)) + " State: " +
+        std::string(StatusName(s)));
+    for (const auto& c : p.contexts) {
+      Log("Phase context status code: " + c.status_code + " Message: " + c.message);
+    }
+  }
+}
+
+bool BuildRun::Prepare() {
+  rec_.project = req_.project;
+  rec_.start_ms = base::NowMillis();
+  rec_.initiator = req_.initiator;
+  auto number = store::NextBuildNumber(req_.state_dir, req_.project);
+  rec_.build_number = number.ok() ? *number : 0;
+  std::string uuid = base::NewUuid();
+  rec_.id = req_.project + ":" + uuid;
+  rec_.arn = "arn:aws:codebuild:local:000000000000:build/" + rec_.id;
+  build_dir_ = req_.state_dir / "builds" / req_.project / std::to_string(rec_.build_number);
+  std::error_code ec;
+  fs::create_directories(build_dir_, ec);
+  fs::path logs = req_.state_dir / "logs" / req_.project;
+  fs::create_directories(logs, ec);
+  rec_.log_path = (logs / (std::to_string(rec_.build_number) + ".log")).string();
+  log_fd_.Reset(::open(rec_.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  deadline_ = base::MonotonicMillis() + req_.timeout_ms;
+  return log_fd_.valid() && number.ok();
+}
+
+bool BuildRun::Provision() {
+  PhaseRecord& p = Begin(PhaseType::kProvisioning);
+  workspace_ = req_.state_dir / "workspaces" / (req_.project + "-" + std::to_string(rec_.build_number));
+  src_dir_ = req_.in_place ? fs::absolute(req_.source_dir) : workspace_ / "src";
+  EnvInputs in{.buildspec = &req_.buildspec.env, .project = req_.project_vars,
+               .overrides = req_.overrides, .parameters = req_.parameters,
+               .secrets = req_.secrets};
+  for (char** e = environ; *e; ++e) {
+    std::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos || kv.starts_with("KILN_")) continue;
+    in.inherited.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  in.builtin = {{"CODEBUILD_SRC_DIR", src_dir_.string()},
+                {"CODEBUILD_BUILD_ID", rec_.id},
+                {"CODEBUILD_BUILD_ARN", rec_.arn},
+                {"CODEBUILD_BUILD_NUMBER", std::to_string(rec_.build_number)},
+                {"CODEBUILD_INITIATOR", req_.initiator},
+                {"CODEBUILD_START_TIME", std::to_string(rec_.start_ms)},
+                {"CODEBUILD_BUILD_SUCCEEDING", "1"},
+                {"CODEBUILD_PROJECT_ARN",
+                 "arn:aws:codebuild:local:000000000000:project/" + req_.project}};
+  for (const auto& kv : req_.extra_builtin) in.builtin.push_back(kv);
+  auto env = ComposeEnvironment(in);
+  if (!env.ok()) {
+    log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, std::vector<std::string>{});
+    End(p, Status::kFailed, "CLIENT_ERROR", env.status().message());
+    return false;
+  }
+  env_ = std::move(*env);
+  log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, env_.mask);
+  Log("Running on Kiln " + std::string("(local executor), build ") + rec_.id);
+  for (const auto& w : env_.warnings) Log("Warning: " + w);
+  End(p, Status::kSucceeded);
+  return true;
+}
+
+bool BuildRun::DownloadSource() {
+  PhaseRecord& p = Begin(PhaseType::kDownloadSource);
+  if (!req_.in_place) {
+    std::error_code ec;
+    fs::remove_all(workspace_, ec);
+    auto st = base::CopyTree(req_.source_dir, src_dir_, {req_.state_dir});
+    if (!st.ok()) {
+      End(p, Status::kFailed, "CLIENT_ERROR", st.message());
+      return false;
+    }
+  }
+  if (fs::exists(src_dir_ / ".git")) {
+    auto head = exec::Capture({"git", "-C", src_dir_.string(), "rev-parse", "HEAD"}, "");
+    if (head.ok() && head->exit_code == 0) {
+      rec_.source_version = head->out.substr(0, head->out.find('\n'));
+      env_.vars.emplace_back("CODEBUILD_RESOLVED_SOURCE_VERSION", rec_.source_version);
+    }
+  }
+  Log("CODEBUILD_SRC_DIR=" + src_dir_.string());
+  if (req_.buildspec.cache.present) {
+    LocalCache cache(req_.state_dir / "cache", req_.project);
+    auto restored = cache.Restore(req_.buildspec.cache, src_dir_);
+    if (!restored.ok()) {
+      Log("Cache restore failed: " + restored.status().message());
+    } else if (restored->hit) {
+      Log("Restored cache '" + restored->key + "': " + std::to_string(restored->files) + " files");
+    } else {
+      Log("No cache found");
+    }
+  }
+  End(p, Status::kSucceeded);
+  return true;
+}
+
+bool BuildRun::StartShell() {
+  commands_.clear();
+  first_command_.clear();
+  for (PhaseName p : spec::kAllPhases) {
+    first_command_.push_back(commands_.size());
+    for (const auto& c : req_.buildspec.phase(p).commands) commands_.push_back(c.text);
+    for (const auto& c : req_.buildspec.phase(p).finally) commands_.push_back(c.text);
+  }
+  exec::ShellOptions o{.shell = req_.buildspec.env.shell.value_or("sh"),
+                       .cwd = src_dir_,
+                       .env = ToEnvStrings(env_.vars),
+                       .scratch_dir = build_dir_ / "shell",
+                       .commands = commands_,
+                       .tree_token = rec_.id};
+  auto shell = exec::ShellSession::Start(o, log_.get(), req_.cancel_fd);
+  if (!shell.ok()) {
+    Log("Could not start the shell: " + shell.status().message());
+    return false;
+  }
+  shell_ = std::move(*shell);
+  return true;
+}
+
+PhaseOutcome BuildRun::RunList(const std::vector<spec::Command>& cmds, size_t first_index) {
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    Log("Running command " + cmds[i].text);
+    auto r = shell_->Run(first_index + i, deadline_);
+    switch (r.outcome) {
+      case exec::CommandOutcome::kTimedOut:
+        return {Status::kTimedOut, "Build timed out"};
+      case exec::CommandOutcome::kCancelled:
+        return {Status::kStopped, "Build stopped"};
+      case exec::CommandOutcome::kShellLost:
+        return {Status::kFault, "the build's shell exited unexpectedly"};
+      case exec::CommandOutcome::kExited:
+        break;
+    }
+    if (r.exit_code != 0) {
+      Log("Command did not exit successfully " + OneLine(cmds[i].text) + " exit status " +
+          std::to_string(r.exit_code));
+      return {Status::kFailed, "Error while executing command: " + OneLine(cmds[i].text) +
+                                   ". Reason: exit status " + std::to_string(r.exit_code)};
+    }
+  }
+  return {};
+}
+
+// CodeBuild: `finally` runs after the phase's commands even when one of them failed; the
+// phase succeeds only if both parts do.
+PhaseOutcome BuildRun::RunPhase(PhaseName name) {
+  const spec::Phase& phase = req_.buildspec.phase(name);
+  size_t base_index = first_command_[static_cast<int>(name)];
+  if (phase.run_as || req_.buildspec.run_as) {
+    Log("Warning: run-as is not applied by the local executor; commands run as the current user");
+  }
+  if (!phase.runtime_versions.empty()) {
+    Log("Warning: runtime-versions are not installed by the local executor; using the "
+        "machine's tools");
+  }
+  if (auto st = shell_->SetVariable("CODEBUILD_BUILD_SUCCEEDING", succeeding_ ? "1" : "0");
+      !st.ok()) {
+    return {Status::kFault, st.message()};
+  }
+  PhaseOutcome main = RunList(phase.commands, base_index);
+  if (main.status == Status::kTimedOut || main.status == Status::kStopped ||
+      main.status == Status::kFault) {
+    return main;
+  }
+  PhaseOutcome fin = RunList(phase.finally, base_index + phase.commands.size());
+  return main.status != Status::kSucceeded ? main : fin;
+}
+
+Next BuildRun::AfterFailure(PhaseName p, const PhaseOutcome& o) {
+  const spec::OnFailure& f = req_.buildspec.phase(p).on_failure;
+  using Mode = spec::OnFailure::Mode;
+  switch (f.mode) {
+    case Mode::kAbort: return Next::kSkipToFinalizing;
+    case Mode::kContinue: return Next::kNextPhase;
+    case Mode::kRetry: {
+      if (retries_left_ < 0) retries_left_ = f.retry_count;
+      bool matches = f.retry_regex.empty() ||
+                     std::regex_search(o.message, std::regex(f.retry_regex));
+      if (retries_left_ > 0 && matches) {
+        --retries_left_;
+        return Next::kRetry;
+      }
+      break;
+    }
+    case Mode::kDefault: break;
+  }
+  // CodeBuild: INSTALL/PRE_BUILD failures skip to FINALIZING; BUILD still runs POST_BUILD;
+  // UPLOAD_ARTIFACTS is attempted after BUILD and POST_BUILD.
+  switch (p) {
+    case PhaseName::kInstall:
+    case PhaseName::kPreBuild: return Next::kSkipToFinalizing;
+    case PhaseName::kBuild: return Next::kNextPhase;
+    case PhaseName::kPostBuild: return Next::kSkipToUpload;
+  }
+  return Next::kSkipToFinalizing;
+}
+
+void BuildRun::RunPhases() {
+  for (;;) {
+    if (!StartShell()) {
+      succeeding_ = false;
+      upload_ = false;
+      rec_.status = Status::kFault;
+      return;
+    }
+    bool retry = false;
+    for (PhaseName name : spec::kAllPhases) {
+      PhaseRecord& p = Begin(ToPhaseType(name));
+      Log("Entering phase " + std::string(PhaseTypeName(p.type)));
+      PhaseOutcome o = RunPhase(name);
+      PhaseRecord& done = rec_.phases.back();  // Begin() may have reallocated nothing since
+      if (o.status == Status::kSucceeded) {
+        End(done, o.status);
+        continue;
+      }
+      End(done, o.status, o.status == Status::kFailed ? "COMMAND_EXECUTION_ERROR" : "",
+          o.message);
+      succeeding_ = false;
+      if (o.status != Status::kFailed) {  // timed out, stopped, or the shell was lost
+        stopped_ = o.status;
+        upload_ = false;
+        break;
+      }
+      Next next = AfterFailure(name, o);
+      if (next == Next::kRetry) {
+        retry = true;
+        break;
+      }
+      if (next == Next::kSkipToFinalizing) upload_ = false;
+      if (next != Next::kNextPhase) break;
+    }
+    if (!retry) return;
+    shell_->Close(req_.kill_grace_ms);
+    shell_.reset();
+    ++rec_.attempts;
+    succeeding_ = true;
+    Log("Retrying the build (on-failure RETRY): attempt " + std::to_string(rec_.attempts));
+  }
+}
+
+void BuildRun::FreezeExportedVariables() {
+  // CodeBuild: exported variables are frozen after POST_BUILD.
+  if (!shell_ || stopped_) return;
+  for (const auto& name : req_.buildspec.env.exported_variables) {
+    auto v = shell_->GetVariable(name);
+    if (!v.ok()) continue;
+    std::string value = *v;
+    std::string masked;
+    Masker m(env_.mask);
+    m.Feed(value, &masked);
+    m.Finish(&masked);
+    rec_.exported.emplace_back(name, masked);
+  }
+}
+
+bool BuildRun::UploadOne(const spec::ArtifactSpec& spec, const fs::path& out,
+                         ArtifactRecord* rec, PhaseRecord* phase) {
+  spec::ArtifactSpec expanded = spec;
+  auto expand = [&](std::string* s) {
+    auto v = shell_->Expand(*s);
+    if (v.ok()) *s = *v;
+  };
+  for (auto& f : expanded.files) expand(&f);
+  for (auto& f : expanded.exclude_paths) expand(&f);
+  if (expanded.base_directory) expand(&*expanded.base_directory);
+  if (expanded.name) {
+    expand(&*expanded.name);
+    rec->name = *expanded.name;
+  }
+  auto files = ResolveArtifactFiles(expanded, src_dir_);
+  base::Status st = files.ok() ? WriteArtifactFiles(*files, out) : files.status();
+  if (!st.ok()) {
+    std::string msg = st.message();
+    std::string code = "CLIENT_ERROR";
+    if (msg.starts_with("CLIENT_ERROR: ")) msg = msg.substr(14);
+    phase->contexts.push_back({code, msg});
+    return false;
+  }
+  rec->location = fs::absolute(out).string();
+  for (const auto& f : *files) rec->files.push_back(f.relative);
+  return true;
+}
+
+void BuildRun::UploadArtifacts() {
+  PhaseRecord& p = Begin(PhaseType::kUploadArtifacts);
+  FreezeExportedVariables();
+  bool ok = true;
+  const auto& a = req_.buildspec.artifacts;
+  if (a.present) {
+    fs::path out = req_.artifacts_out.empty() ? build_dir_ / "artifacts" : req_.artifacts_out;
+    rec_.has_artifacts = true;
+    ok = UploadOne(a.primary, out, &rec_.artifacts, &p);
+    for (const auto& [id, spec] : a.secondary) {
+      ArtifactRecord r{.identifier = id};
+      ok = UploadOne(spec, out / id, &r, &p) && ok;
+      rec_.secondary_artifacts.push_back(std::move(r));
+    }
+    if (ok) {
+      Log("Artifacts: " + std::to_string(rec_.artifacts.files.size()) + " files in " +
+          rec_.artifacts.location);
+    }
+  }
+  for (const auto& group : req_.buildspec.reports) {
+    ReportSummary s = SummariseReport(group, src_dir_);
+    Log("Report " + s.group + ": " + std::to_string(s.total) + " tests, " +
+        std::to_string(s.passed) + " passed, " + std::to_string(s.failed) + " failed, " +
+        std::to_string(s.errors) + " errors, " + std::to_string(s.skipped) + " skipped");
+    for (const auto& problem : s.problems) Log("Report " + s.group + ": " + problem);
+    rec_.reports.push_back(std::move(s));
+  }
+  if (ok && succeeding_ && req_.buildspec.cache.present) {
+    spec::Cache cache = req_.buildspec.cache;
+    if (cache.key) {
+      auto v = shell_->Expand(*cache.key);
+      if (v.ok()) cache.key = *v;
+    }
+    LocalCache local(req_.state_dir / "cache", req_.project);
+    auto saved = local.Save(cache, src_dir_);
+    Log(saved.ok() ? "Saved cache: " + std::to_string(*saved) + " files"
+                   : "Cache save failed: " + saved.status().message());
+  }
+  if (!ok) succeeding_ = false;
+  End(rec_.phases.back(), ok ? Status::kSucceeded : Status::kFailed);
+}
+
+void BuildRun::Finalize() {
+  PhaseRecord& p = Begin(PhaseType::kFinalizing);
+  if (shell_) {
+    shell_->Close(req_.kill_grace_ms);
+    shell_.reset();
+  }
+  if (!req_.in_place) {
+    std::error_code ec;
+    fs::remove_all(workspace_, ec);
+  }
+  End(p, Status::kSucceeded);
+}
+
+BuildRecord BuildRun::Run() {
+  if (!Prepare()) {
+    rec_.status = Status::kFault;
+    rec_.end_ms = base::NowMillis();
+    return rec_;
+  }
+  auto& submitted = Begin(PhaseType::kSubmitted);
+  End(submitted, Status::kSucceeded);
+  auto& queued = Begin(PhaseType::kQueued);
+  End(queued, Status::kSucceeded);
+  bool ready = Provision() && DownloadSource();
+  if (ready) {
+    RunPhases();
+    if (upload_) UploadArtifacts();
+  } else {
+    succeeding_ = false;
+  }
+  Finalize();
+  if (rec_.status != Status::kFault) {
+    rec_.status = stopped_ ? *stopped_ : (succeeding_ ? Status::kSucceeded : Status::kFailed);
+  }
+  Begin(PhaseType::kCompleted);
+  rec_.current_phase = PhaseType::kCompleted;
+  rec_.end_ms = base::NowMillis();
+  log_->Flush();
+  auto st = base::WriteFileAtomic(build_dir_.parent_path() /
+                                      (std::to_string(rec_.build_number) + ".json"),
+                                  ToJson(rec_).dump(2));
+  (void)st;  // the record is also returned; a failed write is reported by the caller's output
+  Notify();
+  return rec_;
+}
+
+}  // namespace
+
+BuildRecord RunBuild(const BuildRequest& request) { return BuildRun(request).Run(); }
+
+}  // namespace kiln::build

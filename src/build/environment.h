@@ -1,0 +1,46 @@
+// The build's environment variables with CodeBuild's precedence (highest first): start-build
+// overrides, project variables, buildspec `env`. Values are literal: "$PATH:/x" stays as is.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "spec/buildspec.h"
+
+namespace kiln::build {
+
+using VarList = std::vector<std::pair<std::string, std::string>>;
+
+struct EnvInputs {
+  VarList inherited;                          // the runner's own environment (PATH, HOME, ...)
+  VarList builtin;                            // CODEBUILD_* set by Kiln
+  const spec::Env* buildspec = nullptr;
+  VarList project;                            // project environment variables
+  VarList overrides;                          // `-e NAME=VALUE`, highest precedence
+  std::map<std::string, std::string> parameters;   // parameter name -> value
+  std::map<std::string, std::string> secrets;      // secret id -> SecretString
+};
+
+struct ComposedEnv {
+  VarList vars;                               // final, one entry per name
+  std::vector<std::string> mask;              // values to hide in every output
+  std::vector<std::string> warnings;          // e.g. a reserved name that was ignored
+};
+
+// Resolves parameter-store and secrets-manager references and merges everything.
+// A missing parameter or secret, or a json-key absent from the secret, is kFailed with a
+// message that names the variable and the reference (never the value).
+base::Result<ComposedEnv> ComposeEnvironment(const EnvInputs& in);
+
+// Looks up a secrets-manager reference "id[:json-key[:version-stage[:version-id]]]" (the id
+// may be a full ARN, which itself contains colons).
+base::Result<std::string> ResolveSecretRef(const std::string& ref,
+                                           const std::map<std::string, std::string>& secrets);
+
+// "NAME=VALUE" strings for exec.
+std::vector<std::string> ToEnvStrings(const VarList& vars);
+
+}  // namespace kiln::build

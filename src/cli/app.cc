@@ -1,0 +1,56 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace kiln::cli {
+namespace {
+
+void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
+  app->add_option("--config", g->config, "kiln.yml to read (default ./kiln.yml)");
+  app->add_option("--state-dir", g->state_dir, "state directory (default ./.kiln or $KILN_STATE_DIR)");
+  app->add_option("--server", g->server, "act through a running server (or $KILN_SERVER)");
+  app->add_flag("--json", g->json, "print one JSON document on stdout; logs go to stderr");
+  app->add_flag("--no-color", g->no_color, "no colour (also: NO_COLOR)");
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app("Kiln: CodeBuild buildspecs and CodePipeline pipelines on your own machines",
+               "kiln");
+  GlobalOptions global;
+  AddGlobalOptions(&app, &global);
+  app.require_subcommand(1);
+  std::function<int(const GlobalOptions&)> run;
+  const std::vector<CommandSpec> table = {BuildCommand(), ValidateCommand(), VersionCommand()};
+  for (const auto& spec : table) {
+    CLI::App* sub = app.add_subcommand(std::string(spec.name), std::string(spec.help));
+    sub->fallthrough();  // global options are accepted after the subcommand too
+    auto runner = spec.setup(sub);
+    sub->callback([&run, runner] { run = runner; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "kiln: error: %s\nRun 'kiln --help' for usage.\n", e.what());
+    return kExitUsage;
+  }
+  try {
+    return run ? run(global) : kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kiln: internal error: %s\n", e.what());
+    return kExitInternal;
+  }
+}
+
+}  // namespace kiln::cli

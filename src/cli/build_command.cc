@@ -1,0 +1,146 @@
+// `kiln build [DIR]`: one CodeBuild build, here, now.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "base/duration.h"
+#include "base/files.h"
+#include "build/engine.h"
+#include "cli/app.h"
+#include "cli/build_output.h"
+#include "cli/commands.h"
+#include "exec/process.h"
+#include "spec/value_map.h"
+
+namespace kiln::cli {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxBuildspecBytes = 1 << 20;
+
+struct BuildArgs {
+  std::string dir = ".";
+  std::string buildspec;
+  std::vector<std::string> env;
+  std::string params_file, secrets_file, out_dir, project;
+  std::string timeout = "60m";
+  bool in_place = false;
+};
+
+int g_cancel_write = -1;
+
+void OnSignal(int) {
+  char c = 1;
+  [[maybe_unused]] ssize_t n = ::write(g_cancel_write, &c, 1);
+}
+
+// Ctrl-C and SIGTERM stop the build (STOPPED) instead of killing Kiln.
+int InstallCancelPipe() {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  g_cancel_write = p[1];
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return p[0];
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "kiln build: error: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+fs::path FindBuildspec(const BuildArgs& a) {
+  if (!a.buildspec.empty()) {
+    if (fs::exists(a.buildspec)) return a.buildspec;
+    return fs::path(a.dir) / a.buildspec;
+  }
+  fs::path yml = fs::path(a.dir) / "buildspec.yml";
+  if (fs::exists(yml)) return yml;
+  return fs::path(a.dir) / "buildspec.yaml";  // the seed team's name
+}
+
+bool ReadValueFile(const std::string& path, std::map<std::string, std::string>* out) {
+  if (path.empty()) return true;
+  auto text = base::ReadFile(path, 16 << 20);
+  if (!text.ok()) {
+    std::fprintf(stderr, "%s\n", text.status().message().c_str());
+    return false;
+  }
+  auto parsed = spec::ParseValueMap(*text, path);
+  for (const auto& d : parsed.diagnostics) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+  *out = std::move(parsed.values);
+  return parsed.diagnostics.empty();
+}
+
+int Run(const BuildArgs& a, const GlobalOptions& g) {
+  if (!fs::is_directory(a.dir)) return UsageError("'" + a.dir + "' is not a directory");
+  auto timeout = base::ParseDuration(a.timeout);
+  if (!timeout.ok()) return UsageError("--timeout: " + timeout.status().message());
+  fs::path spec_path = FindBuildspec(a);
+  auto text = base::ReadFile(spec_path, kMaxBuildspecBytes);
+  if (!text.ok()) return UsageError(text.status().message());
+  auto parsed = spec::ParseBuildspec(*text, spec_path.string());
+  for (const auto& d : parsed.diagnostics) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+  if (!parsed.spec) return kExitUsage;
+  if (parsed.spec->has_batch) {
+    return UsageError(spec_path.string() + ": batch builds (" + parsed.spec->batch_kind +
+                      ") are not supported yet");
+  }
+  build::BuildRequest req{.project = a.project, .source_dir = fs::absolute(a.dir),
+                          .in_place = a.in_place, .buildspec = std::move(*parsed.spec),
+                          .state_dir = fs::absolute(StateDir(g)), .timeout_ms = *timeout};
+  if (req.project.empty()) req.project = fs::absolute(a.dir).lexically_normal().filename();
+  if (req.project.empty() || req.project == ".") req.project = "local";
+  for (const auto& kv : a.env) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return UsageError("-e expects NAME=VALUE, got '" + kv + "'");
+    req.overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  if (!ReadValueFile(a.params_file, &req.parameters) ||
+      !ReadValueFile(a.secrets_file, &req.secrets)) {
+    return kExitUsage;
+  }
+  const char* user = std::getenv("USER");
+  req.initiator = user ? user : "local";
+  if (!a.out_dir.empty()) req.artifacts_out = fs::absolute(a.out_dir);
+  req.console_fd = g.json ? STDERR_FILENO : STDOUT_FILENO;
+  req.cancel_fd = InstallCancelPipe();
+  exec::BecomeSubreaper();
+  build::BuildRecord r = build::RunBuild(req);
+  if (g.json) {
+    std::printf("%s\n", build::ToJson(r).dump(2).c_str());
+  } else {
+    std::string table = PhaseTable(r, UseColor(g, STDOUT_FILENO));
+    std::fwrite(table.data(), 1, table.size(), stdout);
+  }
+  return r.status == build::Status::kSucceeded ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+CommandSpec BuildCommand() {
+  return {"build", "run a CodeBuild buildspec here, now", [](CLI::App* sub) {
+            auto a = std::make_shared<BuildArgs>();
+            sub->add_option("dir", a->dir, "source directory (default .)");
+            sub->add_option("-f,--buildspec", a->buildspec,
+                            "buildspec file (default DIR/buildspec.yml, else buildspec.yaml)");
+            sub->add_option("-e,--env", a->env, "override a variable: NAME=VALUE (repeatable)");
+            sub->add_option("--params-file", a->params_file,
+                            "YAML map: parameter-store name -> value");
+            sub->add_option("--secrets-file", a->secrets_file,
+                            "YAML map: secrets-manager id -> SecretString");
+            sub->add_option("-o,--output", a->out_dir, "write the artifacts here");
+            sub->add_option("--timeout", a->timeout, "build timeout (default 60m)");
+            sub->add_option("--project", a->project, "project name (default: DIR's name)");
+            sub->add_flag("--in-place", a->in_place, "run in DIR itself, not a fresh copy");
+            return [a](const GlobalOptions& g) { return Run(*a, g); };
+          }};
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,13 @@
+// Human output for builds: the phase table, like the CodeBuild console's "Phase details".
+#pragma once
+
+#include <string>
+
+#include "build/build_record.h"
+
+namespace kiln::cli {
+
+// The phase table and a closing summary line; colour codes only when color is true.
+std::string PhaseTable(const build::BuildRecord& r, bool color);
+
+}  // namespace kiln::cli

@@ -1,0 +1,27 @@
+// The subcommands. Each registers its options on a CLI11 subcommand and runs with the global
+// options once parsing succeeded. Returns a process exit code (see app.h).
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "cli/context.h"
+
+namespace CLI {
+class App;
+}
+
+namespace kiln::cli {
+
+struct CommandSpec {
+  std::string_view name;
+  std::string_view help;
+  // Adds options to sub and returns the function that runs the command.
+  std::function<std::function<int(const GlobalOptions&)>(CLI::App* sub)> setup;
+};
+
+CommandSpec BuildCommand();
+CommandSpec ValidateCommand();
+CommandSpec VersionCommand();
+
+}  // namespace kiln::cli

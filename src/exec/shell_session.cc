@@ -1,0 +1,241 @@
+#include "exec/shell_session.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "base/files.h"
+#include "base/ids.h"
+#include "exec/process.h"
+
+namespace kiln::exec {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kReadChunk = 256 * 1024;
+constexpr int kPipeSize = 1 << 20;
+
+// The driver loop. Requests arrive one per line on fd 3; each reply ends in NUL on fd 4.
+//   r<i>        run command i in a subshell; its variables and cwd are carried back (the
+//               reply comes first: the driver reads no request before restoring them)
+//   s<N>=<V>    export N=V in the session
+//   g<N>        reply with the value of $N
+//   x<T>        reply with T expanded as inside double quotes
+//   q           exit
+constexpr char kDriverLoop[] = R"SH(
+__kiln_save() { { set; export -p; } > "$__kiln_sf"; }
+while IFS= read -r __kiln_op <&3; do
+  case $__kiln_op in
+  r*)
+    : > "$__kiln_sf"
+    ( exec 3<&- 4>&-; trap __kiln_save EXIT; "__kiln_c${__kiln_op#r}" )
+    printf '%s\0' "$?" >&4
+    if [ -s "$__kiln_sf" ]; then . "$__kiln_sf" 2>/dev/null; cd -- "$PWD" 2>/dev/null; fi ;;
+  s*) __kiln_op=${__kiln_op#s}; export "${__kiln_op%%=*}=${__kiln_op#*=}"; printf '\0' >&4 ;;
+  g*) eval "printf '%s\0' \"\${${__kiln_op#g}}\"" >&4 ;;
+  x*) eval "__kiln_v=\"${__kiln_op#x}\"" 2>&1; printf '%s\0' "$__kiln_v" >&4 ;;
+  q) exit 0 ;;
+  esac
+done
+)SH";
+
+bool IsName(std::string_view s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+std::string DriverScript(const ShellOptions& o, const fs::path& state_file) {
+  std::string s = "__kiln_sf=" + ShellQuote(state_file.string()) + "\n";
+  for (size_t i = 0; i < o.commands.size(); ++i) {
+    s += "__kiln_c" + std::to_string(i) + "() { eval " + ShellQuote(o.commands[i]) + "\n}\n";
+  }
+  return s + kDriverLoop;
+}
+
+// A pipe whose ends are CLOEXEC and numbered >= 10 (so dup2 onto 3 and 4 never collides).
+base::Status HighPipe(base::UniqueFd* read_end, base::UniqueFd* write_end) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return base::IoError("pipe", errno);
+  read_end->Reset(::fcntl(p[0], F_DUPFD_CLOEXEC, 10));
+  write_end->Reset(::fcntl(p[1], F_DUPFD_CLOEXEC, 10));
+  ::close(p[0]);
+  ::close(p[1]);
+  if (!read_end->valid() || !write_end->valid()) return base::IoError("fcntl", errno);
+  return base::Status::Ok();
+}
+
+int PollTimeout(int64_t deadline_ms) {
+  if (deadline_ms <= 0) return -1;
+  int64_t left = deadline_ms - base::MonotonicMillis();
+  return left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 1 << 30));
+}
+
+}  // namespace
+
+std::string ShellQuote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptions& o,
+                                                                OutputSink* sink,
+                                                                int cancel_fd) {
+  std::unique_ptr<ShellSession> s(new ShellSession());
+  s->sink_ = sink;
+  s->cancel_fd_ = cancel_fd;
+  s->tree_token_ = o.tree_token;
+  s->scratch_dir_ = o.scratch_dir;
+  s->read_buf_.resize(kReadChunk);
+  std::error_code ec;
+  fs::create_directories(o.scratch_dir, ec);
+  if (ec) return base::IoError(o.scratch_dir.string(), ec.value());
+  ::chmod(o.scratch_dir.c_str(), 0700);
+  fs::path driver = o.scratch_dir / "driver.sh";
+  if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state")); !st.ok())
+    return st;
+
+  base::UniqueFd out_w, ctl_r, ack_w;
+  if (auto st = HighPipe(&s->out_, &out_w); !st.ok()) return st;
+  if (auto st = HighPipe(&ctl_r, &s->ctl_); !st.ok()) return st;
+  if (auto st = HighPipe(&s->ack_, &ack_w); !st.ok()) return st;
+  ::fcntl(s->out_.get(), F_SETPIPE_SZ, kPipeSize);
+  ::fcntl(s->out_.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(s->ack_.get(), F_SETFL, O_NONBLOCK);
+
+  SpawnRequest req;
+  req.argv = {o.shell, driver.string()};
+  req.env = o.env;
+  if (!o.tree_token.empty()) req.env.push_back(std::string(kTreeTokenVar) + "=" + o.tree_token);
+  req.cwd = o.cwd.string();
+  req.stdout_fd = out_w.get();
+  req.stderr_fd = out_w.get();
+  req.extra_fds = {{ctl_r.get(), 3}, {ack_w.get(), 4}};
+  auto pid = Spawn(req);
+  if (!pid.ok()) return pid.status();
+  s->pid_ = *pid;
+  return s;
+}
+
+ShellSession::~ShellSession() { Close(0); }
+
+void ShellSession::DrainOutput() {
+  for (;;) {
+    ssize_t n = ::read(out_.get(), read_buf_.data(), read_buf_.size());
+    if (n > 0) {
+      sink_->OnOutput({read_buf_.data(), static_cast<size_t>(n)});
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return;  // EAGAIN (nothing more now) or EOF
+  }
+}
+
+base::Result<std::string> ShellSession::Request(const std::string& line, int64_t deadline_ms,
+                                                CommandOutcome* outcome) {
+  *outcome = CommandOutcome::kShellLost;
+  if (closed_) return base::Internal("shell session is closed");
+  std::string msg = line + "\n";
+  if (!base::WriteAll(ctl_.get(), msg.data(), msg.size())) {
+    return base::Status(base::ErrorKind::kFailed, "the build's shell has exited");
+  }
+  pollfd fds[3] = {{out_.get(), POLLIN, 0}, {ack_.get(), POLLIN, 0}, {cancel_fd_, POLLIN, 0}};
+  for (;;) {
+    if (size_t nul = ack_buf_.find('\0'); nul != std::string::npos) {
+      std::string reply = ack_buf_.substr(0, nul);
+      ack_buf_.erase(0, nul + 1);
+      DrainOutput();  // the command has exited: everything it wrote is in the pipe
+      *outcome = CommandOutcome::kExited;
+      return reply;
+    }
+    int n = ::poll(fds, cancel_fd_ >= 0 ? 3 : 2, PollTimeout(deadline_ms));
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {
+      *outcome = CommandOutcome::kTimedOut;
+      return base::Status(base::ErrorKind::kFailed, "timed out");
+    }
+    if (cancel_fd_ >= 0 && (fds[2].revents & POLLIN)) {
+      *outcome = CommandOutcome::kCancelled;
+      return base::Status(base::ErrorKind::kFailed, "cancelled");
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP)) DrainOutput();
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      char buf[4096];
+      ssize_t r = ::read(ack_.get(), buf, sizeof buf);
+      if (r > 0) {
+        ack_buf_.append(buf, static_cast<size_t>(r));
+      } else if (r == 0) {
+        DrainOutput();
+        return base::Status(base::ErrorKind::kFailed, "the build's shell exited unexpectedly");
+      }
+    }
+  }
+}
+
+CommandResult ShellSession::Run(size_t index, int64_t deadline_ms) {
+  CommandResult result;
+  auto reply = Request("r" + std::to_string(index), deadline_ms, &result.outcome);
+  if (reply.ok()) result.exit_code = std::atoi(reply->c_str());
+  return result;
+}
+
+base::Status ShellSession::SetVariable(const std::string& name, const std::string& value) {
+  if (!IsName(name) || value.find('\n') != std::string::npos) {
+    return base::InvalidInput("cannot set variable '" + name + "' in the shell");
+  }
+  CommandOutcome outcome;
+  auto reply = Request("s" + name + "=" + value, 0, &outcome);
+  return reply.ok() ? base::Status::Ok() : reply.status();
+}
+
+base::Result<std::string> ShellSession::GetVariable(const std::string& name) {
+  if (!IsName(name)) return base::InvalidInput("invalid variable name '" + name + "'");
+  CommandOutcome outcome;
+  return Request("g" + name, 0, &outcome);
+}
+
+base::Result<std::string> ShellSession::Expand(const std::string& text) {
+  if (text.find('\n') != std::string::npos) return base::InvalidInput("newline in expansion");
+  std::string escaped;
+  for (char c : text) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  CommandOutcome outcome;
+  return Request("x" + escaped, 0, &outcome);
+}
+
+void ShellSession::Close(int64_t grace_ms) {
+  if (closed_) return;
+  closed_ = true;
+  if (ctl_.valid()) {
+    base::WriteAll(ctl_.get(), "q\n", 2);
+    ctl_.Reset();
+  }
+  if (pid_ > 0) {
+    // A driver that is not stuck exits at once; a busy one (timeout, cancel) is killed below.
+    if (!WaitFor(pid_, grace_ms > 0 ? 50 : 0)) {
+      // still running: fall through to KillTree, which reaps it
+    }
+    KillTree(pid_, tree_token_, grace_ms);
+  }
+  DrainOutput();
+  std::error_code ec;
+  fs::remove_all(scratch_dir_, ec);
+}
+
+}  // namespace kiln::exec

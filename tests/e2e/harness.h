@@ -1,0 +1,38 @@
+// Runs the real `kiln` binary as a user would, in a scratch directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace kiln::e2e {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;   // stdout
+  std::string err;   // stderr
+};
+
+// A temporary directory removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  // Writes a file (creating parent folders) and returns its path.
+  std::filesystem::path Write(const std::string& relative, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs the kiln binary with args in cwd; extra_env entries are "NAME=VALUE".
+RunResult RunKiln(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                  const std::vector<std::string>& extra_env = {}, int timeout_s = 120);
+
+std::string ReadText(const std::filesystem::path& p);
+
+// The shared conformance folder (../shared/conformance beside the checkout).
+std::filesystem::path ConformanceDir();
+
+}  // namespace kiln::e2e

@@ -23,6 +23,8 @@ constexpr int kPipeSize = 1 << 20;
 // The driver loop. Requests arrive one per line on fd 3; each reply ends in NUL on fd 4.
 //   r<i>        run command i in a subshell; its variables and cwd are carried back (the
 //               reply comes first: the driver reads no request before restoring them)
+//   p<i>        run command i in a subshell that cannot change the session's state (see
+//               MayChangeState): no state is written or read back
 //   s<N>=<V>    export N=V in the session
 //   g<N>        reply with the value of $N
 //   x<T>        reply with T expanded as inside double quotes
@@ -36,6 +38,9 @@ while IFS= read -r __kiln_op <&3; do
     ( exec 3<&- 4>&-; trap __kiln_save EXIT; "__kiln_c${__kiln_op#r}" )
     printf '%s\0' "$?" >&4
     if [ -s "$__kiln_sf" ]; then . "$__kiln_sf" 2>/dev/null; cd -- "$PWD" 2>/dev/null; fi ;;
+  p*)
+    ( exec 3<&- 4>&-; "__kiln_c${__kiln_op#p}" )
+    printf '%s\0' "$?" >&4 ;;
   s*) __kiln_op=${__kiln_op#s}; export "${__kiln_op%%=*}=${__kiln_op#*=}"; printf '\0' >&4 ;;
   g*) eval "printf '%s\0' \"\${${__kiln_op#g}}\"" >&4 ;;
   x*) eval "__kiln_v=\"${__kiln_op#x}\"" 2>&1; printf '%s\0' "$__kiln_v" >&4 ;;
@@ -78,7 +83,37 @@ int PollTimeout(int64_t deadline_ms) {
   return left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 1 << 30));
 }
 
+bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
 }  // namespace
+
+// Shell state (variables, cwd) changes only through an assignment (which needs '=', also in
+// ${x:=y} and $((x=1))) or a builtin that sets it. A command with neither runs without the
+// state round trip: the fork is then all it costs. Under bash, earlier commands may have
+// defined functions that change state when called, so every command syncs there.
+bool MayChangeState(std::string_view command, std::string_view shell) {
+  if (shell != "sh" && shell != "/bin/sh" && shell != "dash" && shell != "/bin/dash") return true;
+  if (command.find('=') != std::string_view::npos) return true;
+  static constexpr std::string_view kWords[] = {
+      "cd", "export", "unset", "readonly", "read", "set", "shift", "getopts", "eval", ".",
+      "source", "pushd", "popd", "local", "declare", "typeset", "alias", "unalias", "let",
+      "exec", "trap", "umask", "command", "builtin", "hash"};
+  for (std::string_view w : kWords) {
+    for (size_t at = command.find(w); at != std::string_view::npos;
+         at = command.find(w, at + 1)) {
+      bool starts = at == 0 || !IsWordChar(command[at - 1]);
+      size_t end = at + w.size();
+      bool ends = end == command.size() || !IsWordChar(command[end]);
+      if (w == ".") {  // `.` as a word: alone, not part of "./x", "a.b" or "..".
+        starts = at == 0 || std::isspace(static_cast<unsigned char>(command[at - 1])) ||
+                 command[at - 1] == ';' || command[at - 1] == '&' || command[at - 1] == '|';
+        ends = end == command.size() || std::isspace(static_cast<unsigned char>(command[end]));
+      }
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
 
 std::string ShellQuote(std::string_view text) {
   std::string out = "'";
@@ -100,6 +135,7 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
   s->cancel_fd_ = cancel_fd;
   s->tree_token_ = o.tree_token;
   s->scratch_dir_ = o.scratch_dir;
+  for (const auto& c : o.commands) s->syncs_state_.push_back(MayChangeState(c, o.shell));
   s->read_buf_.resize(kReadChunk);
   std::error_code ec;
   fs::create_directories(o.scratch_dir, ec);
@@ -188,7 +224,8 @@ base::Result<std::string> ShellSession::Request(const std::string& line, int64_t
 
 CommandResult ShellSession::Run(size_t index, int64_t deadline_ms) {
   CommandResult result;
-  auto reply = Request("r" + std::to_string(index), deadline_ms, &result.outcome);
+  bool sync = index >= syncs_state_.size() || syncs_state_[index];
+  auto reply = Request((sync ? "r" : "p") + std::to_string(index), deadline_ms, &result.outcome);
   if (reply.ok()) result.exit_code = std::atoi(reply->c_str());
   return result;
 }

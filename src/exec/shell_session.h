@@ -5,7 +5,8 @@
 // How: the shell runs a small driver script. Each command runs in a subshell of that shell;
 // on the subshell's exit a trap writes its variables (including PWD) to a state file, which
 // the parent shell then reads back. The fork per command is the same cost as `(cmd)` in sh.
-// Commands are defined up front as shell functions that `eval` their text, so a syntax error
+// Commands that cannot change any state (no assignment, no builtin like cd or export) skip
+// the state round trip. Commands are defined up front as shell functions that `eval` their text, so a syntax error
 // in one command fails that command only. Shell functions defined by a command do not carry
 // to the next under `sh` (dash cannot print them); under bash they do.
 #pragma once
@@ -87,9 +88,14 @@ class ShellSession {
   base::UniqueFd out_;    // shell's stdout+stderr
   base::UniqueFd ctl_;    // requests to the driver
   base::UniqueFd ack_;    // replies from the driver, each ending in NUL
+  std::vector<bool> syncs_state_;  // per command: MayChangeState
   std::string ack_buf_;
   std::vector<char> read_buf_;
 };
+
+// False only when command certainly cannot change the session's variables or cwd under
+// shell (no assignment, no state-changing builtin); such commands skip the state round trip.
+bool MayChangeState(std::string_view command, std::string_view shell);
 
 // Quotes text for a POSIX shell: 'text' with embedded ' written as '\''.
 std::string ShellQuote(std::string_view text);

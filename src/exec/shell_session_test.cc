@@ -164,3 +164,23 @@ TEST(ShellQuote, QuotesEverything) {
 
 }  // namespace
 }  // namespace kiln::exec
+
+namespace kiln::exec {
+namespace {
+
+TEST(MayChangeState, OnlyCommandsWithoutAssignmentsOrStateBuiltinsSkipTheSync) {
+  for (const char* pure : {"true", "make build", "echo hi | tr a b", "./run.sh", "ls ..",
+                           "docker push registry/x:1", "python3 -m pytest tests/"}) {
+    EXPECT_FALSE(MayChangeState(pure, "sh")) << pure;
+  }
+  for (const char* changes :
+       {"X=1", "cd sub", "export A", "make CFLAGS=-O2", ". ./env.sh", "echo ${X:=y}",
+        "read line", "set -- a b", "eval \"$S\"", "unset X", "a && cd b", "f() { cd /; }; f",
+        "source x", "echo $((n=1))"}) {
+    EXPECT_TRUE(MayChangeState(changes, "sh")) << changes;
+  }
+  EXPECT_TRUE(MayChangeState("true", "bash"));  // bash functions may change state when called
+}
+
+}  // namespace
+}  // namespace kiln::exec

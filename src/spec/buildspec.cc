@@ -115,8 +115,7 @@ class Parser {
   std::optional<std::string> ReadString(const Field& f);
   bool ReadBool(const Field& f);
   std::vector<std::string> ReadStrings(const Field& f, bool allow_scalar);
-  void RequireList(const Field& parent, std::string_view key, const std::vector<std::string>& list,
-                   std::string_view hint = "");
+  void RequireList(const Field& parent, std::string_view key, const std::vector<std::string>& list);
   OrderedMap ReadStringMap(const Field& f);
   std::vector<Command> ReadCommands(const Field& f);
   void ReportCommandItem(const Field& f, size_t index, const YAML::Node& item);
@@ -128,6 +127,7 @@ class Parser {
   void ReadProxy(const Field& f);
   void ReadBatch(const Field& f);
   void ReadPhase(const Field& f);
+  OnFailure ReadOnFailure(const Field& f);
   void ReadArtifacts(const Field& f);
   ArtifactSpec ReadArtifactSpec(const Field& f, KeyList known);
   void ReadSecondaryArtifacts(const Field& f);
@@ -267,13 +267,11 @@ std::vector<std::string> Parser::ReadStrings(const Field& f, bool allow_scalar) 
   return out;
 }
 
+// An absent, null or empty list: CodeBuild needs at least one path here.
 void Parser::RequireList(const Field& parent, std::string_view key,
-                         const std::vector<std::string>& list, std::string_view hint) {
+                         const std::vector<std::string>& list) {
   if (list.empty()) {
-    Error(parent.key.Mark(), Join(parent.path, key) +
-                                 " is required and must list at least one "
-                                 "path" +
-                                 std::string(hint));
+    Error(parent.key.Mark(), Join(parent.path, key) + " is required and must list a path");
   }
 }
 
@@ -415,15 +413,7 @@ void Parser::ReadPhase(const Field& f) {
     if (key == "run-as") {
       phase.run_as = ReadString(x);
     } else if (key == "on-failure") {
-      std::optional<std::string> text = ReadString(x);
-      std::optional<OnFailure> mode = text ? ParseOnFailure(*text) : std::nullopt;
-      if (text && !mode) {
-        Error(x.Where(), x.path +
-                             " must be ABORT, CONTINUE, RETRY, RETRY-<count 0..100>, "
-                             "RETRY-<regex> or RETRY-<count>-<regex>, not " +
-                             *text);
-      }
-      if (mode) phase.on_failure = *mode;
+      phase.on_failure = ReadOnFailure(x);
     } else if (key == "runtime-versions") {
       phase.runtime_versions = ReadStringMap(x);
     } else if (key == "commands") {
@@ -432,6 +422,19 @@ void Parser::ReadPhase(const Field& f) {
       phase.finally = ReadCommands(x);
     }
   });
+}
+
+OnFailure Parser::ReadOnFailure(const Field& f) {
+  std::optional<std::string> text = ReadString(f);
+  if (!text) return {};
+  std::optional<OnFailure> mode = ParseOnFailure(*text);
+  if (!mode) {
+    Error(f.Where(), f.path +
+                         " must be ABORT, CONTINUE, RETRY, RETRY-<count 0..100>, RETRY-<regex> or "
+                         "RETRY-<count>-<regex>, not " +
+                         *text);
+  }
+  return mode.value_or(OnFailure{});
 }
 
 void Parser::ReadArtifacts(const Field& f) {
@@ -503,7 +506,8 @@ void Parser::ReadCache(const Field& f) {
         cache.fallback_keys = ReadStrings(x, /*allow_scalar=*/false);
         if (cache.fallback_keys.size() > kMaxFallbackKeys) {
           Error(x.Where(), "cache.fallback-keys has " + std::to_string(cache.fallback_keys.size()) +
-                               " entries; CodeBuild allows at most 5");
+                               " entries; CodeBuild allows at most " +
+                               std::to_string(kMaxFallbackKeys));
         }
       }
       if (key == "action") {
@@ -553,6 +557,23 @@ ParsedBuildspec ParseChecked(std::string_view text, const std::string& file,
   return result;
 }
 
+// What follows "RETRY-": "<count>", "<count>-<regex>" or "<regex>" (a remainder that is not a
+// count is all regex, so "RETRY-2abc" retries on /2abc/).
+std::optional<OnFailure> ParseRetrySuffix(std::string_view rest, OnFailure out) {
+  size_t digits = 0;
+  while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+  if (digits > 0 && (digits == rest.size() || rest[digits] == '-')) {
+    if (digits > 3) return std::nullopt;
+    out.retry_count = std::stoi(std::string(rest.substr(0, digits)));
+    if (out.retry_count > 100) return std::nullopt;
+    if (digits == rest.size()) return out;
+    rest.remove_prefix(digits + 1);
+    if (rest.empty()) return std::nullopt;  // "RETRY-2-" names no regex
+  }
+  out.retry_regex = std::string(rest);
+  return out;
+}
+
 }  // namespace
 
 std::string_view PhaseKey(PhaseName p) {
@@ -592,25 +613,10 @@ std::optional<OnFailure> ParseOnFailure(std::string_view text) {
   }
   if (!text.starts_with("RETRY")) return std::nullopt;
   out.mode = OnFailure::Mode::kRetry;
-  std::string_view rest = text.substr(5);
-  if (rest.empty()) return out;
-  if (rest.size() < 2 || rest[0] != '-') return std::nullopt;
-  rest.remove_prefix(1);
-  size_t digits =
-      std::find_if(rest.begin(), rest.end(),
-                   [](char c) { return !std::isdigit(static_cast<unsigned char>(c)); }) -
-      rest.begin();
-  if (digits > 0 && (digits == rest.size() || rest[digits] == '-')) {
-    if (digits > 3) return std::nullopt;
-    int count = std::stoi(std::string(rest.substr(0, digits)));
-    if (count > 100) return std::nullopt;
-    out.retry_count = count;
-    if (digits == rest.size()) return out;
-    rest.remove_prefix(digits + 1);
-    if (rest.empty()) return std::nullopt;  // "RETRY-2-" names no regex
-  }
-  out.retry_regex = std::string(rest);
-  return out;
+  text.remove_prefix(5);
+  if (text.empty()) return out;
+  if (text.size() < 2 || text[0] != '-') return std::nullopt;
+  return ParseRetrySuffix(text.substr(1), out);
 }
 
 }  // namespace kiln::spec

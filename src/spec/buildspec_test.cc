@@ -118,7 +118,7 @@ TEST(BuildspecConformanceTest, EveryValidFileParsesWithoutDiagnostics) {
     ASSERT_TRUE(parsed.spec.has_value());
     EXPECT_EQ(parsed.spec->version, "0.2");
   }
-  EXPECT_EQ(files, 29);
+  EXPECT_GE(files, 29);  // all of them, if shared/ was found
 }
 
 TEST(BuildspecConformanceTest, EveryInvalidFileIsRefused) {
@@ -130,7 +130,7 @@ TEST(BuildspecConformanceTest, EveryInvalidFileIsRefused) {
     EXPECT_FALSE(parsed.spec.has_value());
     EXPECT_THAT(parsed.diagnostics, Not(IsEmpty()));
   }
-  EXPECT_EQ(files, 7);
+  EXPECT_GE(files, 7);
 }
 
 TEST(BuildspecConformanceTest, Annleefores) {
@@ -1038,7 +1038,7 @@ TEST(BuildspecLimitsTest, QuotesCommentsAndBlockScalarsDoNotCountAsNesting) {
 
 TEST(BuildspecLimitsTest, AliasCycleIsRefused) {
   EXPECT_THAT(Errors("version: 0.2\nphases: {build: {}}\nx: &a [*a]\n"),
-              ElementsAre(HasSubstr("deeper than 64 levels")));
+              ElementsAre("3:4: an alias refers to a node that contains it"));
 }
 
 TEST(BuildspecLimitsTest, SizeIsCheckedBeforeParsing) {

@@ -25,8 +25,10 @@ std::string_view KindName(const YAML::Node& node);
 std::optional<bool> ParseYamlBool(std::string_view text);
 
 // Refuses text that yaml-cpp could recurse on too deeply: flow collections (`[[[[`) and block
-// nesting (indentation, `- - -`) deeper than max_depth. A cheap, approximate scan of the text
-// done before yaml-cpp sees it; it never refuses a file nested max_depth levels or less.
+// nesting (indentation, `- - -`) deeper than max_depth. A cheap scan of the text done before
+// yaml-cpp sees it; it follows quotes, comments and block scalars, so it measures real files
+// exactly, and can only overcount contrived ones (a plain scalar whose continuation lines keep
+// indenting deeper).
 std::optional<Diagnostic> ScanNestingDepth(std::string_view text, int max_depth,
                                            const std::string& file);
 

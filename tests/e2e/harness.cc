@@ -42,12 +42,24 @@ std::string ReadText(const fs::path& p) {
   return ss.str();
 }
 
+bool Running(int pid) {
+  std::string stat = ReadText("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
 fs::path ConformanceDir() { return fs::path(KILN_SOURCE_DIR) / ".." / "shared" / "conformance"; }
 
 RunResult RunKiln(const std::vector<std::string>& args, const fs::path& cwd,
                   const std::vector<std::string>& extra_env, int timeout_s) {
   std::vector<std::string> argv = {KILN_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, cwd, extra_env, timeout_s);
+}
+
+RunResult RunProcess(const std::vector<std::string>& argv_in, const fs::path& cwd,
+                     const std::vector<std::string>& extra_env, int timeout_s) {
+  std::vector<std::string> argv = argv_in;
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     if (std::string_view(*e).starts_with("KILN_")) continue;
@@ -68,7 +80,7 @@ RunResult RunKiln(const std::vector<std::string>& args, const fs::path& cwd,
   for (auto& e : env) ev.push_back(e.data());
   ev.push_back(nullptr);
   pid_t pid;
-  int rc = posix_spawn(&pid, av[0], &fa, nullptr, av.data(), ev.data());
+  int rc = posix_spawnp(&pid, av[0], &fa, nullptr, av.data(), ev.data());
   posix_spawn_file_actions_destroy(&fa);
   ::close(out[1]);
   ::close(err[1]);

@@ -26,9 +26,19 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Runs argv (argv[0] a path or a name on PATH) in cwd; extra_env entries are "NAME=VALUE".
+RunResult RunProcess(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                     const std::vector<std::string>& extra_env = {}, int timeout_s = 120);
+
+// The kiln binary under test.
+inline std::string KilnBinary() { return KILN_BINARY; }
+
 // Runs the kiln binary with args in cwd; extra_env entries are "NAME=VALUE".
 RunResult RunKiln(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                   const std::vector<std::string>& extra_env = {}, int timeout_s = 120);
+
+// True while pid is a live process (a zombie counts as gone).
+bool Running(int pid);
 
 std::string ReadText(const std::filesystem::path& p);
 

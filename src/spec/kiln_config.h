@@ -1,0 +1,133 @@
+// kiln.yml: the resources around pipelines (DESIGN.md "kiln.yml"). Kiln's own keys are
+// snake_case; a service speaks ECS's field names.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "spec/diagnostic.h"
+
+namespace kiln::spec {
+
+// A value that may be secret: never inline. Exactly one of the sources is set.
+//   {file: PATH} | {env: NAME} | "${env:NAME}" | "${file:PATH}" | "${secret:NAME}"
+struct ValueRef {
+  enum class Kind { kNone, kLiteral, kEnv, kFile, kSecret } kind = Kind::kNone;
+  std::string text;   // literal value, variable name, file path, or secret name
+};
+
+struct Connection {
+  std::string name;
+  std::string url;                  // https, ssh, file:// URL, or a local path
+  std::string arn;                  // optional alias for CodePipeline ConnectionArn
+  ValueRef token;                   // https auth
+  ValueRef ssh_key;                 // path of an ssh private key (a file ref)
+  ValueRef webhook_secret;
+  int64_t poll_ms = 0;              // 0: no polling
+  int line = 0;
+};
+
+struct ProjectWebhook {             // CodeBuild webhook filter groups (server issue)
+  std::string connection;
+  // Each group is a list of {type, pattern, exclude_matched_pattern}.
+  struct Filter {
+    std::string type;               // EVENT | HEAD_REF | BASE_REF | FILE_PATH | COMMIT_MESSAGE | ACTOR_ACCOUNT_ID
+    std::string pattern;
+    bool exclude_matched_pattern = false;
+  };
+  std::vector<std::vector<Filter>> filter_groups;
+};
+
+struct Project {
+  std::string name;
+  std::string buildspec = "buildspec.yml";   // path in the primary source
+  int64_t timeout_ms = 60 * 60 * 1000;
+  std::string executor = "local";            // local | docker
+  std::vector<std::pair<std::string, std::string>> variables;
+  std::optional<ProjectWebhook> webhook;
+  int line = 0;
+};
+
+struct Cluster {
+  std::string name;
+  std::string provider = "process";          // process | docker | swarm | ecs
+  int line = 0;
+};
+
+// A service keeps its ECS-shaped definition as parsed YAML converted to JSON text, so the
+// deploy issue can model it fully; here only what validation needs is extracted.
+struct Service {
+  std::string name;
+  std::string cluster;
+  int desired_count = 1;
+  std::vector<std::string> container_names;
+  std::string definition_json;               // the whole service mapping as JSON
+  int line = 0;
+};
+
+struct PipelineRef {
+  std::string name;
+  std::string path;                          // a file (relative to kiln.yml's folder), or
+  std::string inline_json;                   // the structure inline, as JSON text
+  int line = 0;
+};
+
+struct TokenSpec {
+  std::string name;
+  std::string role;                          // read | operate | admin
+  std::string sha256;                        // hex digest of the token
+};
+
+struct ServerSettings {
+  std::string listen = "127.0.0.1:8080";
+  bool read_requires_token = false;
+  std::vector<TokenSpec> tokens;
+};
+
+struct KilnConfig {
+  std::string file;                          // where it was read from
+  std::vector<Connection> connections;
+  std::vector<Project> projects;
+  std::vector<Cluster> clusters;
+  std::vector<Service> services;
+  std::vector<PipelineRef> pipelines;
+  std::map<std::string, ValueRef> parameters;  // parameter-store name -> source
+  std::map<std::string, ValueRef> secrets;     // secret id -> source
+  ServerSettings server;
+
+  const Connection* FindConnection(std::string_view name_or_arn) const;  // by name or arn
+  const Project* FindProject(std::string_view name) const;
+  const Service* FindService(std::string_view name) const;
+  const Cluster* FindCluster(std::string_view name) const;
+};
+
+struct ParsedConfig {
+  std::optional<KilnConfig> config;          // set when no diagnostics
+  Diagnostics diagnostics;
+};
+
+// Parses kiln.yml text. Checks: known keys only (errors name unknown keys with line:col);
+// names [A-Za-z0-9._-]{1,100}; durations ("90s", "20m"; integers = seconds where ECS uses
+// seconds); a secret-bearing field (token, webhook_secret, parameters, secrets) never inline:
+// only {file:}, {env:}, ${env:}, ${file:}, ${secret:}; references between resources resolve
+// (service -> cluster, project webhook -> connection, ${secret:X} -> secrets); a service's
+// deploymentConfiguration allows progress (e.g. minimumHealthyPercent 100 with
+// maximumPercent 100 can neither start nor stop a task: error); no crash on any input.
+ParsedConfig ParseKilnConfig(std::string_view text, const std::string& file);
+
+// Resolves a ValueRef now: reads the environment variable or the file (trailing newline
+// trimmed), or looks up a secret through config.secrets. Errors name the reference, never
+// a value.
+struct ResolvedValue {
+  bool ok = false;
+  std::string value;
+  std::string error;
+};
+ResolvedValue ResolveValue(const ValueRef& ref, const KilnConfig& config);
+
+}  // namespace kiln::spec

@@ -14,19 +14,19 @@ namespace kiln::source {
 
 // CodePipeline's source action output variables (CodeStarSourceConnection).
 struct CommitInfo {
-  std::string commit_id;         // full sha
-  std::string commit_message;    // full message
+  std::string commit_id;       // full sha
+  std::string commit_message;  // full message
   std::string branch_name;
-  std::string author_date;       // ISO 8601 (strict), as git prints %aI
+  std::string author_date;  // ISO 8601 (strict), as git prints %aI
   std::string author_name;
-  std::string full_repository_name;   // e.g. "acme/cruddur" from the URL, else the path's name
+  std::string full_repository_name;  // e.g. "acme/cruddur" from the URL, else the path's name
 };
 
 struct FetchOptions {
-  std::string url;               // https, ssh, file://, or a local path
-  std::string token;             // optional: https auth (never logged; given to git through
-                                 // an environment-only credential helper / header)
-  std::string ssh_key_path;      // optional: GIT_SSH_COMMAND with this identity
+  std::string url;           // https, ssh, file://, or a local path
+  std::string token;         // optional: https auth (never logged; given to git through
+                             // an environment-only credential helper / header)
+  std::string ssh_key_path;  // optional: GIT_SSH_COMMAND with this identity
   int64_t timeout_ms = 10 * 60 * 1000;
 };
 

@@ -47,26 +47,28 @@ class Children {
 
   void Add(pid_t pid) { pids_.push_back(pid); }
 
+  // Kills and reaps the children not reaped yet. A reaped child's pid may be reused, so it
+  // is never signalled.
   void KillAll() {
-    for (pid_t pid : pids_) ::kill(-pid, SIGKILL);
-    for (pid_t pid : pids_) exec::WaitFor(pid, -1);
-    pids_.clear();
+    for (size_t i = statuses_.size(); i < pids_.size(); ++i) ::kill(-pids_[i], SIGKILL);
+    for (size_t i = statuses_.size(); i < pids_.size(); ++i) exec::WaitFor(pids_[i], -1);
+    pids_.resize(statuses_.size());
   }
 
   // Wait statuses in order of Add, or nullopt if the deadline passed first.
   std::optional<std::vector<int>> WaitAll(int64_t deadline) {
-    std::vector<int> statuses;
-    for (pid_t pid : pids_) {
-      auto status = exec::WaitFor(pid, std::max<int64_t>(deadline - base::MonotonicMillis(), 0));
+    while (statuses_.size() < pids_.size()) {
+      int64_t left = std::max<int64_t>(deadline - base::MonotonicMillis(), 0);
+      auto status = exec::WaitFor(pids_[statuses_.size()], left);
       if (!status) return std::nullopt;
-      statuses.push_back(*status);
+      statuses_.push_back(*status);
     }
-    pids_.clear();
-    return statuses;
+    return statuses_;
   }
 
  private:
   std::vector<pid_t> pids_;
+  std::vector<int> statuses_;  // of pids_[0..size)
 };
 
 struct Sink {
@@ -90,7 +92,9 @@ bool ReadSome(Sink& sink) {
 bool Drain(std::vector<Sink>& sinks, int64_t deadline) {
   std::vector<pollfd> fds;
   for (const Sink& s : sinks) fds.push_back({.fd = s.fd.get(), .events = POLLIN, .revents = 0});
-  auto open = [&] { return std::any_of(fds.begin(), fds.end(), [](auto& p) { return p.fd >= 0; }); };
+  auto open = [&] {
+    return std::any_of(fds.begin(), fds.end(), [](auto& p) { return p.fd >= 0; });
+  };
   while (open()) {
     int64_t left = deadline - base::MonotonicMillis();
     if (left <= 0) return false;
@@ -136,8 +140,7 @@ base::Status SpawnChild(Children& children, const exec::SpawnRequest& request) {
 // Reads stdout and stderr to end of file, then reaps the children. The write ends must be
 // closed in this process already, or end of file never comes.
 base::Result<std::vector<int>> Collect(Children& children, Pipe& out, Pipe& err,
-                                       ProcessOutput& result,
-                                       const std::vector<std::string>& argv,
+                                       ProcessOutput& result, const std::vector<std::string>& argv,
                                        const ProcessLimits& limits, int64_t deadline) {
   std::vector<Sink> sinks;
   sinks.push_back({std::move(out.read), &result.out, limits.max_stdout});
@@ -148,8 +151,8 @@ base::Result<std::vector<int>> Collect(Children& children, Pipe& out, Pipe& err,
 }  // namespace
 
 base::Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
-                                       const std::vector<std::string>& env,
-                                       const std::string& cwd, const ProcessLimits& limits) {
+                                       const std::vector<std::string>& env, const std::string& cwd,
+                                       const ProcessLimits& limits) {
   int64_t deadline = base::MonotonicMillis() + limits.timeout_ms;
   auto out = MakePipe();
   if (!out.ok()) return out.status();
@@ -171,8 +174,8 @@ base::Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
 
 base::Result<ProcessOutput> RunPiped(const std::vector<std::string>& producer,
                                      const std::vector<std::string>& consumer,
-                                     const std::vector<std::string>& env,
-                                     const std::string& cwd, const ProcessLimits& limits) {
+                                     const std::vector<std::string>& env, const std::string& cwd,
+                                     const ProcessLimits& limits) {
   int64_t deadline = base::MonotonicMillis() + limits.timeout_ms;
   auto data = MakePipe();
   if (!data.ok()) return data.status();
@@ -192,7 +195,8 @@ base::Result<ProcessOutput> RunPiped(const std::vector<std::string>& producer,
   if (auto s = SpawnChild(children, second); !s.ok()) return s;
   // Only the children may hold these ends now, so each side sees EOF or EPIPE when the other
   // ends, and our reads end when both have exited.
-  data = Pipe{};
+  data->read.Reset();
+  data->write.Reset();
   out->write.Reset();
   err->write.Reset();
   ProcessOutput result;

@@ -28,8 +28,8 @@ struct ProcessOutput {
 // in cwd (empty: ours). kFailed when the deadline passes (the child's group is killed);
 // kIo when it cannot start. A non-zero exit is not an error here: see exit_code.
 base::Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
-                                       const std::vector<std::string>& env,
-                                       const std::string& cwd, const ProcessLimits& limits);
+                                       const std::vector<std::string>& env, const std::string& cwd,
+                                       const ProcessLimits& limits);
 
 // Runs producer | consumer without a shell. The consumer cannot use stdin (children always
 // get /dev/null there), so it reads the producer's output from fd 3 (e.g. tar -f /dev/fd/3).
@@ -37,7 +37,7 @@ base::Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
 // failed, else the consumer's.
 base::Result<ProcessOutput> RunPiped(const std::vector<std::string>& producer,
                                      const std::vector<std::string>& consumer,
-                                     const std::vector<std::string>& env,
-                                     const std::string& cwd, const ProcessLimits& limits);
+                                     const std::vector<std::string>& env, const std::string& cwd,
+                                     const ProcessLimits& limits);
 
 }  // namespace kiln::source

@@ -2,6 +2,7 @@
 // snake_case; a service speaks ECS's field names.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -18,25 +19,26 @@ namespace kiln::spec {
 //   {file: PATH} | {env: NAME} | "${env:NAME}" | "${file:PATH}" | "${secret:NAME}"
 struct ValueRef {
   enum class Kind { kNone, kLiteral, kEnv, kFile, kSecret } kind = Kind::kNone;
-  std::string text;   // literal value, variable name, file path, or secret name
+  std::string text;  // literal value, variable name, file path, or secret name
 };
 
 struct Connection {
   std::string name;
-  std::string url;                  // https, ssh, file:// URL, or a local path
-  std::string arn;                  // optional alias for CodePipeline ConnectionArn
-  ValueRef token;                   // https auth
-  ValueRef ssh_key;                 // path of an ssh private key (a file ref)
+  std::string url;   // https, ssh, file:// URL, or a local path
+  std::string arn;   // optional alias for CodePipeline ConnectionArn
+  ValueRef token;    // https auth
+  ValueRef ssh_key;  // path of an ssh private key (a file ref)
   ValueRef webhook_secret;
-  int64_t poll_ms = 0;              // 0: no polling
+  int64_t poll_ms = 0;  // 0: no polling
   int line = 0;
 };
 
-struct ProjectWebhook {             // CodeBuild webhook filter groups (server issue)
+struct ProjectWebhook {  // CodeBuild webhook filter groups (server issue)
   std::string connection;
   // Each group is a list of {type, pattern, exclude_matched_pattern}.
   struct Filter {
-    std::string type;               // EVENT | HEAD_REF | BASE_REF | FILE_PATH | COMMIT_MESSAGE | ACTOR_ACCOUNT_ID
+    // EVENT | HEAD_REF | BASE_REF | FILE_PATH | COMMIT_MESSAGE | ACTOR_ACCOUNT_ID
+    std::string type;
     std::string pattern;
     bool exclude_matched_pattern = false;
   };
@@ -45,9 +47,10 @@ struct ProjectWebhook {             // CodeBuild webhook filter groups (server i
 
 struct Project {
   std::string name;
-  std::string buildspec = "buildspec.yml";   // path in the primary source
+  std::string buildspec = "buildspec.yml";  // path in the primary source
   int64_t timeout_ms = 60 * 60 * 1000;
-  std::string executor = "local";            // local | docker
+  std::string executor = "local";  // local | docker
+  std::string image;               // the docker executor's image (docker only)
   std::vector<std::pair<std::string, std::string>> variables;
   std::optional<ProjectWebhook> webhook;
   int line = 0;
@@ -55,7 +58,7 @@ struct Project {
 
 struct Cluster {
   std::string name;
-  std::string provider = "process";          // process | docker | swarm | ecs
+  std::string provider = "process";  // process | docker | swarm | ecs
   int line = 0;
 };
 
@@ -66,21 +69,22 @@ struct Service {
   std::string cluster;
   int desired_count = 1;
   std::vector<std::string> container_names;
-  std::string definition_json;               // the whole service mapping as JSON
+  std::string definition_json;  // the whole service mapping as JSON
   int line = 0;
 };
 
 struct PipelineRef {
   std::string name;
-  std::string path;                          // a file (relative to kiln.yml's folder), or
-  std::string inline_json;                   // the structure inline, as JSON text
+  std::string path;         // a file (relative to kiln.yml's folder), or
+  std::string inline_json;  // the structure inline, as JSON text
   int line = 0;
 };
 
 struct TokenSpec {
   std::string name;
-  std::string role;                          // read | operate | admin
-  std::string sha256;                        // hex digest of the token
+  std::string role;    // read | operate | admin
+  std::string sha256;  // hex digest of the token (lowercase), or
+  ValueRef token;      // the token itself, from a file or the environment
 };
 
 struct ServerSettings {
@@ -90,7 +94,7 @@ struct ServerSettings {
 };
 
 struct KilnConfig {
-  std::string file;                          // where it was read from
+  std::string file;  // where it was read from
   std::vector<Connection> connections;
   std::vector<Project> projects;
   std::vector<Cluster> clusters;
@@ -106,8 +110,15 @@ struct KilnConfig {
   const Cluster* FindCluster(std::string_view name) const;
 };
 
+// Limits on what the parser accepts; a YAML bomb or a deep nest is refused quickly.
+struct KilnConfigLimits {
+  size_t max_bytes = 1 << 20;  // 1 MiB
+  int max_depth = 64;
+  size_t max_nodes = 200'000;  // counting every use of an alias
+};
+
 struct ParsedConfig {
-  std::optional<KilnConfig> config;          // set when no diagnostics
+  std::optional<KilnConfig> config;  // set when no diagnostics
   Diagnostics diagnostics;
 };
 
@@ -118,11 +129,17 @@ struct ParsedConfig {
 // (service -> cluster, project webhook -> connection, ${secret:X} -> secrets); a service's
 // deploymentConfiguration allows progress (e.g. minimumHealthyPercent 100 with
 // maximumPercent 100 can neither start nor stop a task: error); no crash on any input.
-ParsedConfig ParseKilnConfig(std::string_view text, const std::string& file);
+// A service's definition_json keeps what the user wrote, with the fields Kiln validates in
+// their JSON types (integers, booleans, strings); Kiln's own durations (deploymentTimeout,
+// stopTimeout) stay as written, for base::ParseDuration. ECS fields Kiln does not use are
+// accepted and kept. Never throws.
+ParsedConfig ParseKilnConfig(std::string_view text, const std::string& file,
+                             const KilnConfigLimits& limits = {});
 
-// Resolves a ValueRef now: reads the environment variable or the file (trailing newline
-// trimmed), or looks up a secret through config.secrets. Errors name the reference, never
-// a value.
+// Resolves a ValueRef now: reads the environment variable or the file (one trailing newline
+// trimmed; a relative path is taken from config.file's folder), or looks up a secret through
+// config.secrets (one level: a secret never refers to another). Errors name the reference,
+// never a value. Never throws.
 struct ResolvedValue {
   bool ok = false;
   std::string value;

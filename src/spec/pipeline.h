@@ -13,9 +13,9 @@
 namespace kiln::spec {
 
 struct ActionTypeId {
-  std::string category;   // Source | Build | Test | Deploy | Approval | Invoke
-  std::string owner;      // AWS | ThirdParty | Custom
-  std::string provider;   // CodeStarSourceConnection, CodeCommit, Git, CodeBuild, ECS, Manual...
+  std::string category;  // Source | Build | Test | Deploy | Approval | Invoke
+  std::string owner;     // AWS | ThirdParty | Custom
+  std::string provider;  // CodeStarSourceConnection, CodeCommit, Git, CodeBuild, ECS, Manual...
   std::string version = "1";
 };
 
@@ -28,9 +28,9 @@ struct Action {
   std::vector<std::pair<std::string, std::string>> configuration;
   std::vector<std::string> input_artifacts;
   std::vector<std::string> output_artifacts;
-  std::string namespace_name;   // "namespace"; empty when absent
-  int line = 0;                 // where the action starts in the source file
-  std::string pointer;          // its JSON pointer, e.g. /pipeline/stages/1/actions/0
+  std::string namespace_name;  // "namespace"; empty when absent
+  int line = 0;                // where the action starts in the source file
+  std::string pointer;         // its JSON pointer, e.g. /pipeline/stages/1/actions/0
 
   // The configuration value for key, if present.
   std::optional<std::string> Config(std::string_view key) const;
@@ -39,19 +39,21 @@ struct Action {
 struct Stage {
   std::string name;
   std::vector<Action> actions;
-  std::string on_failure_result;   // V2 onFailure.result: ROLLBACK | FAIL | RETRY | SKIP
-  std::string retry_mode;          // onFailure.retryConfiguration.retryMode
+  std::string on_failure_result;  // V2 onFailure.result: ROLLBACK | FAIL | RETRY | SKIP
+  std::string retry_mode;         // onFailure.retryConfiguration.retryMode
   int line = 0;
   std::string pointer;
 };
 
 struct PipelineVariable {
   std::string name;
-  std::string default_value;
+  std::string default_value;  // empty when absent (CodePipeline requires 1..1000 characters)
   std::string description;
+  int line = 0;
+  std::string pointer;
 };
 
-struct GitFilter {                 // includes/excludes globs (CodePipeline's glob rules)
+struct GitFilter {  // includes/excludes globs (CodePipeline's glob rules)
   std::vector<std::string> includes;
   std::vector<std::string> excludes;
 };
@@ -61,15 +63,17 @@ struct GitPushFilter {
 };
 
 struct GitPullRequestFilter {
-  std::vector<std::string> events;   // OPEN | UPDATED | CLOSED
+  std::vector<std::string> events;  // OPEN | UPDATED | CLOSED
   std::optional<GitFilter> branches, file_paths;
 };
 
 struct Trigger {
-  std::string provider_type;         // CodeStarSourceConnection
+  std::string provider_type;  // CodeStarSourceConnection
   std::string source_action_name;
   std::vector<GitPushFilter> push;
   std::vector<GitPullRequestFilter> pull_request;
+  int line = 0;
+  std::string pointer;
 };
 
 enum class ExecutionMode { kSuperseded, kQueued, kParallel };
@@ -82,6 +86,8 @@ struct Pipeline {
   std::vector<Trigger> triggers;
   ExecutionMode execution_mode = ExecutionMode::kSuperseded;
   std::string pipeline_type = "V1";  // V1 | V2
+  int line = 0;                      // where the pipeline object starts
+  std::string pointer;               // e.g. /pipeline, or /Resources/Pipeline/Properties
 };
 
 struct ParsedPipeline {

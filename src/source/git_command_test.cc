@@ -1,0 +1,97 @@
+#include "source/git_command.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <sstream>
+
+#include "base/test_tree.h"
+
+namespace kiln::source {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+TEST(BasicAuthorization, IsBase64OfTheGitHubTokenUser) {
+  EXPECT_EQ(BasicAuthorization("abc"), "Basic eC1hY2Nlc3MtdG9rZW46YWJj");
+  EXPECT_EQ(BasicAuthorization("abcd"), "Basic eC1hY2Nlc3MtdG9rZW46YWJjZA==");
+  EXPECT_EQ(BasicAuthorization("ab"), "Basic eC1hY2Nlc3MtdG9rZW46YWI=");
+}
+
+TEST(GitEnvironment, IsMinimalNonInteractiveAndCarriesTheTokenHeader) {
+  ::setenv("GIT_DIR", "/elsewhere", 1);
+  auto env = GitEnvironment({.url = "https://h/x", .token = "abc"});
+  ::unsetenv("GIT_DIR");
+  EXPECT_THAT(env, Contains("LC_ALL=C"));
+  EXPECT_THAT(env, Contains("GIT_TERMINAL_PROMPT=0"));
+  EXPECT_THAT(env, Contains("GIT_CONFIG_GLOBAL=/dev/null"));
+  EXPECT_THAT(env, Contains("GIT_CONFIG_NOSYSTEM=1"));
+  EXPECT_THAT(env, Contains("GIT_SSH_COMMAND=ssh -o BatchMode=yes"));
+  EXPECT_THAT(env, Contains(StartsWith("GIT_CONFIG_VALUE_")));
+  EXPECT_THAT(env, Not(Contains(StartsWith("GIT_DIR="))));
+  EXPECT_THAT(env, Contains(HasSubstr("=Authorization: Basic eC1hY2Nlc3MtdG9rZW46YWJj")));
+  EXPECT_THAT(GitEnvironment({.url = "https://h/x"}), Not(Contains(HasSubstr("Authorization"))));
+}
+
+// Every setting git sees comes from us (GIT_CONFIG_*), none from the user's or system files.
+TEST(RunGit, GitSeesOnlyOurConfigurationAndTheToken) {
+  FetchOptions options{.url = "https://h/x", .token = "abc"};
+  auto header = RunGit(options, {"config", "--get", "http.extraHeader"}, "/");
+  ASSERT_TRUE(header.ok()) << header.status().message();
+  EXPECT_EQ(header->out, "Authorization: Basic eC1hY2Nlc3MtdG9rZW46YWJj\n");
+  auto all = RunGit(options, {"config", "--list", "--show-origin"}, "/");
+  ASSERT_TRUE(all.ok());
+  std::istringstream lines(all->out);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_THAT(line, StartsWith("command line:"));
+  }
+}
+
+TEST(SshCommand, QuotesTheKeyPathForTheShellGitUses) {
+  EXPECT_EQ(SshCommand(""), "ssh -o BatchMode=yes");
+  base::TestTree tree;
+  std::string key = (tree / "it's $(touch pwned) key").string();
+  std::string command = SshCommand(key);
+  EXPECT_THAT(command, StartsWith("ssh -i '"));
+  // Run the same words through sh as git would, with printf in place of ssh.
+  auto out = RunProcess({"sh", "-c", "printf '%s\\n' " + command.substr(4)},
+                        {std::string("PATH=") + std::getenv("PATH")}, tree.path().string(), {});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->out, "-i\n" + key + "\n-o\nIdentitiesOnly=yes\n-o\nBatchMode=yes\n");
+  EXPECT_FALSE(std::filesystem::exists(tree / "pwned"));
+}
+
+TEST(UrlWithoutPassword, DropsOnlyThePassword) {
+  EXPECT_EQ(UrlWithoutPassword("https://u:p4ss@h/x.git"), "https://u@h/x.git");
+  EXPECT_EQ(UrlWithoutPassword("https://u@h/x.git"), "https://u@h/x.git");
+  EXPECT_EQ(UrlWithoutPassword("https://h/a:b@c"), "https://h/a:b@c");
+  EXPECT_EQ(UrlWithoutPassword("git@h:x.git"), "git@h:x.git");
+  EXPECT_EQ(UrlWithoutPassword("/srv/x"), "/srv/x");
+}
+
+TEST(ScrubCredentials, MasksTheTokenItsHeaderAndUrlPasswords) {
+  FetchOptions options{.url = "https://u:p4ss@h/x", .token = "tok3n"};
+  std::string text = "fatal: tok3n " + BasicAuthorization("tok3n") + " https://u:p4ss@h/x";
+  std::string scrubbed = ScrubCredentials(text, options);
+  EXPECT_THAT(scrubbed, Not(HasSubstr("tok3n")));
+  EXPECT_THAT(scrubbed, Not(HasSubstr("p4ss")));
+  EXPECT_THAT(scrubbed, Not(HasSubstr(BasicAuthorization("tok3n").substr(6))));
+  EXPECT_EQ(scrubbed, "fatal: *** Basic *** https://u:***@h/x");
+}
+
+TEST(RunGitOk, FailureCarriesGitsStderrOnOneLine) {
+  auto out = RunGitOk({.url = "/x", .token = "tok3n"}, "rev-parse",
+                      {"--git-dir=/nonexistent-tok3n", "rev-parse", "HEAD"}, "/");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().kind(), base::ErrorKind::kFailed);
+  EXPECT_THAT(out.status().message(), StartsWith("git rev-parse: "));
+  EXPECT_THAT(out.status().message(), Not(HasSubstr("tok3n")));
+  EXPECT_THAT(out.status().message(), Not(HasSubstr("\n")));
+}
+
+}  // namespace
+}  // namespace kiln::source

@@ -1,0 +1,132 @@
+#include "spec/pipeline_tree.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "spec/yaml_util.h"
+
+namespace kiln::spec {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr size_t kMaxBytes = size_t{4} << 20;
+constexpr int kMaxDepth = 64;
+// Far above any real pipeline or template; stops alias "billion laughs" bombs.
+constexpr size_t kMaxNodes = 200000;
+
+// YAML's own tags ("!!str" and friends) and the non-specific ones ("!" quoted, "?" plain).
+bool IsYamlTag(const std::string& tag) {
+  return tag.empty() || tag == "!" || tag == "?" || tag.starts_with("tag:yaml.org,2002:");
+}
+
+Json ScalarJson(const TreeValue& value) {
+  if (!value.plain) return value.text;
+  if (value.text == "true" || value.text == "false") return value.text == "true";
+  // A plain scalar that parses as a JSON number is one (10, -1.5); anything else is a string.
+  Json number = Json::parse(value.text, nullptr, /*allow_exceptions=*/false);
+  return number.is_number() ? number : Json(value.text);
+}
+
+Json ToJson(const TreeValue& value) {
+  switch (value.kind) {
+    case TreeValue::Kind::kNull:
+      return nullptr;
+    case TreeValue::Kind::kScalar:
+      return ScalarJson(value);
+    case TreeValue::Kind::kList: {
+      Json list = Json::array();
+      for (const TreeValue& item : value.items) list.push_back(ToJson(item));
+      return list;
+    }
+    case TreeValue::Kind::kMap:
+      break;
+  }
+  Json map = Json::object();
+  for (const TreeEntry& entry : value.entries) map[entry.key] = ToJson(entry.value);
+  return map;
+}
+
+}  // namespace
+
+const TreeValue* TreeValue::Find(std::string_view key) const {
+  auto it = std::find_if(entries.begin(), entries.end(),
+                         [&](const TreeEntry& e) { return e.key == key; });
+  return it == entries.end() ? nullptr : &it->value;
+}
+
+std::string_view TreeKindName(const TreeValue& value) {
+  switch (value.kind) {
+    case TreeValue::Kind::kMap:
+      return "a mapping";
+    case TreeValue::Kind::kList:
+      return "a list";
+    case TreeValue::Kind::kScalar:
+      return "a string";
+    case TreeValue::Kind::kNull:
+      break;
+  }
+  return "null";
+}
+
+CheckedYaml LoadCheckedYaml(std::string_view text, const std::string& file, std::string_view what) {
+  auto fail = [&](Diagnostic d) { return CheckedYaml{.diagnostics = {std::move(d)}}; };
+  if (text.size() > kMaxBytes) {
+    return fail(
+        Diagnostic{.file = file, .message = "the " + std::string(what) + " is larger than 4 MiB"});
+  }
+  // yaml-cpp recurses once per nesting level: measure before it parses.
+  if (std::optional<Diagnostic> deep = ScanNestingDepth(text, kMaxDepth, file)) return fail(*deep);
+  LoadedYaml yaml = LoadSingleDocument(text, file);
+  if (yaml.error) return fail(*yaml.error);
+  if (!yaml.root.IsDefined() || yaml.root.IsNull()) {
+    return fail(Diagnostic{.file = file, .message = "empty " + std::string(what)});
+  }
+  Diagnostics problems = CheckTree(yaml.root, text, kMaxDepth, kMaxNodes, file);
+  if (!problems.empty()) return CheckedYaml{.diagnostics = std::move(problems)};
+  return CheckedYaml{.root = yaml.root};
+}
+
+TreeValue TreeFromYaml(const YAML::Node& node, const std::string& file, Diagnostics& out) {
+  TreeValue value{.mark = node.Mark()};
+  if (!IsYamlTag(node.Tag())) {
+    out.push_back(DiagnosticAt(file, node.Mark(),
+                               "unexpected tag " + node.Tag() +
+                                   " (CloudFormation templates are read by `kiln pipeline "
+                                   "import`, not as pipeline definitions)"));
+  }
+  if (node.IsScalar()) {
+    value.kind = TreeValue::Kind::kScalar;
+    value.text = node.Scalar();
+    value.plain = node.Tag() == "?";
+  } else if (node.IsSequence()) {
+    value.kind = TreeValue::Kind::kList;
+    for (const YAML::Node& item : node) value.items.push_back(TreeFromYaml(item, file, out));
+  } else if (node.IsMap()) {
+    value.kind = TreeValue::Kind::kMap;
+    for (const auto& entry : node) {
+      value.entries.push_back(TreeEntry{.key = entry.first.Scalar(),
+                                        .key_mark = entry.first.Mark(),
+                                        .value = TreeFromYaml(entry.second, file, out)});
+    }
+  }
+  return value;
+}
+
+std::string TreeToJsonText(const TreeValue& value) { return ToJson(value).dump(); }
+
+std::string PointerToken(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace kiln::spec

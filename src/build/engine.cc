@@ -158,12 +158,13 @@ bool BuildRun::Provision() {
   for (const auto& kv : req_.extra_builtin) in.builtin.push_back(kv);
   auto env = ComposeEnvironment(in);
   if (!env.ok()) {
-    log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, std::vector<std::string>{});
+    log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, std::vector<std::string>{},
+                                     req_.console_prefix);
     End(p, Status::kFailed, "CLIENT_ERROR", env.status().message());
     return false;
   }
   env_ = std::move(*env);
-  log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, env_.mask);
+  log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, env_.mask, req_.console_prefix);
   Log("Running on Kiln " + std::string("(local executor), build ") + rec_.id);
   for (const auto& w : env_.warnings) Log("Warning: " + w);
   End(p, Status::kSucceeded);

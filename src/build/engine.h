@@ -29,6 +29,7 @@ struct BuildRequest {
   std::string initiator;                  // CODEBUILD_INITIATOR
   std::filesystem::path artifacts_out;    // empty: <state>/builds/<project>/<n>/artifacts
   int console_fd = -1;                    // where the live log goes besides the log file
+  std::string console_prefix;             // put before each console line (e.g. "[bake] ")
   int cancel_fd = -1;                     // readable => stop the build (STOPPED)
   int64_t kill_grace_ms = 10'000;         // SIGTERM, then SIGKILL after this
   std::function<void(const BuildRecord&)> on_update;  // called at each phase change

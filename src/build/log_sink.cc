@@ -61,8 +61,12 @@ void Masker::Emit(size_t end, std::string* out) {
   pending_.erase(0, end);
 }
 
-LogSink::LogSink(int log_fd, int console_fd, std::vector<std::string> secrets)
-    : log_fd_(log_fd), console_fd_(console_fd), masker_(std::move(secrets)) {}
+LogSink::LogSink(int log_fd, int console_fd, std::vector<std::string> secrets,
+                 std::string console_prefix)
+    : log_fd_(log_fd),
+      console_fd_(console_fd),
+      masker_(std::move(secrets)),
+      console_prefix_(std::move(console_prefix)) {}
 
 LogSink::~LogSink() { Flush(); }
 
@@ -144,7 +148,19 @@ void LogSink::Flush() {
 void LogSink::Write() {
   if (out_.empty()) return;
   base::WriteAll(log_fd_, out_.data(), out_.size());
-  if (console_fd_ >= 0) base::WriteAll(console_fd_, out_.data(), out_.size());
+  if (console_fd_ >= 0 && console_prefix_.empty()) {
+    base::WriteAll(console_fd_, out_.data(), out_.size());
+  } else if (console_fd_ >= 0) {
+    prefixed_.clear();
+    for (size_t pos = 0; pos < out_.size();) {
+      size_t nl = out_.find('\n', pos);
+      size_t end = nl == std::string::npos ? out_.size() : nl + 1;
+      prefixed_ += console_prefix_;
+      prefixed_.append(out_, pos, end - pos);
+      pos = end;
+    }
+    base::WriteAll(console_fd_, prefixed_.data(), prefixed_.size());
+  }
   bytes_written_ += out_.size();
   out_.clear();
 }

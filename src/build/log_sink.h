@@ -34,7 +34,9 @@ class Masker {
 class LogSink : public exec::OutputSink {
  public:
   // log_fd: the stored log (required); console_fd: a terminal or pipe, or -1.
-  LogSink(int log_fd, int console_fd, std::vector<std::string> secrets);
+  // console_prefix is put before every console line (the log file has none).
+  LogSink(int log_fd, int console_fd, std::vector<std::string> secrets,
+          std::string console_prefix = "");
   ~LogSink() override;
 
   // Command output (masked).
@@ -57,6 +59,8 @@ class LogSink : public exec::OutputSink {
   std::string partial_;    // an unfinished line
   std::string out_;        // formatted bytes waiting for write
   std::string stamp_;
+  std::string console_prefix_;
+  std::string prefixed_;   // scratch: console copy with prefixes
   int64_t stamp_second_ = -1;
   uint64_t bytes_written_ = 0;
 };

@@ -23,5 +23,6 @@ struct CommandSpec {
 CommandSpec BuildCommand();
 CommandSpec ValidateCommand();
 CommandSpec VersionCommand();
+CommandSpec PipelineCommand();
 
 }  // namespace kiln::cli

@@ -71,13 +71,19 @@ std::string UserInfoWithPassword(const std::string& url) {
   return user_info.find(':') == std::string::npos ? "" : user_info;
 }
 
-// git's stderr as one line, trimmed: Status messages are one line.
+// Beyond this, only the end of git's stderr is kept: that is where "fatal: ..." is.
+constexpr size_t kMaxDetail = 1000;
+
+// git's stderr as one line of plain text: Status messages are one line, and a server's
+// "remote:" lines may carry terminal escapes meant for whoever reads the error.
 std::string OneLine(std::string text) {
   for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
   size_t end = text.find_last_not_of(' ');
-  return end == std::string::npos ? "" : text.substr(0, end + 1);
+  text.resize(end == std::string::npos ? 0 : end + 1);
+  if (text.size() > kMaxDetail) text = "..." + text.substr(text.size() - kMaxDetail);
+  return text;
 }
 
 }  // namespace
@@ -156,8 +162,9 @@ base::Result<ProcessOutput> RunGit(const FetchOptions& options,
 base::Result<ProcessOutput> RunGitOk(const FetchOptions& options, const std::string& what,
                                      const std::vector<std::string>& args, const std::string& cwd) {
   auto output = RunGit(options, args, cwd);
-  if (!output.ok())
+  if (!output.ok()) {
     return base::Status(output.status().kind(), "git " + what + ": " + output.status().message());
+  }
   if (output->exit_code != 0) return GitFailure(options, what, *output);
   return output;
 }

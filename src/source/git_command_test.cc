@@ -83,6 +83,22 @@ TEST(ScrubCredentials, MasksTheTokenItsHeaderAndUrlPasswords) {
   EXPECT_EQ(scrubbed, "fatal: *** Basic *** https://u:***@h/x");
 }
 
+TEST(GitFailure, IsOnePlainLineEndingWithGitsLastWords) {
+  ProcessOutput output{.exit_code = 128,
+                       .err = "remote: \x1b]8;;http://evil\x07hi\x1b[2J\n" +
+                              std::string(5000, 'x') + "\nfatal: the end\n"};
+  base::Status status = GitFailure({.url = "/x"}, "fetch", output);
+  EXPECT_EQ(status.kind(), base::ErrorKind::kFailed);
+  EXPECT_THAT(status.message(), StartsWith("git fetch: ..."));
+  EXPECT_THAT(status.message(), testing::EndsWith("fatal: the end"));
+  EXPECT_LT(status.message().size(), 1100u);
+  EXPECT_EQ(
+      GitFailure({.url = "/x"}, "fetch", {.exit_code = 1, .err = "a\x1b[2Jb\r\nc\n"}).message(),
+      "git fetch: a [2Jb  c");
+  EXPECT_EQ(GitFailure({.url = "/x"}, "fetch", {.exit_code = 2}).message(),
+            "git fetch: exit code 2");
+}
+
 TEST(RunGitOk, FailureCarriesGitsStderrOnOneLine) {
   auto out = RunGitOk({.url = "/x", .token = "tok3n"}, "rev-parse",
                       {"--git-dir=/nonexistent-tok3n", "rev-parse", "HEAD"}, "/");

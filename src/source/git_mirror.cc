@@ -35,8 +35,9 @@ base::Result<base::UniqueFd> LockFile(const fs::path& path, int64_t timeout_ms) 
   if (!fd.valid()) return base::IoError("open " + path.string(), errno);
   int64_t deadline = base::MonotonicMillis() + timeout_ms;
   while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR)
+    if (errno != EWOULDBLOCK && errno != EINTR) {
       return base::IoError("flock " + path.string(), errno);
+    }
     if (base::MonotonicMillis() >= deadline) {
       return base::Status(base::ErrorKind::kFailed, "timed out waiting for " + path.string());
     }
@@ -105,17 +106,18 @@ base::Status NeedMirror(const FetchOptions& options, const fs::path& mirror) {
 
 base::Result<std::string> RevParse(const FetchOptions& options, const fs::path& mirror,
                                    const std::string& ref, const std::string& what) {
-  auto out = RunGit(
-      options,
-      {GitDir(mirror), "rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"},
-      "");
+  // No --quiet: it would also silence "ambiguous", which is the caller's error, not a miss.
+  auto out =
+      RunGit(options,
+             {GitDir(mirror), "rev-parse", "--verify", "--end-of-options", ref + "^{commit}"}, "");
   if (!out.ok()) return out.status();
-  if (out->exit_code != 0 && out->err.find("ambiguous") != std::string::npos) {
+  if (out->exit_code != 0 && out->err.find(" is ambiguous") != std::string::npos) {
     return base::InvalidInput(what + " is ambiguous: give more hex digits");
   }
-  if (out->exit_code != 0) {
+  if (out->exit_code != 0 && out->err.find("Needed a single revision") != std::string::npos) {
     return base::NotFound("no " + what + " in " + UrlWithoutPassword(options.url));
   }
+  if (out->exit_code != 0) return GitFailure(options, "rev-parse", *out);
   std::string sha = out->out;
   while (sha.ends_with('\n')) sha.pop_back();
   return sha;

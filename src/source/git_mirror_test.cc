@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "base/test_tree.h"
 #include "source/test_git_repo.h"
@@ -208,6 +211,36 @@ TEST_F(GitMirrorTest, RevisionsResolveAbbreviatedOrUpperCase) {
   EXPECT_EQ(info.commit_id, main_sha_);
   EXPECT_EQ(info.branch_name, "main");
   EXPECT_EQ(info.commit_message, "first");
+}
+
+TEST_F(GitMirrorTest, AmbiguousAbbreviationIsInvalidInput) {
+  // Root commits written in one git run until two share their first 4 hex digits; the
+  // contents are fixed, so the pair is the same on every run.
+  std::string empty_tree = repo_.Git({"hash-object", "-w", "-t", "tree", "/dev/null"});
+  std::vector<std::string> args = {"hash-object", "-w", "-t", "commit"};
+  for (int i = 0; i < 1000; ++i) {
+    fs::path file = tree_ / ("commit-" + std::to_string(i));
+    std::ofstream(file) << "tree " << empty_tree << "\nauthor A <a@x> 0 +0000\n"
+                        << "committer A <a@x> 0 +0000\n\n"
+                        << i << "\n";
+    args.push_back(file.string());
+  }
+  std::istringstream ids(repo_.Git(args));
+  std::map<std::string, std::string> by_prefix;
+  std::string first, second;
+  for (std::string id; second.empty() && std::getline(ids, id);) {
+    auto [it, fresh] = by_prefix.emplace(id.substr(0, 4), id);
+    if (!fresh) std::tie(first, second) = std::pair(it->second, id);
+  }
+  ASSERT_FALSE(second.empty());
+  std::string both =
+      repo_.Git({"commit-tree", "-p", first, "-p", second, "-m", "both", empty_tree});
+  repo_.Git({"update-ref", "refs/heads/twins", both});
+  ASSERT_TRUE(mirror_.Fetch(options_).ok());
+  auto info = mirror_.Resolve(options_, "", first.substr(0, 4));
+  EXPECT_EQ(info.status().kind(), base::ErrorKind::kInvalidInput);
+  EXPECT_THAT(info.status().message(), HasSubstr("ambiguous"));
+  EXPECT_EQ(ResolveOk("", second.substr(0, 12)).commit_id, second);
 }
 
 TEST_F(GitMirrorTest, RevisionsThatAreNotHexAreRefused) {

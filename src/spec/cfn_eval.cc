@@ -9,13 +9,8 @@
 namespace kiln::spec {
 namespace {
 
-// The entry for key in a YAML mapping (nullopt when absent or not a mapping).
 std::optional<YAML::Node> Get(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return std::nullopt;
-  for (const auto& entry : map) {
-    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
-  }
-  return std::nullopt;
+  return YamlEntry(map, key);
 }
 
 bool IsYamlTag(const std::string& tag) {
@@ -122,6 +117,14 @@ TreeValue ListOf(const std::vector<std::string>& items, const YAML::Mark& mark) 
 
 }  // namespace
 
+std::optional<YAML::Node> YamlEntry(const YAML::Node& map, std::string_view key) {
+  if (!map.IsDefined() || !map.IsMap()) return std::nullopt;
+  for (const auto& entry : map) {
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+  }
+  return std::nullopt;
+}
+
 CfnEvaluator::CfnEvaluator(const YAML::Node& root, const std::string& file, CfnInputs inputs)
     : root_(root), file_(file), inputs_(std::move(inputs)) {}
 
@@ -144,15 +147,16 @@ std::optional<bool> CfnEvaluator::ResourceExists(const YAML::Node& resource,
   return NamedCondition(condition->Scalar(), condition->Mark(), path + "/Condition");
 }
 
-std::vector<std::pair<std::string, YAML::Node>> CfnEvaluator::Resources(
-    std::string_view type) const {
-  std::vector<std::pair<std::string, YAML::Node>> out;
+std::vector<CfnResource> CfnEvaluator::Resources(std::string_view type) const {
+  std::vector<CfnResource> out;
   std::optional<YAML::Node> resources = Get(root_, "Resources");
   if (!resources || !resources->IsMap()) return out;
   for (const auto& entry : *resources) {
     std::optional<YAML::Node> resource_type = Get(entry.second, "Type");
     if (resource_type && resource_type->IsScalar() && resource_type->Scalar() == type) {
-      out.emplace_back(entry.first.Scalar(), entry.second);
+      out.push_back(CfnResource{.logical_id = entry.first.Scalar(),
+                                .node = entry.second,
+                                .line = entry.first.Mark().line + 1});
     }
   }
   return out;

@@ -26,6 +26,16 @@ struct CfnInputs {
   std::string stack_name;  // AWS::StackName
 };
 
+// The value of `key` in a YAML mapping; nullopt when absent or when `map` is not a mapping.
+// (yaml-cpp's const operator[] returns a node that throws when a missing key is inspected.)
+std::optional<YAML::Node> YamlEntry(const YAML::Node& map, std::string_view key);
+
+struct CfnResource {
+  std::string logical_id;
+  YAML::Node node;  // the resource's mapping: Type, Properties, Condition...
+  int line = 0;     // where its logical id is written
+};
+
 // Pseudo parameters without a stack: AWS::Region and AWS::AccountId.
 inline constexpr std::string_view kLocalRegion = "local";
 inline constexpr std::string_view kLocalAccountId = "000000000000";
@@ -47,8 +57,8 @@ class CfnEvaluator {
   // Whether a resource with a `Condition` attribute exists (true when it has none).
   std::optional<bool> ResourceExists(const YAML::Node& resource, const std::string& path);
 
-  // The template's resources of `type`, as (logical id, resource node), in file order.
-  std::vector<std::pair<std::string, YAML::Node>> Resources(std::string_view type) const;
+  // The template's resources of `type`, in file order.
+  std::vector<CfnResource> Resources(std::string_view type) const;
 
   const Diagnostics& diagnostics() const { return diagnostics_; }
   // Things the user should know, e.g. a parameter resolved from its Default.

@@ -1,6 +1,7 @@
 #include "spec/cloudformation.h"
 
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <utility>
 
@@ -28,18 +29,15 @@ Template LoadTemplate(std::string_view text, const std::string& file) {
   CheckedYaml yaml = LoadCheckedYaml(text, file, "CloudFormation template");
   if (!yaml.diagnostics.empty()) return Template{.diagnostics = std::move(yaml.diagnostics)};
   const YAML::Node& root = yaml.root;
+  std::string problem;
   if (!root.IsMap()) {
-    return Template{
-        .diagnostics = {DiagnosticAt(
-            file, root.Mark(),
-            "expected a CloudFormation template (a mapping), got " + std::string(KindName(root)))}};
+    problem = "expected a CloudFormation template (a mapping), got " + std::string(KindName(root));
+  } else if (std::optional<YAML::Node> resources = YamlEntry(root, "Resources");
+             !resources || !resources->IsMap()) {
+    problem = "the template has no Resources mapping";
   }
-  const YAML::Node resources = root["Resources"];
-  if (!resources.IsDefined() || !resources.IsMap()) {
-    return Template{
-        .diagnostics = {DiagnosticAt(file, root.Mark(), "the template has no Resources mapping")}};
-  }
-  return Template{.root = root};
+  if (problem.empty()) return Template{.root = root};
+  return Template{.diagnostics = {DiagnosticAt(file, root.Mark(), problem)}};
 }
 
 std::string ResourcePointer(const std::string& logical_id) {
@@ -47,36 +45,40 @@ std::string ResourcePointer(const std::string& logical_id) {
 }
 
 // The resources of `type` that the stack would create (their Condition, if any, holds).
-std::vector<std::pair<std::string, YAML::Node>> ExistingResources(CfnEvaluator& eval,
-                                                                  std::string_view type) {
-  std::vector<std::pair<std::string, YAML::Node>> out;
-  for (auto& [id, node] : eval.Resources(type)) {
-    if (eval.ResourceExists(node, ResourcePointer(id)).value_or(false)) out.emplace_back(id, node);
+std::vector<CfnResource> ExistingResources(CfnEvaluator& eval, std::string_view type) {
+  std::vector<CfnResource> out;
+  for (CfnResource& resource : eval.Resources(type)) {
+    if (eval.ResourceExists(resource.node, ResourcePointer(resource.logical_id)).value_or(false)) {
+      out.push_back(std::move(resource));
+    }
   }
   return out;
 }
 
 bool IsIgnored(const std::string& property) {
-  for (std::string_view ignored : kIgnoredProperties) {
-    if (ignored == property) return true;
-  }
-  return false;
+  return std::find(std::begin(kIgnoredProperties), std::end(kIgnoredProperties), property) !=
+         std::end(kIgnoredProperties);
+}
+
+TreeValue NameEntryValue(const std::string& name, const YAML::Mark& mark) {
+  return TreeValue{.kind = TreeValue::Kind::kScalar, .text = name, .mark = mark};
 }
 
 // The pipeline's Properties with intrinsic functions evaluated (ignored properties left out),
 // and Name defaulting to the logical id.
-std::optional<TreeValue> EvalProperties(CfnEvaluator& eval, const std::string& id,
-                                        const YAML::Node& resource, ImportResult& result) {
+std::optional<TreeValue> EvalProperties(CfnEvaluator& eval, const CfnResource& resource,
+                                        ImportResult& result) {
+  const std::string& id = resource.logical_id;
   const std::string pointer = ResourcePointer(id) + "/Properties";
-  const YAML::Node properties = resource["Properties"];
-  TreeValue tree{.kind = TreeValue::Kind::kMap, .mark = resource.Mark()};
-  if (properties.IsDefined() && !properties.IsMap()) {
-    result.diagnostics.push_back(
-        DiagnosticAt("", properties.Mark(), pointer + ": expected a mapping"));
+  std::optional<YAML::Node> properties = YamlEntry(resource.node, "Properties");
+  TreeValue tree{.kind = TreeValue::Kind::kMap,
+                 .mark = properties ? properties->Mark() : resource.node.Mark()};
+  if (properties && !properties->IsMap()) {
+    result.diagnostics.push_back(DiagnosticAt("", tree.mark, pointer + ": expected a mapping"));
     return std::nullopt;
   }
   bool ok = true;
-  for (const auto& entry : properties.IsMap() ? properties : YAML::Node(YAML::NodeType::Map)) {
+  for (const auto& entry : properties.value_or(YAML::Node(YAML::NodeType::Map))) {
     std::string key = entry.first.Scalar();
     if (IsIgnored(key)) continue;
     CfnEvaluator::Evaluated value = eval.Eval(entry.second, pointer + "/" + PointerToken(key));
@@ -89,10 +91,8 @@ std::optional<TreeValue> EvalProperties(CfnEvaluator& eval, const std::string& i
   if (!tree.Find("Name")) {
     // CloudFormation names an unnamed pipeline after the stack; Kiln uses the logical id.
     result.notes.push_back("the pipeline has no Name; it is named after its logical id " + id);
-    tree.entries.push_back(TreeEntry{
-        .key = "Name",
-        .key_mark = resource.Mark(),
-        .value = TreeValue{.kind = TreeValue::Kind::kScalar, .text = id, .mark = resource.Mark()}});
+    tree.entries.push_back(
+        TreeEntry{.key = "Name", .key_mark = tree.mark, .value = NameEntryValue(id, tree.mark)});
   }
   if (!ok) return std::nullopt;
   return tree;
@@ -110,18 +110,20 @@ void SetBuildspec(ImportedProject& project, const std::string& text) {
   }
 }
 
-ImportedProject ReadProject(CfnEvaluator& eval, const std::string& id, const YAML::Node& resource) {
-  ImportedProject project{.logical_id = id, .name = id, .line = resource.Mark().line + 1};
+ImportedProject ReadProject(CfnEvaluator& eval, const CfnResource& resource) {
+  const std::string& id = resource.logical_id;
+  ImportedProject project{.logical_id = id, .name = id, .line = resource.line};
   const std::string pointer = ResourcePointer(id) + "/Properties";
-  const YAML::Node properties = resource["Properties"];
-  if (!properties.IsMap()) return project;
-  if (const YAML::Node name = properties["Name"]; name.IsDefined()) {
-    CfnEvaluator::Evaluated value = eval.Eval(name, pointer + "/Name");
+  std::optional<YAML::Node> properties = YamlEntry(resource.node, "Properties");
+  if (!properties) return project;
+  if (std::optional<YAML::Node> name = YamlEntry(*properties, "Name")) {
+    CfnEvaluator::Evaluated value = eval.Eval(*name, pointer + "/Name");
     if (value.value && value.value->IsScalar()) project.name = value.value->text;
   }
-  const YAML::Node source = properties["Source"];
-  if (!source.IsMap() || !source["BuildSpec"].IsDefined()) return project;
-  CfnEvaluator::Evaluated spec = eval.Eval(source["BuildSpec"], pointer + "/Source/BuildSpec");
+  std::optional<YAML::Node> buildspec =
+      YamlEntry(YamlEntry(*properties, "Source").value_or(YAML::Node()), "BuildSpec");
+  if (!buildspec) return project;
+  CfnEvaluator::Evaluated spec = eval.Eval(*buildspec, pointer + "/Source/BuildSpec");
   if (spec.value && spec.value->IsScalar()) SetBuildspec(project, spec.value->text);
   return project;
 }
@@ -129,11 +131,11 @@ ImportedProject ReadProject(CfnEvaluator& eval, const std::string& id, const YAM
 // Notes the supplied values the template never declares (a typo is the usual cause).
 void NoteUndeclared(const YAML::Node& root, const std::map<std::string, std::string>& parameters,
                     std::vector<std::string>& notes) {
-  const YAML::Node declared = root["Parameters"];
+  const YAML::Node declared = YamlEntry(root, "Parameters").value_or(YAML::Node());
   for (const auto& [name, value] : parameters) {
     bool special =
         name.starts_with("Export:") || name.starts_with("GetAtt:") || name.starts_with("AWS::");
-    if (!special && !(declared.IsMap() && declared[name].IsDefined())) {
+    if (!special && !YamlEntry(declared, name)) {
       notes.push_back("parameter " + name + " is not declared by the template; ignored");
     }
   }
@@ -153,13 +155,12 @@ void Finish(CfnEvaluator& eval, const std::string& file, ImportResult& result) {
 }
 
 void ImportPipeline(CfnEvaluator& eval, const std::string& file, ImportResult& result) {
-  std::vector<std::pair<std::string, YAML::Node>> pipelines =
-      ExistingResources(eval, kPipelineType);
+  std::vector<CfnResource> pipelines = ExistingResources(eval, kPipelineType);
   if (pipelines.size() != 1) {
     std::string found;
-    for (const auto& [id, node] : pipelines) {
-      found +=
-          (found.empty() ? " (" : ", ") + id + " at line " + std::to_string(node.Mark().line + 1);
+    for (const CfnResource& pipeline : pipelines) {
+      found += (found.empty() ? " (" : ", ") + pipeline.logical_id + " at line " +
+               std::to_string(pipeline.line);
     }
     result.diagnostics.push_back(Diagnostic{
         .file = file,
@@ -167,11 +168,11 @@ void ImportPipeline(CfnEvaluator& eval, const std::string& file, ImportResult& r
                    std::to_string(pipelines.size()) + (found.empty() ? "" : found + ")")});
     return;
   }
-  const auto& [id, resource] = pipelines.front();
-  std::optional<TreeValue> properties = EvalProperties(eval, id, resource, result);
+  const CfnResource& pipeline = pipelines.front();
+  std::optional<TreeValue> properties = EvalProperties(eval, pipeline, result);
   if (!properties) return;
-  ParsedPipeline parsed =
-      ReadPipeline(*properties, KeyStyle::kPascal, ResourcePointer(id) + "/Properties", file);
+  ParsedPipeline parsed = ReadPipeline(*properties, KeyStyle::kPascal,
+                                       ResourcePointer(pipeline.logical_id) + "/Properties", file);
   result.diagnostics.insert(result.diagnostics.end(), parsed.diagnostics.begin(),
                             parsed.diagnostics.end());
   result.pipeline = std::move(parsed.pipeline);
@@ -188,8 +189,8 @@ ImportResult Import(std::string_view text, const std::string& file,
   CfnEvaluator eval(tmpl.root, file,
                     CfnInputs{.values = parameters, .stack_name = StackName(file)});
   if (with_pipeline) ImportPipeline(eval, file, result);
-  for (const auto& [id, node] : ExistingResources(eval, kProjectType)) {
-    result.projects.push_back(ReadProject(eval, id, node));
+  for (const CfnResource& project : ExistingResources(eval, kProjectType)) {
+    result.projects.push_back(ReadProject(eval, project));
   }
   NoteUndeclared(tmpl.root, parameters, result.notes);
   Finish(eval, file, result);
@@ -197,16 +198,33 @@ ImportResult Import(std::string_view text, const std::string& file,
   return result;
 }
 
+// The public functions never throw: a yaml-cpp exception the code above failed to avoid
+// becomes a diagnostic instead of ending the process.
+ImportResult GuardedImport(std::string_view text, const std::string& file,
+                           const std::map<std::string, std::string>& parameters,
+                           bool with_pipeline) {
+  try {
+    return Import(text, file, parameters, with_pipeline);
+  } catch (const YAML::Exception& e) {
+    return ImportResult{
+        .diagnostics = {DiagnosticAt(file, e.mark, "cannot read the template: " + e.msg)}};
+  } catch (const std::exception& e) {
+    return ImportResult{
+        .diagnostics = {Diagnostic{
+            .file = file, .message = std::string("cannot read the template: ") + e.what()}}};
+  }
+}
+
 }  // namespace
 
 ImportResult ImportCloudFormation(std::string_view text, const std::string& file,
                                   const std::map<std::string, std::string>& parameters) {
-  return Import(text, file, parameters, /*with_pipeline=*/true);
+  return GuardedImport(text, file, parameters, /*with_pipeline=*/true);
 }
 
 ImportResult ImportProjects(std::string_view text, const std::string& file,
                             const std::map<std::string, std::string>& parameters) {
-  return Import(text, file, parameters, /*with_pipeline=*/false);
+  return GuardedImport(text, file, parameters, /*with_pipeline=*/false);
 }
 
 }  // namespace kiln::spec

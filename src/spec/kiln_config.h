@@ -27,7 +27,7 @@ struct Connection {
   std::string url;   // https, ssh, file:// URL, or a local path
   std::string arn;   // optional alias for CodePipeline ConnectionArn
   ValueRef token;    // https auth
-  ValueRef ssh_key;  // path of an ssh private key (a file ref)
+  ValueRef ssh_key;  // an ssh private key: a file ref (plain text is taken as its path)
   ValueRef webhook_secret;
   int64_t poll_ms = 0;  // 0: no polling
   int line = 0;
@@ -129,6 +129,8 @@ struct ParsedConfig {
 // (service -> cluster, project webhook -> connection, ${secret:X} -> secrets); a service's
 // deploymentConfiguration allows progress (e.g. minimumHealthyPercent 100 with
 // maximumPercent 100 can neither start nor stop a task: error); no crash on any input.
+// A service without `cluster` runs on cluster 'default', as in ECS. `tokens` at the top level
+// are added to server.tokens.
 // A service's definition_json keeps what the user wrote, with the fields Kiln validates in
 // their JSON types (integers, booleans, strings); Kiln's own durations (deploymentTimeout,
 // stopTimeout) stay as written, for base::ParseDuration. ECS fields Kiln does not use are

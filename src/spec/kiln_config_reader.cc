@@ -302,19 +302,20 @@ std::optional<ValueRef> ConfigReader::ScalarValue(const YAML::Node& node, const 
   return std::nullopt;
 }
 
+// The name is not quoted back: what was pasted where a name belongs may be the secret itself.
 bool ConfigReader::CheckRefName(const ValueRef& ref, const YAML::Mark& mark,
                                 const std::string& what) {
   const std::string& name = ref.text;
   std::string problem;
   if (ref.kind == ValueRef::Kind::kEnv && !IsEnvName(name)) {
-    problem = "an environment variable name is letters, digits and '_', not starting with a digit";
-  } else if (ref.kind == ValueRef::Kind::kFile && (name.empty() || name.find('\0') != name.npos)) {
-    problem = "a file path must not be empty";
+    problem = "an environment variable name (letters, digits and '_', not starting with a digit)";
+  } else if (ref.kind == ValueRef::Kind::kFile && name.find('\0') != std::string::npos) {
+    problem = "a file path";
   } else if (ref.kind == ValueRef::Kind::kSecret && !IsSecretName(name)) {
-    problem = "a secret name is 1 to 512 letters, digits and /_+=.@-";
+    problem = "a secret name (1 to 512 letters, digits and /_+=.@-)";
   }
   if (problem.empty()) return true;
-  Error(mark, what + ": " + Quote(name) + " is not valid: " + problem);
+  Error(mark, what + " must refer to " + problem);
   return false;
 }
 

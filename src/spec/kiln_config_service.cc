@@ -5,83 +5,24 @@
 #include <set>
 #include <utility>
 
+#include "spec/kiln_config_schema.h"
+
 namespace kiln::spec::kiln_yml {
 namespace {
 
-// The service definition is checked against a schema: a table per ECS object, with the fields
-// Kiln reads (typed, ECS's ranges), the ECS fields it accepts and keeps unread, and a check
-// for the rules that span fields.
-
-enum class FieldKind {
-  kString,   // non-empty
-  kText,     // may be empty
-  kInteger,  // from min to max
-  kBool,
-  kStrings,   // a sequence of strings
-  kObject,    // a mapping checked against schema
-  kObjects,   // a sequence of such mappings
-  kDuration,  // Kiln's own: "90s" or integer seconds, kept as written
-  kListen,    // HOST:PORT
-};
-
-struct Schema;
-using SchemaCheck = void (*)(ConfigReader& reader, const YAML::Node& node,
-                             const OrderedJson& object, const std::string& what);
-
-struct Field {
-  std::string_view key;
-  FieldKind kind;
-  int64_t min = 0;
-  int64_t max = 0;
-  const Schema* schema = nullptr;
-  std::span<const std::string_view> choices = {};
-  bool required = false;
-};
-
-struct Schema {
-  std::span<const Field> fields;
-  std::span<const std::string_view> ecs_only = {};  // accepted, kept in the JSON, not read
-  SchemaCheck check = nullptr;                      // runs when the fields had no problem
-};
-
 constexpr int64_t kMaxInt32 = 2'147'483'647;
 constexpr int64_t kMaxDesiredCount = 5'000;  // ECS's default quota of tasks per service
-
-bool Contains(std::span<const std::string_view> names, std::string_view name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-int64_t IntOr(const OrderedJson& object, std::string_view key, int64_t fallback) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
-}
-
-std::string StringOr(const OrderedJson& object, std::string_view key, std::string fallback) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
-const OrderedJson& Member(const OrderedJson& object, std::string_view key) {
-  static const OrderedJson kNull;
-  auto it = object.find(key);
-  return it != object.end() ? *it : kNull;
-}
-
-YAML::Mark ValueMark(const YAML::Node& node, std::string_view key) {
-  std::optional<YamlEntry> entry = FindEntry(node, key);
-  return entry ? entry->value.Mark() : node.Mark();
-}
-
-YAML::Mark KeyMark(const YAML::Node& node, std::string_view key) {
-  std::optional<YamlEntry> entry = FindEntry(node, key);
-  return entry ? entry->key_node.Mark() : node.Mark();
-}
 
 // ECS: a container name or a task family is up to 255 letters, digits, '_' and '-'.
 bool IsEcsName(std::string_view name) {
   return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
   });
+}
+
+bool IsHttpCode(std::string_view code) {
+  return code.size() == 3 && code >= "100" && code <= "599" &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // ELB matcher: "200", "200,202" or "200-299"; codes 100 to 599.
@@ -91,13 +32,8 @@ bool IsMatcher(std::string_view text) {
     size_t end = std::min(text.find(',', start), text.size());
     std::string_view part = text.substr(start, end - start);
     size_t dash = part.find('-');
-    for (std::string_view code :
-         {part.substr(0, dash), dash == part.npos ? part : part.substr(dash + 1)}) {
-      if (code.size() != 3 || !std::all_of(code.begin(), code.end(), ::isdigit) || code < "100" ||
-          code > "599") {
-        return false;
-      }
-    }
+    std::string_view last = dash == std::string_view::npos ? part : part.substr(dash + 1);
+    if (!IsHttpCode(part.substr(0, dash)) || !IsHttpCode(last)) return false;
     start = end + 1;
   }
   return true;
@@ -143,7 +79,8 @@ void CheckTaskDefinition(ConfigReader& reader, const YAML::Node& node, const Ord
   }
   std::set<std::string> names;
   size_t index = 0;
-  for (const YAML::Node& item : FindEntry(node, "containerDefinitions")->value) {
+  YAML::Node items = FindEntry(node, "containerDefinitions")->value;
+  for (const YAML::Node& item : items) {
     std::string name = StringOr(containers[index++], "name", "");
     if (!names.insert(name).second) {
       reader.Error(ValueMark(item, "name"), what + ": two containers are named '" + name + "'");
@@ -176,11 +113,12 @@ void CheckLoadBalancer(ConfigReader& reader, const YAML::Node& node, const Order
                        const std::string& what) {
   if (StringOr(balancer, "mode", "http") != "tcp") return;
   const OrderedJson& check = Member(balancer, "healthCheck");
+  std::optional<YamlEntry> check_node = FindEntry(node, "healthCheck");
   for (std::string_view key : {"path", "matcher", "body"}) {
-    if (check.contains(key)) {
-      reader.Error(KeyMark(node, "healthCheck"), what + ".healthCheck." + std::string(key) +
-                                                     " applies to mode http only; mode tcp "
-                                                     "checks that a connection opens");
+    if (check.contains(key) && check_node) {
+      reader.Error(KeyMark(check_node->value, key), what + ".healthCheck." + std::string(key) +
+                                                        " applies to mode http only; mode tcp "
+                                                        "checks that a connection opens");
     }
   }
 }
@@ -398,106 +336,6 @@ constexpr std::string_view kServiceEcsOnly[] = {"serviceName",
 constexpr Schema kService{
     .fields = kServiceFields, .ecs_only = kServiceEcsOnly, .check = &CheckService};
 
-// Walks a YAML mapping along a schema, reporting problems and building the JSON.
-class SchemaWalker {
- public:
-  explicit SchemaWalker(ConfigReader& reader) : reader_(reader) {}
-
-  // `at` locates a missing required field: the key that holds the mapping, or the item.
-  OrderedJson Object(const YAML::Node& node, const Schema& schema, const std::string& what,
-                     const YAML::Mark& at);
-
- private:
-  OrderedJson Value(const YamlEntry& entry, const Field& field, const std::string& what);
-  OrderedJson Strings(const YAML::Node& node, const std::string& what);
-  OrderedJson Objects(const YAML::Node& node, const Schema& schema, const std::string& what);
-
-  ConfigReader& reader_;
-};
-
-OrderedJson SchemaWalker::Object(const YAML::Node& node, const Schema& schema,
-                                 const std::string& what, const YAML::Mark& at) {
-  OrderedJson out = OrderedJson::object();
-  size_t errors = reader_.error_count();
-  std::optional<std::vector<YamlEntry>> entries = reader_.Mapping(node, what);
-  if (!entries) return out;
-  std::vector<std::string_view> keys;
-  for (const Field& field : schema.fields) keys.push_back(field.key);
-  for (const YamlEntry& entry : *entries) {
-    auto field = std::find_if(schema.fields.begin(), schema.fields.end(),
-                              [&](const Field& f) { return f.key == entry.key; });
-    if (field != schema.fields.end()) {
-      out[entry.key] = Value(entry, *field, what + "." + entry.key);
-    } else if (Contains(schema.ecs_only, entry.key)) {
-      out[entry.key] = YamlToJson(entry.value);
-    } else {
-      reader_.UnknownKey(entry, what, keys);
-    }
-  }
-  for (const Field& field : schema.fields) {
-    if (field.required && !out.contains(field.key)) reader_.Missing(at, what, field.key);
-  }
-  if (schema.check && reader_.error_count() == errors) schema.check(reader_, node, out, what);
-  return out;
-}
-
-OrderedJson SchemaWalker::Value(const YamlEntry& entry, const Field& field,
-                                const std::string& what) {
-  const YAML::Node& node = entry.value;
-  switch (field.kind) {
-    case FieldKind::kString:
-    case FieldKind::kText: {
-      std::optional<std::string> text =
-          field.choices.empty() ? reader_.String(node, what, field.kind == FieldKind::kText)
-                                : reader_.OneOf(node, what, field.choices);
-      return text ? OrderedJson(*text) : OrderedJson();
-    }
-    case FieldKind::kInteger: {
-      std::optional<int64_t> value = reader_.Integer(node, what, field.min, field.max);
-      return value ? OrderedJson(*value) : OrderedJson();
-    }
-    case FieldKind::kBool: {
-      std::optional<bool> value = reader_.Bool(node, what);
-      return value ? OrderedJson(*value) : OrderedJson();
-    }
-    case FieldKind::kStrings:
-      return Strings(node, what);
-    case FieldKind::kObject:
-      return Object(node, *field.schema, what, entry.key_node.Mark());
-    case FieldKind::kObjects:
-      return Objects(node, *field.schema, what);
-    case FieldKind::kDuration:
-      return reader_.DurationMs(node, what) ? YamlToJson(node) : OrderedJson();
-    case FieldKind::kListen: {
-      std::optional<std::string> listen = reader_.Listen(node, what);
-      return listen ? OrderedJson(*listen) : OrderedJson();
-    }
-  }
-  return nullptr;
-}
-
-OrderedJson SchemaWalker::Strings(const YAML::Node& node, const std::string& what) {
-  OrderedJson out = OrderedJson::array();
-  std::optional<std::vector<YAML::Node>> items = reader_.Sequence(node, what);
-  for (size_t i = 0; items && i < items->size(); ++i) {
-    std::optional<std::string> text =
-        reader_.String((*items)[i], what + "[" + std::to_string(i) + "]", true);
-    if (text) out.push_back(*text);
-  }
-  return out;
-}
-
-OrderedJson SchemaWalker::Objects(const YAML::Node& node, const Schema& schema,
-                                  const std::string& what) {
-  OrderedJson out = OrderedJson::array();
-  std::optional<std::vector<YAML::Node>> items = reader_.Sequence(node, what);
-  for (size_t i = 0; items && i < items->size(); ++i) {
-    const YAML::Node& item = (*items)[i];
-    out.push_back(Object(item, schema, what + "[" + std::to_string(i) + "]", item.Mark()));
-  }
-  return out;
-}
-
 std::vector<std::string> ContainerNames(const OrderedJson& service) {
   std::vector<std::string> names;
   const OrderedJson& containers = Member(Member(service, "taskDefinition"), "containerDefinitions");
@@ -510,8 +348,7 @@ std::vector<std::string> ContainerNames(const OrderedJson& service) {
 
 Service ParseService(ConfigReader& reader, const YamlEntry& entry) {
   std::string what = "services." + entry.key;
-  OrderedJson json =
-      SchemaWalker(reader).Object(entry.value, kService, what, entry.key_node.Mark());
+  OrderedJson json = ReadObject(reader, entry.value, kService, what, entry.key_node.Mark());
   Service service{
       .name = entry.key,
       .cluster = StringOr(json, "cluster", "default"),  // ECS's default cluster

@@ -121,6 +121,15 @@ bool IsNamespaceChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '@' || c == '-' || c == '_';
 }
 
+ParsedPipeline ParseUnguarded(std::string_view text, const std::string& file) {
+  CheckedYaml yaml = LoadCheckedYaml(text, file, "pipeline definition");
+  if (!yaml.diagnostics.empty()) return ParsedPipeline{.diagnostics = std::move(yaml.diagnostics)};
+  Diagnostics diagnostics;
+  TreeValue root = TreeFromYaml(yaml.root, file, diagnostics);
+  if (!diagnostics.empty()) return ParsedPipeline{.diagnostics = std::move(diagnostics)};
+  return ReadDocument(root, file);
+}
+
 }  // namespace
 
 std::string_view ExecutionModeName(ExecutionMode m) {
@@ -143,12 +152,15 @@ std::optional<std::string> Action::Config(std::string_view key) const {
 }
 
 ParsedPipeline ParsePipeline(std::string_view text, const std::string& file) {
-  CheckedYaml yaml = LoadCheckedYaml(text, file, "pipeline definition");
-  if (!yaml.diagnostics.empty()) return ParsedPipeline{.diagnostics = std::move(yaml.diagnostics)};
-  Diagnostics diagnostics;
-  TreeValue root = TreeFromYaml(yaml.root, file, diagnostics);
-  if (!diagnostics.empty()) return ParsedPipeline{.diagnostics = std::move(diagnostics)};
-  return ReadDocument(root, file);
+  // Never throws: a yaml-cpp exception the reader failed to avoid becomes a diagnostic.
+  try {
+    return ParseUnguarded(text, file);
+  } catch (const YAML::Exception& e) {
+    return Fail(DiagnosticAt(file, e.mark, "cannot read the pipeline: " + e.msg));
+  } catch (const std::exception& e) {
+    return Fail(
+        Diagnostic{.file = file, .message = std::string("cannot read the pipeline: ") + e.what()});
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> VariableRefs(std::string_view text) {

@@ -1,0 +1,264 @@
+// The action providers: sources through git, CodeBuild through the build engine, manual
+// approvals through the store.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/files.h"
+#include "base/ids.h"
+#include "build/engine.h"
+#include "pipeline/execution_context.h"
+#include "source/git_mirror.h"
+#include "spec/buildspec.h"
+
+namespace kiln::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+ActionOutcome Fail(std::string summary) {
+  return {.status = "Failed", .summary = std::move(summary)};
+}
+
+std::string Config(const spec::Action& a, std::string_view key) {
+  return a.Config(key).value_or("");
+}
+
+// The connection a source action names, as fetch options.
+base::Result<source::FetchOptions> SourceFetchOptions(const ExecutionContext& ctx,
+                                                      const spec::Action& a,
+                                                      std::string* connection_arn) {
+  const std::string& provider = a.type.provider;
+  std::string name;
+  if (provider == "CodeStarSourceConnection") name = Config(a, "ConnectionArn");
+  if (provider == "CodeCommit") name = Config(a, "RepositoryName");
+  if (provider == "Git") name = Config(a, "ConnectionName");
+  source::FetchOptions fetch;
+  if (provider == "Git" && name.empty()) {
+    fetch.url = Config(a, "Url");
+    return fetch;
+  }
+  const spec::KilnConfig* config = ctx.options->config;
+  const spec::Connection* conn = config ? config->FindConnection(name) : nullptr;
+  if (!conn) {
+    return base::NotFound("connection '" + name + "' is not defined in kiln.yml (connections)");
+  }
+  fetch.url = conn->url;
+  *connection_arn = conn->arn.empty() ? conn->name : conn->arn;
+  if (conn->token.kind != spec::ValueRef::Kind::kNone) {
+    auto token = spec::ResolveValue(conn->token, *config);
+    if (!token.ok) return base::InvalidInput("connection " + conn->name + ": " + token.error);
+    fetch.token = token.value;
+  }
+  if (conn->ssh_key.kind != spec::ValueRef::Kind::kNone) fetch.ssh_key_path = conn->ssh_key.text;
+  return fetch;
+}
+
+ActionOutcome RunSource(ExecutionContext& ctx, const spec::Action& a) {
+  std::string connection_arn;
+  auto fetch = SourceFetchOptions(ctx, a, &connection_arn);
+  if (!fetch.ok()) return Fail(fetch.status().message());
+  source::GitMirror mirror(ctx.options->state_dir / "git");
+  if (auto st = mirror.Fetch(*fetch); !st.ok()) return Fail("fetch failed: " + st.message());
+  std::string branch = Config(a, "BranchName");
+  auto commit = mirror.Resolve(*fetch, branch, ctx.revision_override);
+  if (!commit.ok()) return Fail(commit.status().message());
+  fs::path dir = ctx.work_dir / ("source-" + a.name + "-" + base::NewUuid());
+  bool clone = Config(a, "OutputArtifactFormat") == "CODEBUILD_CLONE_REF";
+  auto st = clone ? mirror.ExportClone(*fetch, commit->commit_id, branch, dir)
+                  : mirror.ExportTree(*fetch, commit->commit_id, dir);
+  if (!st.ok()) return Fail("export failed: " + st.message());
+  auto stored = ctx.artifacts->Put(dir);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (!stored.ok()) return Fail("storing the artifact failed: " + stored.status().message());
+  ActionOutcome out{.summary = commit->commit_message.substr(0, commit->commit_message.find('\n')),
+                    .external_id = commit->commit_id};
+  out.variables = {{"CommitId", commit->commit_id},
+                   {"CommitMessage", commit->commit_message},
+                   {"BranchName", branch},
+                   {"AuthorDate", commit->author_date},
+                   {"FullRepositoryName", commit->full_repository_name}};
+  if (a.type.provider == "CodeStarSourceConnection") out.variables["ConnectionArn"] = connection_arn;
+  if (a.type.provider == "CodeCommit") out.variables["RepositoryName"] = Config(a, "RepositoryName");
+  std::lock_guard lock(ctx.mu);
+  for (const auto& name : a.output_artifacts) ctx.artifact_hashes[name] = stored->sha256;
+  ctx.revisions.push_back({a.name, commit->commit_id, out.summary});
+  for (const auto& name : a.output_artifacts) {
+    if (auto s = ctx.store->PutArtifact({ctx.execution_id, name, stored->sha256,
+                                         static_cast<int64_t>(stored->size)});
+        !s.ok()) {
+      return Fail(s.message());
+    }
+  }
+  return out;
+}
+
+// Resolves every parameter and secret kiln.yml defines, for the buildspec's env sections.
+void ResolveStores(const spec::KilnConfig* config, build::BuildRequest* req) {
+  if (!config) return;
+  for (const auto& [name, ref] : config->parameters) {
+    auto v = spec::ResolveValue(ref, *config);
+    if (v.ok) req->parameters[name] = v.value;
+  }
+  for (const auto& [name, ref] : config->secrets) {
+    auto v = spec::ResolveValue(ref, *config);
+    if (v.ok) req->secrets[name] = v.value;
+  }
+}
+
+// CodeBuild action EnvironmentVariables: [{name, value, type}] (already #{}-resolved).
+base::Status ApplyActionVariables(const std::string& json_text, build::BuildRequest* req) {
+  if (json_text.empty()) return base::Status::Ok();
+  auto doc = nlohmann::json::parse(json_text, nullptr, false);
+  if (!doc.is_array()) return base::InvalidInput("EnvironmentVariables is not a JSON array");
+  for (const auto& v : doc) {
+    std::string name = v.value("name", ""), value = v.value("value", "");
+    std::string type = v.value("type", "PLAINTEXT");
+    if (type == "PARAMETER_STORE") {
+      auto it = req->parameters.find(value);
+      if (it == req->parameters.end()) return base::NotFound("parameter '" + value + "' not found");
+      value = it->second;
+    } else if (type == "SECRETS_MANAGER") {
+      auto s = build::ResolveSecretRef(value, req->secrets);
+      if (!s.ok()) return s.status();
+      value = *s;
+    }
+    req->overrides.emplace_back(name, value);
+  }
+  return base::Status::Ok();
+}
+
+int CancelFd(ExecutionContext& ctx) { return ctx.cancel_read; }
+
+ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Action& a) {
+  const spec::KilnConfig* config = ctx.options->config;
+  std::string project_name = Config(a, "ProjectName");
+  spec::Project project{.name = project_name};
+  if (config) {
+    if (const spec::Project* p = config->FindProject(project_name)) project = *p;
+  }
+  fs::path ws = ctx.work_dir / ("build-" + a.name + "-" + base::NewUuid());
+  std::string primary = Config(a, "PrimarySource");
+  if (primary.empty() && !a.input_artifacts.empty()) primary = a.input_artifacts.front();
+  build::BuildRequest req{.project = project_name, .state_dir = ctx.options->state_dir,
+                          .timeout_ms = project.timeout_ms,
+                          .initiator = "codepipeline/" + ctx.pipeline->name,
+                          .artifacts_out = ws / "out", .console_fd = ctx.options->console_fd,
+                          .cancel_fd = CancelFd(ctx)};
+  req.console_prefix = "[" + a.name + "] ";
+  for (const auto& input : a.input_artifacts) {
+    std::string sha;
+    {
+      std::lock_guard lock(ctx.mu);
+      sha = ctx.artifact_hashes[input];
+    }
+    fs::path dir = ws / "in" / input;
+    if (auto st = ctx.artifacts->Get(sha, dir); !st.ok()) {
+      return Fail("input artifact " + input + ": " + st.message());
+    }
+    if (input == primary) {
+      req.source_dir = dir;
+    } else {
+      req.extra_builtin.emplace_back("CODEBUILD_SRC_DIR_" + input, dir.string());
+    }
+  }
+  if (req.source_dir.empty()) {
+    req.source_dir = ws / "in" / "_empty";
+    fs::create_directories(req.source_dir);
+  }
+  req.in_place = true;
+  {
+    std::lock_guard lock(ctx.mu);
+    if (!ctx.revisions.empty()) {
+      req.extra_builtin.emplace_back("CODEBUILD_RESOLVED_SOURCE_VERSION",
+                                     ctx.revisions.front().revision_id);
+      req.extra_builtin.emplace_back("CODEBUILD_SOURCE_VERSION", ctx.revisions.front().revision_id);
+    }
+  }
+  fs::path spec_path = req.source_dir / project.buildspec;
+  auto text = base::ReadFile(spec_path, spec::BuildspecLimits{}.max_bytes);
+  if (!text.ok()) return Fail("buildspec: " + text.status().message());
+  auto parsed = spec::ParseBuildspec(*text, project.buildspec);
+  if (!parsed.spec) return Fail(parsed.diagnostics.front().ToString());
+  if (parsed.spec->has_batch) return Fail("batch builds are not supported yet");
+  req.buildspec = std::move(*parsed.spec);
+  req.project_vars = project.variables;
+  ResolveStores(config, &req);
+  if (auto st = ApplyActionVariables(Config(a, "EnvironmentVariables"), &req); !st.ok()) {
+    return Fail(st.message());
+  }
+  build::BuildRecord record = build::RunBuild(req);
+  ActionOutcome out{.external_id = record.id};
+  {
+    std::lock_guard lock(ctx.mu);
+    (void)ctx.store->PutBuild({record.id, record.project, record.build_number,
+                               std::string(build::StatusName(record.status)), ctx.execution_id,
+                               build::ToJson(record).dump(), record.log_path, record.start_ms,
+                               record.end_ms});
+  }
+  for (const auto& [k, v] : record.exported) out.variables[k] = v;
+  if (record.status != build::Status::kSucceeded) {
+    std::error_code ec;
+    fs::remove_all(ws, ec);
+    out.status = record.status == build::Status::kStopped && ctx.abandon ? "Abandoned" : "Failed";
+    out.summary = "Build " + record.id + " " + std::string(build::StatusName(record.status));
+    return out;
+  }
+  for (size_t i = 0; i < a.output_artifacts.size(); ++i) {
+    const std::string& name = a.output_artifacts[i];
+    // CodePipeline: with several outputs, each is the secondary artifact of that identifier.
+    fs::path dir = a.output_artifacts.size() == 1 ? ws / "out" : ws / "out" / name;
+    fs::create_directories(dir);
+    auto stored = ctx.artifacts->Put(dir);
+    if (!stored.ok()) return Fail("output artifact " + name + ": " + stored.status().message());
+    std::lock_guard lock(ctx.mu);
+    ctx.artifact_hashes[name] = stored->sha256;
+    (void)ctx.store->PutArtifact({ctx.execution_id, name, stored->sha256,
+                                  static_cast<int64_t>(stored->size)});
+  }
+  std::error_code ec;
+  fs::remove_all(ws, ec);
+  out.summary = "Build " + record.id + " SUCCEEDED";
+  return out;
+}
+
+ActionOutcome RunApproval(ExecutionContext& ctx, const spec::Stage& stage,
+                          const spec::Action& a, int attempt) {
+  int64_t deadline = base::MonotonicMillis() + ctx.options->approval_timeout_ms;
+  for (;;) {
+    if (ctx.abandon) return {.status = "Abandoned", .summary = "Stopped while waiting"};
+    std::vector<store::ActionRow> rows;
+    {
+      std::lock_guard lock(ctx.mu);
+      auto r = ctx.store->Actions(ctx.execution_id);
+      if (r.ok()) rows = std::move(*r);
+    }
+    for (const auto& row : rows) {
+      if (row.stage != stage.name || row.action != a.name || row.attempt != attempt) continue;
+      if (row.approval == "Approved") return {.summary = "Approved: " + row.approval_summary};
+      if (row.approval == "Rejected") return Fail("Rejected: " + row.approval_summary);
+    }
+    if (base::MonotonicMillis() >= deadline) return Fail("Approval timed out");
+    std::this_thread::sleep_for(std::chrono::milliseconds(ctx.options->poll_ms));
+  }
+}
+
+}  // namespace
+
+ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage,
+                        const spec::Action& action, int attempt) {
+  const std::string& provider = action.type.provider;
+  if (action.type.category == "Source") return RunSource(ctx, action);
+  if (provider == "CodeBuild") return RunCodeBuild(ctx, action);
+  if (provider == "Manual") return RunApproval(ctx, stage, action, attempt);
+  if (provider == "ECS") {
+    return Fail("the ECS deploy action is not implemented yet (it comes with Kiln's deploy "
+                "support)");
+  }
+  return Fail("provider " + provider + " is not supported by Kiln");
+}
+
+}  // namespace kiln::pipeline

@@ -1,0 +1,425 @@
+#include "pipeline/engine.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "base/ids.h"
+#include "pipeline/execution_context.h"
+#include "pipeline/liveness.h"
+
+namespace kiln::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+using nlohmann::json;
+
+// How a stage ended.
+enum class StageEnd { kSucceeded, kFailed, kStopped, kSuperseded };
+
+base::Status ExecutionContext_SaveVariables(ExecutionContext& ctx) {
+  json vars = json::object();
+  for (const auto& [ns, kv] : ctx.namespaces) vars[ns] = kv;
+  json revs = json::array();
+  for (const auto& r : ctx.revisions) {
+    revs.push_back({{"actionName", r.action}, {"revisionId", r.revision_id},
+                    {"revisionSummary", r.summary}});
+  }
+  return ctx.store->SetExecutionVariables(ctx.execution_id, vars.dump(), revs.dump());
+}
+
+class ExecutionRun {
+ public:
+  ExecutionRun(const EngineOptions& options, const spec::Pipeline& pipeline)
+      : options_(options), pipeline_(pipeline) {
+    ctx_.options = &options_;
+    ctx_.pipeline = &pipeline_;
+  }
+  ~ExecutionRun() {
+    stop_watch_ = true;
+    if (watcher_.joinable()) watcher_.join();
+    if (ctx_.cancel_read >= 0) ::close(ctx_.cancel_read);
+    if (ctx_.cancel_write >= 0) ::close(ctx_.cancel_write);
+    std::error_code ec;
+    if (!ctx_.work_dir.empty()) fs::remove_all(ctx_.work_dir, ec);
+  }
+
+  base::Status Open(const std::string& execution_id);
+  base::Status Create(int64_t version, const StartOptions& start);
+  base::Status Resume(const std::string& stage, const std::string& mode);
+  base::Status RunFrom(size_t first_stage, const std::string& retry_mode);
+
+ private:
+  base::Status WaitForTurn();
+  base::Result<bool> EnterStage(size_t index);   // false: superseded
+  StageEnd RunStage(size_t index, int attempt, const std::string& retry_mode);
+  std::string RunActionLocked(const spec::Stage& stage, const spec::Action& action, int attempt,
+                              std::string* summary);
+  void Finish(const std::string& status, const std::string& summary);
+  void WatchStopRequests();
+  bool StopRequested();
+  void Notify(const std::string& status, const std::string& summary) {
+    if (options_.observer) options_.observer->OnExecution(ctx_.execution_id, status, summary);
+  }
+
+  EngineOptions options_;
+  const spec::Pipeline& pipeline_;
+  ExecutionContext ctx_;
+  std::string mode_;
+  std::thread watcher_;
+  std::atomic<bool> stop_watch_{false};
+  std::atomic<bool> stop_wait_{false};
+  std::string failure_;
+};
+
+base::Status ExecutionRun::Open(const std::string& execution_id) {
+  ctx_.execution_id = execution_id;
+  auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
+  if (!store.ok()) return store.status();
+  ctx_.store = std::move(*store);
+  ctx_.artifacts = std::make_unique<store::ArtifactStore>(options_.state_dir / "artifacts");
+  ctx_.work_dir = options_.state_dir / "executions" / execution_id;
+  fs::create_directories(ctx_.work_dir);
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return base::IoError("pipe", errno);
+  ctx_.cancel_read = p[0];
+  ctx_.cancel_write = p[1];
+  mode_ = std::string(spec::ExecutionModeName(pipeline_.execution_mode));
+  return base::Status::Ok();
+}
+
+base::Status ExecutionRun::Create(int64_t version, const StartOptions& start) {
+  std::map<std::string, std::string> vars;
+  for (const auto& v : pipeline_.variables) vars[v.name] = v.default_value;
+  for (const auto& [k, v] : start.variables) {
+    if (!vars.contains(k)) {
+      return base::InvalidInput("variable '" + k + "' is not declared by pipeline " +
+                                pipeline_.name);
+    }
+    vars[k] = v;
+  }
+  ctx_.namespaces["variables"] = vars;
+  ctx_.namespaces["codepipeline"] = {{"PipelineExecutionId", ctx_.execution_id}};
+  ctx_.revision_override = start.revision;
+  store::ExecutionRow row{.id = ctx_.execution_id, .pipeline = pipeline_.name,
+                          .pipeline_version = version, .status = "InProgress",
+                          .trigger_type = start.trigger_type,
+                          .trigger_detail = start.trigger_detail, .execution_mode = mode_,
+                          .start_ms = base::NowMillis(), .owner_pid = ::getpid(),
+                          .owner_token = SelfToken()};
+  std::lock_guard lock(ctx_.mu);
+  if (auto st = ctx_.store->InsertExecution(&row); !st.ok()) return st;
+  Notify("InProgress", "");
+  return ExecutionContext_SaveVariables(ctx_);
+}
+
+bool ExecutionRun::StopRequested() { return stop_wait_ || ctx_.abandon; }
+
+void ExecutionRun::WatchStopRequests() {
+  auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
+  if (!store.ok()) return;
+  while (!stop_watch_) {
+    auto row = (*store)->GetExecution(ctx_.execution_id);
+    if (row.ok() && *row) {
+      if ((*row)->stop_request == "abandon" && !ctx_.abandon) {
+        ctx_.abandon = true;
+        [[maybe_unused]] ssize_t n = ::write(ctx_.cancel_write, "x", 1);
+      }
+      if ((*row)->stop_request == "wait") stop_wait_ = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.poll_ms));
+  }
+}
+
+// QUEUED: executions are processed one at a time, in the order they were started.
+base::Status ExecutionRun::WaitForTurn() {
+  if (pipeline_.execution_mode != spec::ExecutionMode::kQueued) return base::Status::Ok();
+  for (;;) {
+    std::vector<store::ExecutionRow> active;
+    {
+      std::lock_guard lock(ctx_.mu);
+      (void)ReconcileDeadExecutions(*ctx_.store);
+      auto r = ctx_.store->ActiveExecutions(pipeline_.name);
+      if (!r.ok()) return r.status();
+      active = std::move(*r);
+    }
+    if (active.empty() || active.front().id == ctx_.execution_id) return base::Status::Ok();
+    if (StopRequested()) return base::Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.poll_ms));
+  }
+}
+
+// SUPERSEDED: one execution per stage; a newer execution waiting in front of the same stage
+// supersedes an older waiting one (AWS-SEMANTICS.md §2.4).
+base::Result<bool> ExecutionRun::EnterStage(size_t index) {
+  if (pipeline_.execution_mode != spec::ExecutionMode::kSuperseded) return true;
+  const std::string& stage = pipeline_.stages[index].name;
+  bool waiting = false;
+  for (;;) {
+    std::lock_guard lock(ctx_.mu);
+    (void)ReconcileDeadExecutions(*ctx_.store);
+    auto got = ctx_.store->TryLockStage(pipeline_.name, stage, ctx_.execution_id);
+    if (!got.ok()) return got.status();
+    if (*got) {
+      if (waiting) (void)ctx_.store->SetWaitingStage(ctx_.execution_id, "");
+      return true;
+    }
+    if (!waiting) {
+      waiting = true;
+      if (auto st = ctx_.store->SetWaitingStage(ctx_.execution_id, stage); !st.ok()) return st;
+    }
+    auto active = ctx_.store->ActiveExecutions(pipeline_.name);
+    if (!active.ok()) return active.status();
+    for (const auto& e : *active) {
+      if (e.id != ctx_.execution_id && e.waiting_stage == stage && e.seq > 0) {
+        auto self = ctx_.store->GetExecution(ctx_.execution_id);
+        if (self.ok() && *self && e.seq > (*self)->seq) return false;
+      }
+    }
+    if (StopRequested()) return true;
+    ctx_.mu.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.poll_ms));
+    ctx_.mu.lock();
+  }
+}
+
+std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::Action& action,
+                                          int attempt, std::string* summary) {
+  store::ActionRow row{.execution_id = ctx_.execution_id, .stage = stage.name,
+                       .action = action.name, .run_order = action.run_order,
+                       .status = "InProgress", .start_ms = base::NowMillis(), .attempt = attempt};
+  spec::Action resolved = action;
+  {
+    std::lock_guard lock(ctx_.mu);
+    (void)ctx_.store->PutAction(row);
+    for (auto& [key, value] : resolved.configuration) {
+      auto v = ResolveVariables(value, ctx_.namespaces);
+      if (!v.ok()) {
+        row.status = "Failed";
+        row.summary = v.status().message();
+        row.end_ms = base::NowMillis();
+        (void)ctx_.store->PutAction(row);
+        *summary = row.summary;
+        return row.status;
+      }
+      value = *v;
+    }
+  }
+  if (options_.observer) options_.observer->OnAction(stage.name, action.name, "InProgress", "");
+  ActionOutcome out = RunAction(ctx_, stage, resolved, attempt);
+  row.status = out.status;
+  row.summary = out.summary;
+  row.external_id = out.external_id;
+  row.output_variables_json = json(out.variables).dump();
+  row.end_ms = base::NowMillis();
+  {
+    std::lock_guard lock(ctx_.mu);
+    (void)ctx_.store->PutAction(row);
+    if (!action.namespace_name.empty() && out.status == "Succeeded") {
+      ctx_.namespaces[action.namespace_name] = out.variables;
+      (void)ExecutionContext_SaveVariables(ctx_);
+    }
+  }
+  if (options_.observer) {
+    options_.observer->OnAction(stage.name, action.name, out.status, out.summary);
+  }
+  *summary = out.summary;
+  return out.status;
+}
+
+StageEnd ExecutionRun::RunStage(size_t index, int attempt, const std::string& retry_mode) {
+  const spec::Stage& stage = pipeline_.stages[index];
+  std::set<std::string> succeeded;  // FAILED_ACTIONS retries skip what already succeeded
+  if (retry_mode == "FAILED_ACTIONS") {
+    std::lock_guard lock(ctx_.mu);
+    auto rows = ctx_.store->Actions(ctx_.execution_id);
+    if (rows.ok()) {
+      for (const auto& r : *rows) {
+        if (r.stage == stage.name && r.status == "Succeeded") succeeded.insert(r.action);
+      }
+    }
+  }
+  store::StageRow row{ctx_.execution_id, stage.name, static_cast<int>(index), "InProgress",
+                      base::NowMillis(), 0, attempt};
+  {
+    std::lock_guard lock(ctx_.mu);
+    (void)ctx_.store->PutStage(row);
+  }
+  if (options_.observer) options_.observer->OnStage(stage.name, "InProgress");
+  std::set<int> orders;
+  for (const auto& a : stage.actions) orders.insert(a.run_order);
+  StageEnd end = StageEnd::kSucceeded;
+  for (int order : orders) {
+    if (StopRequested()) {
+      end = StageEnd::kStopped;
+      break;
+    }
+    std::vector<std::thread> threads;
+    std::vector<std::pair<std::string, std::string>> results;  // status, summary
+    std::vector<const spec::Action*> group;
+    for (const auto& a : stage.actions) {
+      if (a.run_order == order && !succeeded.contains(a.name)) group.push_back(&a);
+    }
+    results.resize(group.size());
+    for (size_t i = 0; i < group.size(); ++i) {
+      threads.emplace_back([&, i] {
+        results[i].first = RunActionLocked(stage, *group[i], attempt, &results[i].second);
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].first == "Abandoned") end = StageEnd::kStopped;
+      if (results[i].first == "Failed" && end == StageEnd::kSucceeded) {
+        end = StageEnd::kFailed;
+        failure_ = "Action " + group[i]->name + " failed: " + results[i].second;
+      }
+    }
+    if (end != StageEnd::kSucceeded) break;
+  }
+  row.status = end == StageEnd::kSucceeded ? "Succeeded"
+               : end == StageEnd::kFailed  ? "Failed"
+                                           : "Stopped";
+  row.end_ms = base::NowMillis();
+  {
+    std::lock_guard lock(ctx_.mu);
+    (void)ctx_.store->PutStage(row);
+    // A stage is unlocked when the execution leaves it, also after a failure.
+    (void)ctx_.store->UnlockStage(pipeline_.name, stage.name, ctx_.execution_id);
+  }
+  if (options_.observer) options_.observer->OnStage(stage.name, row.status);
+  return end;
+}
+
+void ExecutionRun::Finish(const std::string& status, const std::string& summary) {
+  std::lock_guard lock(ctx_.mu);
+  (void)ctx_.store->SetExecutionStatus(ctx_.execution_id, status, summary, base::NowMillis());
+  (void)ctx_.store->UnlockAll(ctx_.execution_id);
+  (void)ctx_.store->SetWaitingStage(ctx_.execution_id, "");
+  Notify(status, summary);
+}
+
+base::Status ExecutionRun::RunFrom(size_t first_stage, const std::string& retry_mode) {
+  watcher_ = std::thread([this] { WatchStopRequests(); });
+  if (auto st = WaitForTurn(); !st.ok()) return st;
+  for (size_t i = first_stage; i < pipeline_.stages.size(); ++i) {
+    if (StopRequested()) {
+      Finish("Stopped", "Stopped by request");
+      return base::Status::Ok();
+    }
+    auto entered = EnterStage(i);
+    if (!entered.ok()) return entered.status();
+    if (!*entered) {
+      Finish("Superseded", "Superseded by a newer execution waiting for stage " +
+                               pipeline_.stages[i].name);
+      return base::Status::Ok();
+    }
+    int attempt = 1;
+    if (i == first_stage && !retry_mode.empty()) {
+      std::lock_guard lock(ctx_.mu);
+      auto stages = ctx_.store->Stages(ctx_.execution_id);
+      if (stages.ok()) {
+        for (const auto& s : *stages) {
+          if (s.stage == pipeline_.stages[i].name) attempt = s.attempt + 1;
+        }
+      }
+    }
+    StageEnd end = RunStage(i, attempt, i == first_stage ? retry_mode : "");
+    if (end == StageEnd::kFailed) {
+      Finish("Failed", failure_);
+      return base::Status::Ok();
+    }
+    if (end == StageEnd::kStopped) {
+      Finish("Stopped", "Stopped by request");
+      return base::Status::Ok();
+    }
+  }
+  Finish("Succeeded", "");
+  return base::Status::Ok();
+}
+
+base::Status ExecutionRun::Resume(const std::string& stage, const std::string& mode) {
+  std::lock_guard lock(ctx_.mu);
+  auto row = ctx_.store->GetExecution(ctx_.execution_id);
+  if (!row.ok()) return row.status();
+  if (!*row) return base::NotFound("no execution " + ctx_.execution_id);
+  if ((*row)->status != "Failed" && (*row)->status != "Stopped") {
+    return base::Status(base::ErrorKind::kFailed,
+                        "execution " + ctx_.execution_id + " is " + (*row)->status +
+                            ": only Failed or Stopped executions can be retried");
+  }
+  auto vars = json::parse((*row)->variables_json, nullptr, false);
+  if (vars.is_object()) {
+    for (auto& [ns, kv] : vars.items()) {
+      ctx_.namespaces[ns] = kv.get<std::map<std::string, std::string>>();
+    }
+  }
+  auto revs = json::parse((*row)->source_revisions_json, nullptr, false);
+  if (revs.is_array()) {
+    for (const auto& r : revs) {
+      ctx_.revisions.push_back({r.value("actionName", ""), r.value("revisionId", ""),
+                                r.value("revisionSummary", "")});
+    }
+  }
+  auto artifacts = ctx_.store->Artifacts(ctx_.execution_id);
+  if (!artifacts.ok()) return artifacts.status();
+  for (const auto& a : *artifacts) ctx_.artifact_hashes[a.name] = a.sha256;
+  auto stages = ctx_.store->Stages(ctx_.execution_id);
+  if (!stages.ok()) return stages.status();
+  bool retryable = false;
+  for (const auto& s : *stages) {
+    if (s.stage == stage) retryable = s.status == "Failed" || s.status == "Stopped";
+  }
+  if (!retryable) {
+    return base::Status(base::ErrorKind::kFailed,
+                        "stage " + stage + " did not fail or stop in execution " +
+                            ctx_.execution_id);
+  }
+  (void)mode;
+  if (auto st = ctx_.store->SetStopRequest(ctx_.execution_id, ""); !st.ok()) return st;
+  if (auto st = ctx_.store->SetOwner(ctx_.execution_id, ::getpid(), SelfToken()); !st.ok()) {
+    return st;
+  }
+  return ctx_.store->SetExecutionStatus(ctx_.execution_id, "InProgress", "", 0);
+}
+
+}  // namespace
+
+base::Status ExecutionContext::SaveVariablesLocked() {
+  return ExecutionContext_SaveVariables(*this);
+}
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
+Engine::~Engine() = default;
+
+base::Result<std::string> Engine::Run(const spec::Pipeline& pipeline, int64_t version,
+                                      const StartOptions& start) {
+  ExecutionRun run(options_, pipeline);
+  std::string id = base::NewUuid();
+  if (auto st = run.Open(id); !st.ok()) return st;
+  if (auto st = run.Create(version, start); !st.ok()) return st;
+  if (auto st = run.RunFrom(0, ""); !st.ok()) return st;
+  return id;
+}
+
+base::Status Engine::Retry(const spec::Pipeline& pipeline, const std::string& execution_id,
+                           const std::string& stage, const std::string& mode) {
+  if (mode != "FAILED_ACTIONS" && mode != "ALL_ACTIONS") {
+    return base::InvalidInput("retry mode must be FAILED_ACTIONS or ALL_ACTIONS, not " + mode);
+  }
+  size_t index = pipeline.stages.size();
+  for (size_t i = 0; i < pipeline.stages.size(); ++i) {
+    if (pipeline.stages[i].name == stage) index = i;
+  }
+  if (index == pipeline.stages.size()) {
+    return base::InvalidInput("pipeline " + pipeline.name + " has no stage " + stage);
+  }
+  ExecutionRun run(options_, pipeline);
+  if (auto st = run.Open(execution_id); !st.ok()) return st;
+  if (auto st = run.Resume(stage, mode); !st.ok()) return st;
+  return run.RunFrom(index, mode);
+}
+
+}  // namespace kiln::pipeline

@@ -1,0 +1,70 @@
+// The pipeline execution engine: runs one execution of a CodePipeline-shaped pipeline in this
+// process, with CodePipeline's model: stages in order, actions by runOrder (equal runOrder in
+// parallel), artifacts passed by name, `#{...}` variables, statuses as CodePipeline names them,
+// stop (wait or abandon), retry of a failed stage in the same execution, and the execution
+// modes SUPERSEDED (stage locks; waiting executions superseded between stages), QUEUED and
+// PARALLEL, coordinated across processes through the store.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "spec/kiln_config.h"
+#include "spec/pipeline.h"
+
+namespace kiln::pipeline {
+
+// Receives progress for live output. Called from action threads: implementations must be
+// thread-safe.
+class ExecutionObserver {
+ public:
+  virtual ~ExecutionObserver() = default;
+  virtual void OnExecution(const std::string& execution_id, const std::string& status,
+                           const std::string& summary) = 0;
+  virtual void OnStage(const std::string& stage, const std::string& status) = 0;
+  virtual void OnAction(const std::string& stage, const std::string& action,
+                        const std::string& status, const std::string& summary) = 0;
+};
+
+struct EngineOptions {
+  std::filesystem::path state_dir;
+  const spec::KilnConfig* config = nullptr;   // connections, projects, secrets; may be null
+  ExecutionObserver* observer = nullptr;
+  int console_fd = -1;                        // build logs, each line prefixed by its action
+  int64_t approval_timeout_ms = 7LL * 24 * 3600 * 1000;   // CodePipeline: 7 days
+  int64_t poll_ms = 100;                      // how often waits look at the store
+};
+
+struct StartOptions {
+  std::map<std::string, std::string> variables;   // pipeline variable overrides
+  std::string revision;                           // commit for the source actions
+  std::string trigger_type = "StartPipelineExecution";
+  std::string trigger_detail;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+
+  // Creates an execution of pipeline (stored as `version`) and runs it to the end in this
+  // process. Returns its id; the outcome is in the store. kInvalidInput for an undeclared
+  // variable override.
+  base::Result<std::string> Run(const spec::Pipeline& pipeline, int64_t version,
+                                const StartOptions& start);
+
+  // Retries stage `stage` of a Failed or Stopped execution (mode FAILED_ACTIONS re-runs the
+  // actions that did not succeed; ALL_ACTIONS all of them), then runs the stages after it.
+  base::Status Retry(const spec::Pipeline& pipeline, const std::string& execution_id,
+                     const std::string& stage, const std::string& mode);
+
+ private:
+  EngineOptions options_;
+};
+
+}  // namespace kiln::pipeline

@@ -1,0 +1,139 @@
+// Kiln's state in SQLite (<state-dir>/kiln.db): pipeline definitions (versioned), executions,
+// stage and action executions, artifacts, builds and the stage locks of SUPERSEDED mode.
+// Typed methods only; the SQL stays in store.cc. Numbered migrations run at Open.
+//
+// Thread-compatible: one Store per thread (each opens its own connection); several processes
+// may share the file (WAL, BEGIN IMMEDIATE for writes, busy timeout).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/sqlite.h"
+
+namespace kiln::store {
+
+struct ExecutionRow {
+  std::string id;
+  int64_t seq = 0;                  // order of creation, per database
+  std::string pipeline;
+  int64_t pipeline_version = 0;
+  std::string status;               // InProgress | Stopping | Stopped | Succeeded | ...
+  std::string summary;              // why it ended as it did
+  std::string trigger_type;         // StartPipelineExecution | Webhook | ...
+  std::string trigger_detail;
+  std::string execution_mode;       // SUPERSEDED | QUEUED | PARALLEL
+  int64_t start_ms = 0, end_ms = 0;
+  std::string variables_json;       // {"pipeline": {...}, "namespaces": {"Ns": {...}}}
+  std::string source_revisions_json;  // [{actionName, revisionId, revisionSummary}]
+  int64_t owner_pid = 0;            // the process running it
+  std::string owner_token;          // that process's identity (pid start time), for liveness
+  std::string stop_request;         // "" | "wait" | "abandon"
+  std::string waiting_stage;        // the stage it waits in front of, if any
+};
+
+struct StageRow {
+  std::string execution_id, stage;
+  int position = 0;
+  std::string status;               // InProgress | Succeeded | Failed | Stopped | Cancelled ...
+  int64_t start_ms = 0, end_ms = 0;
+  int attempt = 1;
+};
+
+struct ActionRow {
+  std::string execution_id, stage, action;
+  int run_order = 1;
+  std::string status;               // InProgress | Succeeded | Failed | Abandoned
+  std::string summary;
+  std::string external_id;          // e.g. the build id
+  std::string output_variables_json = "{}";
+  int64_t start_ms = 0, end_ms = 0;
+  int attempt = 1;
+  std::string approval;             // Manual: "" waiting | Approved | Rejected
+  std::string approval_summary;
+};
+
+struct ArtifactRow {
+  std::string execution_id, name, sha256;
+  int64_t size = 0;
+};
+
+struct BuildRow {
+  std::string id, project;
+  int64_t number = 0;
+  std::string status, execution_id, record_json, log_path;
+  int64_t start_ms = 0, end_ms = 0;
+};
+
+class Store {
+ public:
+  static base::Result<std::unique_ptr<Store>> Open(const std::string& path);
+
+  // Pipelines: a new version only when the definition text changed.
+  base::Result<int64_t> SavePipeline(const std::string& name, const std::string& definition);
+  struct PipelineVersion {
+    int64_t version = 0;
+    std::string definition;
+  };
+  base::Result<std::optional<PipelineVersion>> GetPipeline(const std::string& name,
+                                                           int64_t version = 0);
+  base::Result<std::vector<std::string>> ListPipelines();
+
+  // Executions.
+  base::Status InsertExecution(ExecutionRow* row);   // sets row->seq
+  base::Result<std::optional<ExecutionRow>> GetExecution(const std::string& id);
+  // Newest first; pipeline empty = all.
+  base::Result<std::vector<ExecutionRow>> ListExecutions(const std::string& pipeline,
+                                                         int limit = 100);
+  // Executions not yet ended (InProgress, Stopping), oldest first; pipeline empty = all.
+  base::Result<std::vector<ExecutionRow>> ActiveExecutions(const std::string& pipeline);
+  base::Status SetExecutionStatus(const std::string& id, const std::string& status,
+                                  const std::string& summary, int64_t end_ms);
+  base::Status SetExecutionVariables(const std::string& id, const std::string& variables_json,
+                                     const std::string& source_revisions_json);
+  base::Status SetOwner(const std::string& id, int64_t pid, const std::string& token);
+  base::Status SetStopRequest(const std::string& id, const std::string& mode);
+  base::Status SetWaitingStage(const std::string& id, const std::string& stage);
+
+  // Stage and action executions (insert or replace by key).
+  base::Status PutStage(const StageRow& row);
+  base::Status PutAction(const ActionRow& row);
+  base::Result<std::vector<StageRow>> Stages(const std::string& execution_id);
+  base::Result<std::vector<ActionRow>> Actions(const std::string& execution_id);
+  // Records a manual approval's result; kFailed unless that action is waiting for one.
+  base::Status DecideApproval(const std::string& execution_id, const std::string& stage,
+                              const std::string& action, const std::string& result,
+                              const std::string& summary);
+
+  // Artifacts produced by an execution, by name.
+  base::Status PutArtifact(const ArtifactRow& row);
+  base::Result<std::vector<ArtifactRow>> Artifacts(const std::string& execution_id);
+
+  // Builds (CodeBuild records).
+  base::Status PutBuild(const BuildRow& row);
+  base::Result<std::optional<BuildRow>> GetBuild(const std::string& id);
+
+  // SUPERSEDED mode: one execution per stage at a time. TryLockStage takes the lock if it is
+  // free or already ours; the caller releases it when the execution leaves the stage.
+  base::Result<bool> TryLockStage(const std::string& pipeline, const std::string& stage,
+                                  const std::string& execution_id);
+  base::Status UnlockStage(const std::string& pipeline, const std::string& stage,
+                           const std::string& execution_id);
+  // Releases every stage lock held by an execution (it ended or died).
+  base::Status UnlockAll(const std::string& execution_id);
+  // Which execution holds the stage, if any.
+  base::Result<std::string> StageHolder(const std::string& pipeline, const std::string& stage);
+
+  Database& db() { return *db_; }
+
+ private:
+  explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  base::Status Migrate();
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace kiln::store

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <condition_variable>
 #include <set>
 #include <thread>
 
@@ -39,7 +40,11 @@ class ExecutionRun {
     ctx_.pipeline = &pipeline_;
   }
   ~ExecutionRun() {
-    stop_watch_ = true;
+    {
+      std::lock_guard lock(watch_mu_);
+      stop_watch_ = true;
+    }
+    watch_cv_.notify_all();
     if (watcher_.joinable()) watcher_.join();
     if (ctx_.cancel_read >= 0) ::close(ctx_.cancel_read);
     if (ctx_.cancel_write >= 0) ::close(ctx_.cancel_write);
@@ -70,7 +75,9 @@ class ExecutionRun {
   ExecutionContext ctx_;
   std::string mode_;
   std::thread watcher_;
-  std::atomic<bool> stop_watch_{false};
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool stop_watch_ = false;  // guarded by watch_mu_
   std::atomic<bool> stop_wait_{false};
   std::string failure_;
 };
@@ -121,7 +128,14 @@ bool ExecutionRun::StopRequested() { return stop_wait_ || ctx_.abandon; }
 void ExecutionRun::WatchStopRequests() {
   auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
   if (!store.ok()) return;
-  while (!stop_watch_) {
+  for (;;) {
+    {
+      std::unique_lock lock(watch_mu_);
+      if (watch_cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
+                             [this] { return stop_watch_; })) {
+        return;
+      }
+    }
     auto row = (*store)->GetExecution(ctx_.execution_id);
     if (row.ok() && *row) {
       if ((*row)->stop_request == "abandon" && !ctx_.abandon) {
@@ -130,7 +144,6 @@ void ExecutionRun::WatchStopRequests() {
       }
       if ((*row)->stop_request == "wait") stop_wait_ = true;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.poll_ms));
   }
 }
 
@@ -196,7 +209,12 @@ std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::
     std::lock_guard lock(ctx_.mu);
     (void)ctx_.store->PutAction(row);
     for (auto& [key, value] : resolved.configuration) {
-      auto v = ResolveVariables(value, ctx_.namespaces);
+      // EnvironmentVariables is JSON text: a value with a quote or a line break (a commit
+      // message) is escaped to stay one JSON string. CodePipeline fails such an action with
+      // "does not match the expected format"; Kiln passes the value through intact.
+      bool json_text = action.type.provider == "CodeBuild" && key == "EnvironmentVariables";
+      auto v = ResolveVariables(value, ctx_.namespaces,
+                                json_text ? Quoting::kJsonString : Quoting::kNone);
       if (!v.ok()) {
         row.status = "Failed";
         row.summary = v.status().message();

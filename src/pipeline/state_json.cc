@@ -29,7 +29,9 @@ json ActionStates(const std::vector<store::ActionRow>& actions, const std::strin
     if (a.stage != stage) continue;
     json latest = {{"status", a.status}, {"summary", a.summary},
                    {"externalExecutionId", a.external_id},
-                   {"lastStatusChange", base::IsoTime(a.end_ms > 0 ? a.end_ms : a.start_ms)}};
+                   {"lastStatusChange", base::IsoTime(a.end_ms > 0 ? a.end_ms : a.start_ms)},
+                   {"startTime", base::IsoTime(a.start_ms)},
+                   {"durationMillis", a.end_ms > 0 ? a.end_ms - a.start_ms : 0}};
     auto vars = json::parse(a.output_variables_json, nullptr, false);
     out.push_back({{"actionName", a.action}, {"runOrder", a.run_order},
                    {"latestExecution", latest},

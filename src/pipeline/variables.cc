@@ -1,8 +1,21 @@
 #include "pipeline/variables.h"
 
-namespace kiln::pipeline {
+#include <nlohmann/json.hpp>
 
-base::Result<std::string> ResolveVariables(const std::string& text, const Namespaces& ns) {
+namespace kiln::pipeline {
+namespace {
+
+std::string Quote(const std::string& value, Quoting quoting) {
+  if (quoting == Quoting::kNone) return value;
+  std::string quoted =
+      nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+}  // namespace
+
+base::Result<std::string> ResolveVariables(const std::string& text, const Namespaces& ns,
+                                           Quoting quoting) {
   std::string out;
   size_t pos = 0;
   for (;;) {
@@ -12,7 +25,8 @@ base::Result<std::string> ResolveVariables(const std::string& text, const Namesp
     if (close == std::string::npos) break;
     std::string ref = text.substr(open + 2, close - open - 2);
     size_t dot = ref.find('.');
-    if (dot == std::string::npos) return base::InvalidInput("invalid variable reference #{" + ref + "}");
+    if (dot == std::string::npos)
+      return base::InvalidInput("invalid variable reference #{" + ref + "}");
     auto n = ns.find(ref.substr(0, dot));
     if (n == ns.end()) {
       return base::InvalidInput("variable #{" + ref + "}: no namespace '" + ref.substr(0, dot) +
@@ -24,7 +38,7 @@ base::Result<std::string> ResolveVariables(const std::string& text, const Namesp
                                 "' has no key '" + ref.substr(dot + 1) + "'");
     }
     out.append(text, pos, open - pos);
-    out += v->second;
+    out += Quote(v->second, quoting);
     pos = close + 1;
   }
   out.append(text, pos, std::string::npos);

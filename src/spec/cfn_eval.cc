@@ -9,10 +9,6 @@
 namespace kiln::spec {
 namespace {
 
-std::optional<YAML::Node> Get(const YAML::Node& map, std::string_view key) {
-  return YamlEntry(map, key);
-}
-
 bool IsYamlTag(const std::string& tag) {
   return tag.empty() || tag == "!" || tag == "?" || tag.starts_with("tag:yaml.org,2002:");
 }
@@ -31,64 +27,6 @@ std::optional<std::string> LongFormName(const YAML::Node& node) {
   const std::string& name = key.Scalar();
   if (name == "Ref" || name.starts_with("Fn::")) return name;
   return std::nullopt;
-}
-
-bool IsConditionFunction(std::string_view name) {
-  return name == "Fn::Equals" || name == "Fn::Not" || name == "Fn::And" || name == "Fn::Or" ||
-         name == "Condition";
-}
-
-TreeValue Scalar(std::string text, const YAML::Mark& mark, bool plain = false) {
-  return TreeValue{
-      .kind = TreeValue::Kind::kScalar, .text = std::move(text), .plain = plain, .mark = mark};
-}
-
-// The name property CloudFormation gives each kind of resource; "Name" for most.
-std::string_view NameProperty(std::string_view type) {
-  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
-      {"AWS::CodeCommit::Repository", "RepositoryName"},
-      {"AWS::ECR::Repository", "RepositoryName"},
-      {"AWS::S3::Bucket", "BucketName"},
-      {"AWS::IAM::Role", "RoleName"},
-      {"AWS::IAM::ManagedPolicy", "ManagedPolicyName"},
-      {"AWS::CodeStarConnections::Connection", "ConnectionName"},
-      {"AWS::ECS::Cluster", "ClusterName"},
-      {"AWS::ECS::Service", "ServiceName"},
-      {"AWS::Logs::LogGroup", "LogGroupName"},
-      {"AWS::CodeDeploy::Application", "ApplicationName"},
-      {"AWS::CodeDeploy::DeploymentGroup", "DeploymentGroupName"},
-      {"AWS::SNS::Topic", "TopicName"},
-      {"AWS::SQS::Queue", "QueueName"},
-      {"AWS::Lambda::Function", "FunctionName"},
-  };
-  for (const auto& [resource_type, property] : kNames) {
-    if (resource_type == type) return property;
-  }
-  return "Name";
-}
-
-// arn:aws:codebuild:local:000000000000:project/NAME for an AWS::CodeBuild::Project.
-std::string LocalArn(std::string_view type, const std::string& name) {
-  std::string lower(type);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  size_t first = lower.find("::"), last = lower.rfind("::");
-  std::string service = lower.substr(first + 2, last - first - 2);
-  return "arn:aws:" + service + ":" + std::string(kLocalRegion) + ":" +
-         std::string(kLocalAccountId) + ":" + lower.substr(last + 2) + "/" + name;
-}
-
-std::string EncodeBase64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    size_t n = std::min<size_t>(3, in.size() - i);
-    uint32_t chunk = 0;
-    for (size_t k = 0; k < 3; ++k) chunk = chunk << 8 | (k < n ? uint8_t(in[i + k]) : 0);
-    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(chunk >> (18 - 6 * k)) & 63] : '=';
-  }
-  return out;
 }
 
 bool IsListType(const std::string& type) {
@@ -111,8 +49,13 @@ std::vector<std::string> SplitText(const std::string& text, const std::string& d
 
 TreeValue ListOf(const std::vector<std::string>& items, const YAML::Mark& mark) {
   TreeValue list{.kind = TreeValue::Kind::kList, .mark = mark};
-  for (const std::string& item : items) list.items.push_back(Scalar(item, mark));
+  for (const std::string& item : items) list.items.push_back(TreeValue::Scalar(item, mark));
   return list;
+}
+
+bool IsConditionFunction(std::string_view name) {
+  return name == "Fn::Equals" || name == "Fn::Not" || name == "Fn::And" || name == "Fn::Or" ||
+         name == "Condition";
 }
 
 }  // namespace
@@ -135,33 +78,6 @@ CfnEvaluator::Evaluated CfnEvaluator::Eval(const YAML::Node& node, const std::st
   return Evaluated{.ok = true, .value = std::get<TreeValue>(std::move(*result))};
 }
 
-std::optional<bool> CfnEvaluator::ResourceExists(const YAML::Node& resource,
-                                                 const std::string& path) {
-  std::optional<YAML::Node> condition = Get(resource, "Condition");
-  if (!condition) return true;
-  if (!condition->IsScalar()) {
-    diagnostics_.push_back(
-        DiagnosticAt(file_, condition->Mark(), path + "/Condition: expected a condition name"));
-    return std::nullopt;
-  }
-  return NamedCondition(condition->Scalar(), condition->Mark(), path + "/Condition");
-}
-
-std::vector<CfnResource> CfnEvaluator::Resources(std::string_view type) const {
-  std::vector<CfnResource> out;
-  std::optional<YAML::Node> resources = Get(root_, "Resources");
-  if (!resources || !resources->IsMap()) return out;
-  for (const auto& entry : *resources) {
-    std::optional<YAML::Node> resource_type = Get(entry.second, "Type");
-    if (resource_type && resource_type->IsScalar() && resource_type->Scalar() == type) {
-      out.push_back(CfnResource{.logical_id = entry.first.Scalar(),
-                                .node = entry.second,
-                                .line = entry.first.Mark().line + 1});
-    }
-  }
-  return out;
-}
-
 CfnEvaluator::Result CfnEvaluator::EvalNode(const YAML::Node& node, const std::string& path,
                                             bool use_tag) {
   if (use_tag && !IsYamlTag(node.Tag())) {
@@ -172,7 +88,7 @@ CfnEvaluator::Result CfnEvaluator::EvalNode(const YAML::Node& node, const std::s
   }
   if (node.IsMap()) return EvalMap(node, path);
   if (node.IsSequence()) return EvalList(node, path);
-  if (node.IsScalar()) return Scalar(node.Scalar(), node.Mark(), node.Tag() == "?");
+  if (node.IsScalar()) return TreeValue::Scalar(node.Scalar(), node.Mark(), node.Tag() == "?");
   return TreeValue{.mark = node.Mark()};
 }
 
@@ -261,7 +177,7 @@ std::optional<std::vector<YAML::Node>> CfnEvaluator::ArgList(const YAML::Node& a
   if (!arg.IsSequence() || arg.size() < min || arg.size() > max) {
     std::string count =
         min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
-    return Error(call, "takes a list of " + count + " arguments");
+    return Error(call, "takes a list of " + count + (max == 1 ? " argument" : " arguments"));
   }
   std::vector<YAML::Node> items;
   for (const YAML::Node& item : arg) items.push_back(item);
@@ -295,21 +211,26 @@ CfnEvaluator::Result CfnEvaluator::Sub(const YAML::Node& arg, bool, const Call& 
   if (arg.IsSequence()) {
     std::optional<std::vector<YAML::Node>> args = ArgList(arg, 2, 2, call);
     if (!args) return std::nullopt;
-    text_node = (*args)[0];
+    text_node.reset((*args)[0]);  // rebinds; `=` would overwrite the template's node
     std::optional<TreeValue> map = EvalArg((*args)[1], false, call);
     if (!map) return std::nullopt;
     if (!map->IsMap()) return Error(call, "the variables must be a mapping");
     for (TreeEntry& entry : map->entries) vars[entry.key] = std::move(entry.value);
   }
   if (!text_node.IsScalar()) return Error(call, "takes a string, or [string, {variables}]");
-  const std::string& text = text_node.Scalar();
+  return Substitute(text_node.Scalar(), vars, call);
+}
+
+CfnEvaluator::Result CfnEvaluator::Substitute(const std::string& text,
+                                              const std::map<std::string, TreeValue>& vars,
+                                              const Call& call) {
   std::string out;
   bool ok = true;
   size_t pos = 0;
   for (size_t open = text.find("${"); open != std::string::npos; open = text.find("${", pos)) {
-    out += text.substr(pos, open - pos);
     size_t close = text.find('}', open);
-    if (close == std::string::npos) break;
+    if (close == std::string::npos) break;  // no closing brace: the rest is literal text
+    out += text.substr(pos, open - pos);
     pos = close + 1;
     if (text[open + 2] == '!') {  // ${!Literal} writes ${Literal}
       out += "${" + text.substr(open + 3, close - open - 2);
@@ -321,7 +242,7 @@ CfnEvaluator::Result CfnEvaluator::Sub(const YAML::Node& arg, bool, const Call& 
   }
   out += text.substr(std::min(pos, text.size()));
   if (!ok) return std::nullopt;
-  return Scalar(out, call.mark);
+  return TreeValue::Scalar(out, call.mark);
 }
 
 CfnEvaluator::Result CfnEvaluator::SubstituteVariable(const std::string& name,
@@ -353,7 +274,7 @@ CfnEvaluator::Result CfnEvaluator::Join(const YAML::Node& arg, bool, const Call&
     if (!list->items[i].IsScalar()) return Error(call, "can join only strings");
     out += (i == 0 ? "" : *delimiter) + list->items[i].text;
   }
-  return Scalar(out, call.mark);
+  return TreeValue::Scalar(out, call.mark);
 }
 
 CfnEvaluator::Result CfnEvaluator::Select(const YAML::Node& arg, bool, const Call& call) {
@@ -366,7 +287,7 @@ CfnEvaluator::Result CfnEvaluator::Select(const YAML::Node& arg, bool, const Cal
   size_t i = 0;
   auto [end, ec] = std::from_chars(index->data(), index->data() + index->size(), i);
   if (ec != std::errc() || end != index->data() + index->size() || i >= list->items.size()) {
-    return Error(call, "index '" + *index + "' is not within the list of " +
+    return Error(call, "index '" + *index + "' is not an index into a list of " +
                            std::to_string(list->items.size()));
   }
   return list->items[i];
@@ -393,51 +314,7 @@ CfnEvaluator::Result CfnEvaluator::ImportValue(const YAML::Node& arg, bool arg_t
                            "' is another stack's; supply its value with --export " + *name +
                            "=VALUE");
   }
-  return Scalar(it->second, call.mark);
-}
-
-CfnEvaluator::Result CfnEvaluator::If(const YAML::Node& arg, bool, const Call& call) {
-  std::optional<std::vector<YAML::Node>> args = ArgList(arg, 3, 3, call);
-  if (!args) return std::nullopt;
-  if (!(*args)[0].IsScalar()) return Error(call, "the first argument must be a condition name");
-  std::optional<bool> holds = NamedCondition((*args)[0].Scalar(), call.mark, call.path);
-  if (!holds) return std::nullopt;
-  return EvalNode((*args)[*holds ? 1 : 2], call.path, true);
-}
-
-CfnEvaluator::Result CfnEvaluator::FindInMap(const YAML::Node& arg, bool, const Call& call) {
-  std::optional<std::vector<YAML::Node>> args = ArgList(arg, 3, 3, call);
-  if (!args) return std::nullopt;
-  std::vector<std::string> keys;
-  for (const YAML::Node& item : *args) {
-    std::optional<std::string> key = EvalString(item, false, call, "a key");
-    if (!key) return std::nullopt;
-    keys.push_back(*key);
-  }
-  std::optional<YAML::Node> node = Get(root_, "Mappings");
-  for (const std::string& key : keys) {
-    if (node) node = Get(*node, key);
-  }
-  if (!node) {
-    return Error(call, "no Mappings entry " + keys[0] + " / " + keys[1] + " / " + keys[2]);
-  }
-  return EvalNode(*node,
-                  "/Mappings/" + PointerToken(keys[0]) + "/" + PointerToken(keys[1]) + "/" +
-                      PointerToken(keys[2]),
-                  true);
-}
-
-CfnEvaluator::Result CfnEvaluator::Base64(const YAML::Node& arg, bool arg_tagged,
-                                          const Call& call) {
-  std::optional<std::string> text = EvalString(arg, arg_tagged, call, "the value");
-  if (!text) return std::nullopt;
-  return Scalar(EncodeBase64(*text), call.mark);
-}
-
-CfnEvaluator::Result CfnEvaluator::ConditionValue(const YAML::Node& arg, bool, const Call& call) {
-  std::optional<bool> holds = ConditionCall(call.name, arg, call);
-  if (!holds) return std::nullopt;
-  return Scalar(*holds ? "true" : "false", call.mark, true);
+  return TreeValue::Scalar(it->second, call.mark);
 }
 
 CfnEvaluator::Result CfnEvaluator::Unsupported(const YAML::Node&, bool, const Call& call) {
@@ -446,26 +323,26 @@ CfnEvaluator::Result CfnEvaluator::Unsupported(const YAML::Node&, bool, const Ca
 
 CfnEvaluator::Result CfnEvaluator::ResolveRef(const std::string& name, const Call& call) {
   if (std::optional<YAML::Node> declared =
-          Get(Get(root_, "Parameters").value_or(YAML::Node()), name)) {
+          YamlEntry(YamlEntry(root_, "Parameters").value_or(YAML::Node()), name)) {
     return Parameter(name, *declared, call);
   }
   if (name.starts_with("AWS::")) return PseudoParameter(name, call);
-  std::optional<YAML::Node> resources = Get(root_, "Resources");
-  if (resources && Get(*resources, name)) {
+  std::optional<YAML::Node> resources = YamlEntry(root_, "Resources");
+  if (resources && YamlEntry(*resources, name)) {
     if (std::optional<std::string> resource_name = ResourceName(name)) {
       Note("Ref " + name + " is the resource's name, '" + *resource_name + "'");
-      return Scalar(*resource_name, call.mark);
+      return TreeValue::Scalar(*resource_name, call.mark);
     }
     // A resource without a name of its own: its logical id stands for it.
     Note("Ref " + name + " has no name to evaluate; the logical id stands for it");
-    return Scalar(name, call.mark);
+    return TreeValue::Scalar(name, call.mark);
   }
   return Error(call, "no parameter or resource named '" + name + "'");
 }
 
 CfnEvaluator::Result CfnEvaluator::PseudoParameter(const std::string& name, const Call& call) {
   if (auto it = inputs_.values.find(name); it != inputs_.values.end()) {
-    return Scalar(it->second, call.mark);
+    return TreeValue::Scalar(it->second, call.mark);
   }
   if (name == "AWS::NoValue") return NoValue{};
   if (name == "AWS::NotificationARNs") return ListOf({}, call.mark);
@@ -480,7 +357,7 @@ CfnEvaluator::Result CfnEvaluator::PseudoParameter(const std::string& name, cons
       {"AWS::URLSuffix", "amazonaws.com"},
   };
   for (const auto& [pseudo, value] : kPseudo) {
-    if (pseudo == name) return Scalar(value, call.mark);
+    if (pseudo == name) return TreeValue::Scalar(value, call.mark);
   }
   return Error(call, "unknown pseudo parameter '" + name + "'");
 }
@@ -490,72 +367,29 @@ CfnEvaluator::Result CfnEvaluator::Parameter(const std::string& name, const YAML
   std::string value;
   if (auto it = inputs_.values.find(name); it != inputs_.values.end()) {
     value = it->second;
-  } else if (std::optional<YAML::Node> fallback = Get(declaration, "Default");
+  } else if (std::optional<YAML::Node> fallback = YamlEntry(declaration, "Default");
              fallback && fallback->IsScalar()) {
     value = fallback->Scalar();
-    bool secret = Get(declaration, "NoEcho").has_value();
+    bool secret = YamlEntry(declaration, "NoEcho").has_value();
     Note("parameter " + name + " resolved from its Default" + (secret ? "" : " '" + value + "'"));
   } else {
     return Error(call, "parameter '" + name +
                            "' has no value and no Default; supply it with "
-                           "--param " +
+                           "--parameter " +
                            name + "=VALUE");
   }
-  if (std::optional<YAML::Node> allowed = Get(declaration, "AllowedValues");
+  if (std::optional<YAML::Node> allowed = YamlEntry(declaration, "AllowedValues");
       allowed && allowed->IsSequence()) {
     bool found = std::any_of(allowed->begin(), allowed->end(), [&](const YAML::Node& v) {
       return v.IsScalar() && v.Scalar() == value;
     });
     if (!found) return Error(call, "parameter '" + name + "' is not one of its AllowedValues");
   }
-  std::optional<YAML::Node> type = Get(declaration, "Type");
+  std::optional<YAML::Node> type = YamlEntry(declaration, "Type");
   if (type && type->IsScalar() && IsListType(type->Scalar())) {
     return ListOf(SplitText(value, ","), call.mark);
   }
-  return Scalar(value, call.mark);
-}
-
-// What Kiln can know of a resource's attributes without AWS: its name and a local ARN.
-// Anything else (a nested stack's Outputs.X, a repository's CloneUrlHttp...) is supplied by
-// the caller as "GetAtt:Resource.Attribute".
-CfnEvaluator::Result CfnEvaluator::ResolveGetAtt(const std::string& resource,
-                                                 const std::string& attribute, const Call& call) {
-  std::string key = "GetAtt:" + resource + "." + attribute;
-  if (auto it = inputs_.values.find(key); it != inputs_.values.end()) {
-    return Scalar(it->second, call.mark);
-  }
-  std::optional<YAML::Node> node = Get(Get(root_, "Resources").value_or(YAML::Node()), resource);
-  if (!node) return Error(call, "no resource named '" + resource + "'");
-  std::string hint = "; supply it with --param '" + key + "=VALUE'";
-  if (attribute != "Name" && attribute != "Arn") {
-    return Error(call, resource + "." + attribute + " cannot be evaluated without AWS" + hint);
-  }
-  std::optional<std::string> name = ResourceName(resource);
-  if (!name) return Error(call, "resource '" + resource + "' has no Name to evaluate" + hint);
-  if (attribute == "Name") return Scalar(*name, call.mark);
-  std::optional<YAML::Node> type = Get(*node, "Type");
-  return Scalar(
-      LocalArn(type && type->IsScalar() ? type->Scalar() : "AWS::Unknown::Resource", *name),
-      call.mark);
-}
-
-// The resource's name property (Name, BucketName...) when it evaluates to a string. Failures
-// are not reported: the caller falls back or reports in its own terms.
-std::optional<std::string> CfnEvaluator::ResourceName(const std::string& logical_id) {
-  std::optional<YAML::Node> resource =
-      Get(Get(root_, "Resources").value_or(YAML::Node()), logical_id);
-  std::optional<YAML::Node> type = resource ? Get(*resource, "Type") : std::nullopt;
-  if (!type || !type->IsScalar()) return std::nullopt;
-  std::optional<YAML::Node> name =
-      Get(Get(*resource, "Properties").value_or(YAML::Node()), NameProperty(type->Scalar()));
-  if (!name || !evaluating_.insert("Resource:" + logical_id).second) return std::nullopt;
-  size_t reported = diagnostics_.size();
-  Result value = EvalNode(*name, "/Resources/" + PointerToken(logical_id), true);
-  diagnostics_.resize(reported);
-  evaluating_.erase("Resource:" + logical_id);
-  const TreeValue* v = value ? std::get_if<TreeValue>(&*value) : nullptr;
-  if (!v || !v->IsScalar()) return std::nullopt;
-  return v->text;
+  return TreeValue::Scalar(value, call.mark);
 }
 
 std::optional<bool> CfnEvaluator::EvalCondition(const YAML::Node& node, const std::string& path,
@@ -566,57 +400,13 @@ std::optional<bool> CfnEvaluator::EvalCondition(const YAML::Node& node, const st
     name = FunctionForTag(node.Tag());
   } else if (node.IsMap() && node.size() == 1 && node.begin()->first.IsScalar()) {
     name = node.begin()->first.Scalar();
-    arg = node.begin()->second;
+    arg.reset(node.begin()->second);  // rebinds; `=` would overwrite the template's node
   }
   Call call{.name = name.value_or("condition"), .mark = node.Mark(), .path = path};
   if (!name || !IsConditionFunction(*name)) {
     return Error(call, "expected Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition");
   }
   return ConditionCall(*name, arg, call);
-}
-
-std::optional<bool> CfnEvaluator::ConditionCall(const std::string& name, const YAML::Node& arg,
-                                                const Call& call) {
-  if (name == "Condition") {
-    if (!arg.IsScalar()) return Error(call, "takes a condition name");
-    return NamedCondition(arg.Scalar(), call.mark, call.path);
-  }
-  if (name == "Fn::Equals") {
-    std::optional<std::vector<YAML::Node>> args = ArgList(arg, 2, 2, call);
-    if (!args) return std::nullopt;
-    std::optional<TreeValue> a = EvalArg((*args)[0], false, call);
-    std::optional<TreeValue> b = EvalArg((*args)[1], false, call);
-    if (!a || !b) return std::nullopt;
-    return a->IsScalar() && b->IsScalar() ? a->text == b->text
-                                          : TreeToJsonText(*a) == TreeToJsonText(*b);
-  }
-  bool is_not = name == "Fn::Not";
-  std::optional<std::vector<YAML::Node>> args = ArgList(arg, is_not ? 1 : 2, is_not ? 1 : 10, call);
-  if (!args) return std::nullopt;
-  std::vector<bool> values;
-  for (const YAML::Node& item : *args) {
-    std::optional<bool> value = EvalCondition(item, call.path, true);
-    if (!value) return std::nullopt;
-    values.push_back(*value);
-  }
-  if (is_not) return !values[0];
-  if (name == "Fn::And") return std::all_of(values.begin(), values.end(), [](bool v) { return v; });
-  return std::any_of(values.begin(), values.end(), [](bool v) { return v; });
-}
-
-std::optional<bool> CfnEvaluator::NamedCondition(const std::string& name, const YAML::Mark& mark,
-                                                 const std::string& path) {
-  if (auto it = conditions_.find(name); it != conditions_.end()) return it->second;
-  Call call{.name = "Condition", .mark = mark, .path = path};
-  std::optional<YAML::Node> definition = Get(Get(root_, "Conditions").value_or(YAML::Node()), name);
-  if (!definition) return Error(call, "no condition named '" + name + "'");
-  if (!evaluating_.insert("Condition:" + name).second) {
-    return Error(call, "condition '" + name + "' depends on itself");
-  }
-  std::optional<bool> value = EvalCondition(*definition, "/Conditions/" + PointerToken(name), true);
-  evaluating_.erase("Condition:" + name);
-  conditions_[name] = value;
-  return value;
 }
 
 std::nullopt_t CfnEvaluator::Error(const Call& call, const std::string& message) {

@@ -105,6 +105,8 @@ class CfnEvaluator {
   Result Parameter(const std::string& name, const YAML::Node& declaration, const Call& call);
   Result ResolveGetAtt(const std::string& resource, const std::string& attribute, const Call& call);
   std::optional<std::string> ResourceName(const std::string& logical_id);
+  Result Substitute(const std::string& text, const std::map<std::string, TreeValue>& vars,
+                    const Call& call);
   Result SubstituteVariable(const std::string& name, const std::map<std::string, TreeValue>& vars,
                             const Call& call);
 

@@ -42,6 +42,23 @@ struct ImportResult {
 // value and no default) is a diagnostic naming the intrinsic, the property and its line.
 // `project_file` templates with only CodeBuild projects (companions) may be passed through
 // ImportProjects instead.
+//
+// What `parameters` may hold besides template parameters (see CfnInputs in cfn_eval.h):
+//   "Export:NAME"     the value Fn::ImportValue NAME returns (`--export NAME=VALUE`);
+//   "GetAtt:RES.ATTR" the value of Fn::GetAtt RES.ATTR that Kiln cannot compute, e.g. a nested
+//                     stack's Outputs.X (`--parameter 'GetAtt:RES.ATTR=VALUE'`);
+//   "AWS::Region"...  overrides a pseudo parameter.
+// Resources: !Ref RES and !GetAtt RES.Name are the resource's name (Properties.Name, or its
+// type's name property: BucketName, RepositoryName, ConnectionName...) when that evaluates;
+// otherwise !Ref RES is the logical id (with a note) and !GetAtt is a diagnostic. !GetAtt
+// RES.Arn is arn:aws:<service>:local:000000000000:<type>/<name>. Only the properties Kiln
+// uses are evaluated: ArtifactStore(s), RoleArn, RestartExecutionOnUpdate and Tags are
+// ignored, so what they reference needs no value. An unnamed pipeline is named after its
+// logical id. Configuration values that are lists or maps become their JSON text. A resource
+// whose Condition is false does not count. The template's CodeBuild projects are returned in
+// `projects` too; problems evaluating them are diagnostics as well. The result is not checked
+// against Kiln's providers: that is ValidatePipeline's job (e.g. a ThirdParty GitHub source
+// imports, then fails validation). Diagnostics are in line order. Never throws.
 ImportResult ImportCloudFormation(std::string_view text, const std::string& file,
                                   const std::map<std::string, std::string>& parameters);
 

@@ -188,7 +188,7 @@ TEST(CloudFormationImportTest, AnnleeforesNeedsItsExportsAndNestedStackOutput) {
   EXPECT_THAT(Messages(result.diagnostics),
               ElementsAre("/Resources/Pipeline/Properties/Stages/1/Actions/0/Configuration/"
                           "ProjectName: Fn::GetAtt: CodeBuild.Outputs.CodeBuildProjectName cannot "
-                          "be evaluated without AWS; supply it with --param "
+                          "be evaluated without AWS; supply it with --parameter "
                           "'GetAtt:CodeBuild.Outputs.CodeBuildProjectName=VALUE'",
                           "/Resources/Pipeline/Properties/Stages/2/Actions/0/Configuration/"
                           "ClusterName: Fn::ImportValue: export 'cruddur-clusterClusterName' is "
@@ -202,7 +202,7 @@ TEST(CloudFormationImportTest, AnnleeforesNeedsItsExportsAndNestedStackOutput) {
   EXPECT_THAT(Messages(no_parameter.diagnostics),
               Contains("/Resources/Pipeline/Properties/Stages/2/Actions/0/Configuration/"
                        "ClusterName: Fn::Sub: parameter 'ClusterStack' has no value and no "
-                       "Default; supply it with --param ClusterStack=VALUE"));
+                       "Default; supply it with --parameter ClusterStack=VALUE"));
 }
 
 TEST(CloudFormationImportTest, KPaulius) {
@@ -438,7 +438,7 @@ TEST(CfnEvalTest, RefOfParametersAndPseudoParameters) {
   EXPECT_THAT(ProjectName("!Ref Team", params),
               HasSubstr("stack.yaml:21:30: error: /Resources/Pipe/Properties/Stages/1/Actions/0/"
                         "Configuration/ProjectName: Ref: parameter 'Team' has no value and no "
-                        "Default; supply it with --param Team=VALUE"));
+                        "Default; supply it with --parameter Team=VALUE"));
   EXPECT_THAT(ProjectName("!Ref Nothing"),
               HasSubstr("Ref: no parameter or resource named 'Nothing'"));
   EXPECT_THAT(ProjectName("!Ref AWS::Planet"), HasSubstr("unknown pseudo parameter 'AWS::Planet'"));
@@ -470,9 +470,13 @@ TEST(CfnEvalTest, JoinSelectSplitBase64FindInMap) {
   EXPECT_EQ(ProjectName("!Base64 'ab'"), "YWI=");
   std::string mappings = "Mappings:\n  Names:\n    local: {project: mapped}\n";
   EXPECT_EQ(ProjectName("!FindInMap [Names, !Ref AWS::Region, project]", mappings), "mapped");
+  EXPECT_THAT(
+      ProjectName("!FindInMap [M, a, b]", "Mappings:\n  M: {a: {b: !FindInMap [M, a, b]}}\n"),
+      HasSubstr("/Mappings/M/a/b refers to itself"));
   EXPECT_THAT(ProjectName("!FindInMap [Names, eu, project]", mappings),
               HasSubstr("no Mappings entry Names / eu / project"));
-  EXPECT_THAT(ProjectName("!Select [5, [a]]"), HasSubstr("index '5' is not within the list of 1"));
+  EXPECT_THAT(ProjectName("!Select [5, [a]]"),
+              HasSubstr("index '5' is not an index into a list of 1"));
   EXPECT_THAT(ProjectName("!Join [',']"), HasSubstr("Fn::Join: takes a list of 2 arguments"));
   EXPECT_THAT(ProjectName("!GetAZs ''"), HasSubstr("Fn::GetAZs: cannot be evaluated without AWS"));
   EXPECT_THAT(ProjectName("!Cidr [10.0.0.0/16, 2, 8]"), HasSubstr("Fn::Cidr: cannot be evaluated"));
@@ -524,6 +528,9 @@ TEST(CfnEvalTest, ResourceReferences) {
     Properties: {BucketName: artifacts}
   Anonymous:
     Type: AWS::CodeBuild::Project
+  Sub:
+    Type: AWS::CodeBuild::Project
+    Properties: {Name: !Sub ['${A}-${AWS::Region}', {A: s}]}
 )";
   auto with = [&](const std::string& project) {
     std::string text = WithProject(project);
@@ -538,9 +545,11 @@ TEST(CfnEvalTest, ResourceReferences) {
   EXPECT_EQ(with("!GetAtt Named.Arn"), "arn:aws:codebuild:local:000000000000:project/stack-build");
   EXPECT_EQ(with("!GetAtt [Named, Name]"), "stack-build");
   EXPECT_EQ(with("!Sub '${Named.Name}!'"), "stack-build!");
+  // Evaluating a node twice gives the same value (yaml-cpp's Node `=` overwrites nodes).
+  EXPECT_EQ(with("!Join [',', [!Ref Sub, !Ref Sub, !GetAtt Sub.Name]]"), "s-local,s-local,s-local");
   EXPECT_THAT(with("!GetAtt Anonymous.Arn"),
               HasSubstr("Fn::GetAtt: resource 'Anonymous' has no Name to evaluate; supply it "
-                        "with --param 'GetAtt:Anonymous.Arn=VALUE'"));
+                        "with --parameter 'GetAtt:Anonymous.Arn=VALUE'"));
   EXPECT_THAT(with("!GetAtt Named.BadgeUrl"),
               HasSubstr("Named.BadgeUrl cannot be evaluated without AWS"));
   EXPECT_THAT(with("!GetAtt Ghost.Arn"), HasSubstr("no resource named 'Ghost'"));
@@ -652,21 +661,23 @@ TEST(CloudFormationImportTest, NotesUndeclaredParameters) {
 // Malformed intrinsics and shapes are diagnostics: nothing throws, nothing crashes.
 TEST(CloudFormationImportTest, MalformedTemplatesAreDiagnostics) {
   const std::string bad_projects[] = {
-      "!Sub [a]",          "!Sub [a, b]",      "!Sub [[a], {}]",   "!GetAtt [a]",
-      "!GetAtt nodot",     "!Join [a, b]",     "!Join [[a], [b]]", "!If x",
-      "{'Fn::If': [a]}",   "!Select [x, [a]]", "!Select [0, a]",   "!Split ['', a]",
-      "!Ref [a]",          "!Condition [a]",   "!Equals [a]",      "!FindInMap [a]",
-      "!Base64 [a]",       "!ImportValue [a]", "!Sub '${'",        "!Join ['', [[a]]]",
-      "!Ref AWS::NoValue", "!If [C, [a], b]",  "{'Fn::Not': 5}",   "!Sub '${A.B.C}'",
+      "!Sub [a]",        "!Sub [a, b]",      "!Sub [[a], {}]",    "!GetAtt [a]",
+      "!GetAtt nodot",   "!Join [a, b]",     "!Join [[a], [b]]",  "!If x",
+      "{'Fn::If': [a]}", "!Select [x, [a]]", "!Select [0, a]",    "!Split ['', a]",
+      "!Ref [a]",        "!Condition [a]",   "!Equals [a]",       "!FindInMap [a]",
+      "!Base64 [a]",     "!ImportValue [a]", "!Join ['', [[a]]]", "{'Fn::Not': 5}",
+      "!Sub '${A.B.C}'",
   };
   for (const std::string& project : bad_projects) {
     ImportResult result = ImportText(WithProject(project, "Conditions:\n  C: !Equals [a, a]\n"));
     EXPECT_THAT(result.diagnostics, SizeIs(1)) << project;
-    for (const Diagnostic& d : result.diagnostics) {
-      EXPECT_EQ(d.line, 18) << project;
-      std::cerr << project << " -> " << d.message << "\n";
-    }
+    EXPECT_THAT(result.diagnostics, ElementsAre(::testing::Field(&Diagnostic::line, 20)))
+        << project;
   }
+  std::string conditions = "Conditions:\n  C: !Equals [a, a]\n";
+  EXPECT_EQ(ProjectName("!Sub 'a${'"), "a${");  // no closing brace: literal text
+  EXPECT_EQ(ProjectName("!If [C, [a], b]", conditions), R"(["a"])");
+  EXPECT_EQ(ProjectName("!Ref AWS::NoValue"), "(none)");
   const std::string bad_templates[] = {
       "Resources: {A: 5, B: {Type: AWS::CodePipeline::Pipeline, Properties: 7}}",
       "Resources: {P: {Type: AWS::CodePipeline::Pipeline, Properties: {Stages: !Ref X}}}",

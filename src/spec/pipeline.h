@@ -97,7 +97,10 @@ struct ParsedPipeline {
 
 // Parses JSON or YAML text. AWS-only fields (roleArn, artifactStore(s), region, version,
 // metadata, blockers) are accepted and ignored; unknown keys are errors naming their line.
-// Never throws. Limits: 4 MiB of text, 64 levels of nesting.
+// Never throws. Limits: 4 MiB of text, 64 levels of nesting. Diagnostics name the JSON pointer
+// of what they are about ("/pipeline/stages/1/actions/0/runorder: unknown key ..."). Stage
+// conditions (onFailure/onSuccess/beforeEntry `conditions`) are refused: Kiln cannot honour
+// them yet. A configuration value written as a list or map (YAML) becomes its JSON text.
 ParsedPipeline ParsePipeline(std::string_view text, const std::string& file);
 
 // CodePipeline's structure rules (AWS-SEMANTICS.md §2.1-2.3, 2.6): names and their

@@ -49,6 +49,10 @@ Json ToJson(const TreeValue& value) {
 
 }  // namespace
 
+TreeValue TreeValue::Scalar(std::string text, const YAML::Mark& mark, bool plain) {
+  return TreeValue{.kind = Kind::kScalar, .text = std::move(text), .plain = plain, .mark = mark};
+}
+
 const TreeValue* TreeValue::Find(std::string_view key) const {
   auto it = std::find_if(entries.begin(), entries.end(),
                          [&](const TreeEntry& e) { return e.key == key; });

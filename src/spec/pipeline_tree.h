@@ -23,6 +23,9 @@ struct TreeValue {
   std::vector<TreeEntry> entries;  // kMap, in file order
   YAML::Mark mark;                 // 0-based; where the value (or the intrinsic) starts
 
+  // A string value; `plain` as above.
+  static TreeValue Scalar(std::string text, const YAML::Mark& mark, bool plain = false);
+
   bool IsScalar() const { return kind == Kind::kScalar; }
   bool IsList() const { return kind == Kind::kList; }
   bool IsMap() const { return kind == Kind::kMap; }

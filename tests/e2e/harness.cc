@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern "C" char** environ;
 
@@ -57,22 +58,28 @@ RunResult RunKiln(const std::vector<std::string>& args, const fs::path& cwd,
   return RunProcess(argv, cwd, extra_env, timeout_s);
 }
 
-RunResult RunProcess(const std::vector<std::string>& argv_in, const fs::path& cwd,
-                     const std::vector<std::string>& extra_env, int timeout_s) {
-  std::vector<std::string> argv = argv_in;
+namespace {
+
+// The environment children get: ours without KILN_* (the tests set those), plus extra_env.
+std::vector<std::string> ChildEnvironment(const std::vector<std::string>& extra_env) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     if (std::string_view(*e).starts_with("KILN_")) continue;
     env.emplace_back(*e);
   }
   env.insert(env.end(), extra_env.begin(), extra_env.end());
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  return env;
+}
+
+// Starts argv in cwd with stdin /dev/null and stdout/stderr on out_fd/err_fd.
+pid_t Spawn(std::vector<std::string> argv, const fs::path& cwd,
+            const std::vector<std::string>& extra_env, int out_fd, int err_fd) {
+  std::vector<std::string> env = ChildEnvironment(extra_env);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
   posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   std::vector<char*> av, ev;
   for (auto& a : argv) av.push_back(a.data());
@@ -82,9 +89,29 @@ RunResult RunProcess(const std::vector<std::string>& argv_in, const fs::path& cw
   pid_t pid;
   int rc = posix_spawnp(&pid, av[0], &fa, nullptr, av.data(), ev.data());
   posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("spawn " + argv[0] + " failed");
+  return pid;
+}
+
+int ExitCode(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+RunResult RunProcess(const std::vector<std::string>& argv, const fs::path& cwd,
+                     const std::vector<std::string>& extra_env, int timeout_s) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  pid_t pid = -1;
+  try {
+    pid = Spawn(argv, cwd, extra_env, out[1], err[1]);
+  } catch (...) {
+    for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
+    throw;
+  }
   ::close(out[1]);
   ::close(err[1]);
-  if (rc != 0) throw std::runtime_error("spawn kiln failed");
   RunResult r;
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   int open_fds = 2;
@@ -111,8 +138,69 @@ RunResult RunProcess(const std::vector<std::string>& argv_in, const fs::path& cw
   ::close(err[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = ExitCode(status);
   return r;
+}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const fs::path& cwd,
+                                     const std::vector<std::string>& extra_env) {
+  int out = ::open((output_.path() / "out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  int err = ::open((output_.path() / "err").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  try {
+    if (out < 0 || err < 0) throw std::runtime_error("open output files");
+    pid_ = Spawn(argv, cwd, extra_env, out, err);
+  } catch (...) {
+    if (out >= 0) ::close(out);
+    if (err >= 0) ::close(err);
+    throw;
+  }
+  ::close(out);
+  ::close(err);
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (exit_code_ >= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+}
+
+bool BackgroundProcess::Exited() {
+  if (exit_code_ >= 0) return true;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  exit_code_ = ExitCode(status);
+  return true;
+}
+
+RunResult BackgroundProcess::Wait(int timeout_s) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (!Exited()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      Signal(SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      exit_code_ = ExitCode(status);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return {.exit_code = exit_code_, .out = Out(), .err = Err()};
+}
+
+void BackgroundProcess::Signal(int signal) {
+  if (exit_code_ < 0) ::kill(pid_, signal);
+}
+
+std::string BackgroundProcess::Out() const { return ReadText(output_.path() / "out"); }
+std::string BackgroundProcess::Err() const { return ReadText(output_.path() / "err"); }
+
+std::unique_ptr<BackgroundProcess> StartKiln(const std::vector<std::string>& args,
+                                             const fs::path& cwd,
+                                             const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv = {KILN_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<BackgroundProcess>(argv, cwd, extra_env);
 }
 
 }  // namespace kiln::e2e

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,8 +10,8 @@ namespace kiln::e2e {
 
 struct RunResult {
   int exit_code = -1;
-  std::string out;   // stdout
-  std::string err;   // stderr
+  std::string out;  // stdout
+  std::string err;  // stderr
 };
 
 // A temporary directory removed on destruction.
@@ -36,6 +37,37 @@ inline std::string KilnBinary() { return KILN_BINARY; }
 // Runs the kiln binary with args in cwd; extra_env entries are "NAME=VALUE".
 RunResult RunKiln(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                   const std::vector<std::string>& extra_env = {}, int timeout_s = 120);
+
+// A process started in the background; its stdout and stderr go to files that can be read at
+// any time. The destructor kills (SIGKILL) and reaps it if it is still running.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                    const std::vector<std::string>& extra_env);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  int pid() const { return pid_; }
+  // True once it has exited (reaps it).
+  bool Exited();
+  // Waits up to timeout_s for it to exit, killing it (SIGKILL) on timeout; returns its exit code
+  // (128 + signal when killed) and all its output.
+  RunResult Wait(int timeout_s = 120);
+  void Signal(int signal);
+  std::string Out() const;
+  std::string Err() const;
+
+ private:
+  TempDir output_;
+  int pid_ = -1;
+  int exit_code_ = -1;
+};
+
+// Starts the kiln binary with args in cwd, in the background.
+std::unique_ptr<BackgroundProcess> StartKiln(const std::vector<std::string>& args,
+                                             const std::filesystem::path& cwd,
+                                             const std::vector<std::string>& extra_env = {});
 
 // True while pid is a live process (a zombie counts as gone).
 bool Running(int pid);

@@ -25,7 +25,6 @@ release: deps
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target kiln
 
 test: build
-	scripts/check-layers
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 demo: release

@@ -211,7 +211,7 @@ CfnEvaluator::Result CfnEvaluator::Sub(const YAML::Node& arg, bool, const Call& 
   if (arg.IsSequence()) {
     std::optional<std::vector<YAML::Node>> args = ArgList(arg, 2, 2, call);
     if (!args) return std::nullopt;
-    text_node.reset((*args)[0]);  // rebinds; `=` would overwrite the template's node
+    text_node = (*args)[0];
     std::optional<TreeValue> map = EvalArg((*args)[1], false, call);
     if (!map) return std::nullopt;
     if (!map->IsMap()) return Error(call, "the variables must be a mapping");

@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 RELEASE_DIR ?= build-release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build release test demo bench format clean
+.PHONY: all deps configure build release test demo bench fuzz format clean
 
 all: build
 
@@ -32,6 +32,15 @@ demo: release
 
 bench: release
 	bench/run-all $(RELEASE_DIR)/src/kiln
+
+# Fuzz the parsers for FUZZ_SECONDS (default 60) with libFuzzer (clang, ASan).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@test -f build-fuzz/build.ninja || CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
+	  -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_FUZZ=ON -DKILN_TESTS=OFF
+	cmake --build build-fuzz --target spec_fuzz
+	mkdir -p build-fuzz/corpus && cp ../shared/conformance/buildspecs/*.yml build-fuzz/corpus/ 2>/dev/null || true
+	build-fuzz/src/spec_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "exec/process.h"
 #include "spec/value_map.h"
+#include "store/store.h"
 
 namespace kiln::cli {
 namespace fs = std::filesystem;
@@ -113,6 +114,12 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
   req.cancel_fd = InstallCancelPipe();
   exec::BecomeSubreaper();
   build::BuildRecord r = build::RunBuild(req);
+  if (auto store = store::Store::Open((req.state_dir / "kiln.db").string()); store.ok()) {
+    auto st = (*store)->PutBuild({r.id, r.project, r.build_number,
+                                  std::string(build::StatusName(r.status)), "",
+                                  build::ToJson(r).dump(), r.log_path, r.start_ms, r.end_ms});
+    if (!st.ok()) std::fprintf(stderr, "kiln: warning: build not recorded: %s\n", st.message().c_str());
+  }
   if (g.json) {
     std::printf("%s\n", build::ToJson(r).dump(2).c_str());
   } else {

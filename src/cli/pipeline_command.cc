@@ -195,18 +195,31 @@ int Show(const PipelineArgs& a, const GlobalOptions& g) {
   return kExitOk;
 }
 
+// CodePipeline: a stop-and-wait that is still Stopping can be changed into an abandon.
+bool CanStop(const std::string& status, bool abandon) {
+  return status == "InProgress" || (abandon && status == "Stopping");
+}
+
 int Stop(const PipelineArgs& a, const GlobalOptions& g) {
   auto store = OpenStore(g);
   if (!store) return kExitInternal;
-  auto row = store->GetExecution(a.target);
-  if (!row.ok() || !*row) return Fail("no execution " + a.target);
-  if ((*row)->status != "InProgress") {
-    return Fail("execution " + a.target + " is " + (*row)->status + ", not InProgress",
-                kExitFailed);
-  }
-  auto st = store->SetStopRequest(a.target, a.abandon ? "abandon" : "wait");
-  if (st.ok()) st = store->SetExecutionStatus(a.target, "Stopping", "Stop requested", 0);
+  int refused = kExitOk;
+  // Checked and set in one transaction: an execution that has just ended is not reopened.
+  auto st = store->db().Transaction([&]() -> base::Status {
+    auto row = store->GetExecution(a.target);
+    if (!row.ok()) return row.status();
+    if (!*row) {
+      refused = Fail("no execution " + a.target);
+    } else if (!CanStop((*row)->status, a.abandon)) {
+      refused =
+          Fail("execution " + a.target + " is " + (*row)->status + ", not InProgress", kExitFailed);
+    }
+    if (refused != kExitOk) return base::Status::Ok();
+    auto set = store->SetStopRequest(a.target, a.abandon ? "abandon" : "wait");
+    return set.ok() ? store->SetExecutionStatus(a.target, "Stopping", "Stop requested", 0) : set;
+  });
   if (!st.ok()) return Fail(st.message(), kExitInternal);
+  if (refused != kExitOk) return refused;
   std::printf("execution %s: Stopping (%s)\n", a.target.c_str(),
               a.abandon ? "abandoning in-progress actions" : "waiting for in-progress actions");
   return kExitOk;

@@ -238,8 +238,9 @@ ActionOutcome RunApproval(ExecutionContext& ctx, const spec::Stage& stage,
     }
     for (const auto& row : rows) {
       if (row.stage != stage.name || row.action != a.name || row.attempt != attempt) continue;
-      if (row.approval == "Approved") return {.summary = "Approved: " + row.approval_summary};
-      if (row.approval == "Rejected") return Fail("Rejected: " + row.approval_summary);
+      std::string comment = row.approval_summary.empty() ? "" : ": " + row.approval_summary;
+      if (row.approval == "Approved") return {.summary = "Approved" + comment};
+      if (row.approval == "Rejected") return Fail("Rejected" + comment);
     }
     if (base::MonotonicMillis() >= deadline) return Fail("Approval timed out");
     std::this_thread::sleep_for(std::chrono::milliseconds(ctx.options->poll_ms));

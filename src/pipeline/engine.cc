@@ -55,6 +55,8 @@ class ExecutionRun {
   base::Status Open(const std::string& execution_id);
   base::Status Create(int64_t version, const StartOptions& start);
   base::Status Resume(const std::string& stage, const std::string& mode);
+  base::Status ResumeLocked(const std::string& stage, const std::string& mode);
+  base::Status CheckNotSuperseded(const store::ExecutionRow& self, const std::string& stage);
   base::Status RunFrom(size_t first_stage, const std::string& retry_mode);
 
  private:
@@ -358,8 +360,34 @@ base::Status ExecutionRun::RunFrom(size_t first_stage, const std::string& retry_
   return base::Status::Ok();
 }
 
+// SUPERSEDED: a newer execution entering a stage supersedes a failed or stopped one there,
+// which can then no longer be retried (AWS-SEMANTICS.md 2.4).
+base::Status ExecutionRun::CheckNotSuperseded(const store::ExecutionRow& self,
+                                              const std::string& stage) {
+  if (pipeline_.execution_mode != spec::ExecutionMode::kSuperseded) return base::Status::Ok();
+  auto rows = ctx_.store->ListExecutions(pipeline_.name);
+  if (!rows.ok()) return rows.status();
+  for (const auto& e : *rows) {
+    if (e.seq <= self.seq) continue;
+    auto stages = ctx_.store->Stages(e.id);
+    if (!stages.ok()) return stages.status();
+    for (const auto& s : *stages) {
+      if (s.stage != stage) continue;
+      return base::Status(base::ErrorKind::kFailed,
+                          "a newer execution " + e.id + " has entered stage " + stage +
+                              ", so execution " + self.id + " can no longer be retried");
+    }
+  }
+  return base::Status::Ok();
+}
+
 base::Status ExecutionRun::Resume(const std::string& stage, const std::string& mode) {
   std::lock_guard lock(ctx_.mu);
+  // Checked and claimed in one transaction: of two retries started together, one runs.
+  return ctx_.store->db().Transaction([&] { return ResumeLocked(stage, mode); });
+}
+
+base::Status ExecutionRun::ResumeLocked(const std::string& stage, const std::string& mode) {
   auto row = ctx_.store->GetExecution(ctx_.execution_id);
   if (!row.ok()) return row.status();
   if (!*row) return base::NotFound("no execution " + ctx_.execution_id);
@@ -395,6 +423,7 @@ base::Status ExecutionRun::Resume(const std::string& stage, const std::string& m
                         "stage " + stage + " did not fail or stop in execution " +
                             ctx_.execution_id);
   }
+  if (auto st = CheckNotSuperseded(**row, stage); !st.ok()) return st;
   (void)mode;
   if (auto st = ctx_.store->SetStopRequest(ctx_.execution_id, ""); !st.ok()) return st;
   if (auto st = ctx_.store->SetOwner(ctx_.execution_id, ::getpid(), SelfToken()); !st.ok()) {

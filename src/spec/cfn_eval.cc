@@ -1,7 +1,6 @@
 #include "spec/cfn_eval.h"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
 #include "spec/yaml_util.h"
@@ -211,7 +210,7 @@ CfnEvaluator::Result CfnEvaluator::Sub(const YAML::Node& arg, bool, const Call& 
   if (arg.IsSequence()) {
     std::optional<std::vector<YAML::Node>> args = ArgList(arg, 2, 2, call);
     if (!args) return std::nullopt;
-    text_node = (*args)[0];
+    text_node.reset((*args)[0]);  // rebinds; `=` would overwrite the template's node
     std::optional<TreeValue> map = EvalArg((*args)[1], false, call);
     if (!map) return std::nullopt;
     if (!map->IsMap()) return Error(call, "the variables must be a mapping");
@@ -284,13 +283,12 @@ CfnEvaluator::Result CfnEvaluator::Select(const YAML::Node& arg, bool, const Cal
   std::optional<TreeValue> list = EvalArg((*args)[1], false, call);
   if (!index || !list) return std::nullopt;
   if (!list->IsList()) return Error(call, "the second argument must be a list");
-  size_t i = 0;
-  auto [end, ec] = std::from_chars(index->data(), index->data() + index->size(), i);
-  if (ec != std::errc() || end != index->data() + index->size() || i >= list->items.size()) {
+  std::optional<int> i = ParseWholeInt(*index);
+  if (!i || *i < 0 || size_t(*i) >= list->items.size()) {
     return Error(call, "index '" + *index + "' is not an index into a list of " +
                            std::to_string(list->items.size()));
   }
-  return list->items[i];
+  return list->items[*i];
 }
 
 CfnEvaluator::Result CfnEvaluator::Split(const YAML::Node& arg, bool, const Call& call) {

@@ -17,16 +17,16 @@ namespace kiln::spec {
 // if it has one: reported to the user, not lost.
 struct ImportedProject {
   std::string logical_id;
-  std::string name;             // Properties.Name after evaluation, or the logical id
-  std::optional<std::string> inline_buildspec;   // Source.BuildSpec text, evaluated
-  std::string buildspec_path;   // Source.BuildSpec when it names a file
+  std::string name;  // Properties.Name after evaluation, or the logical id
+  std::optional<std::string> inline_buildspec;  // Source.BuildSpec text, evaluated
+  std::string buildspec_path;                   // Source.BuildSpec when it names a file
   int line = 0;
 };
 
 struct ImportResult {
-  std::optional<Pipeline> pipeline;   // set when no diagnostics
+  std::optional<Pipeline> pipeline;  // set when no diagnostics
   std::vector<ImportedProject> projects;
-  std::vector<std::string> notes;     // e.g. "parameter X resolved from its default"
+  std::vector<std::string> notes;  // e.g. "parameter X resolved from its default"
   Diagnostics diagnostics;
 };
 

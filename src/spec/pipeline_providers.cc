@@ -1,10 +1,11 @@
 #include "spec/pipeline_providers.h"
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
+
+#include "spec/pipeline_tree.h"
 
 namespace kiln::spec {
 namespace {
@@ -154,10 +155,8 @@ void CheckCodeBuild(const Action& action, std::vector<std::string>& out) {
 void CheckEcs(const Action& action, std::vector<std::string>& out) {
   std::optional<std::string> timeout = action.Config("DeploymentTimeout");
   if (!timeout) return;
-  int minutes = 0;
-  auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), minutes);
-  if (ec != std::errc() || end != timeout->data() + timeout->size() || minutes < 1 ||
-      minutes > 60) {
+  std::optional<int> minutes = ParseWholeInt(*timeout);
+  if (!minutes || *minutes < 1 || *minutes > 60) {
     out.push_back("DeploymentTimeout '" + *timeout + "' is not a number of minutes from 1 to 60");
   }
 }

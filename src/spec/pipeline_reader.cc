@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <span>
 #include <utility>
 
@@ -155,9 +154,7 @@ int Reader::Int(const TreeValue& map, std::string_view camel, const std::string&
   const TreeValue* v = Field(map, camel);
   if (!v) return fallback;
   std::string text = ScalarText(*v, Child(ptr, camel));
-  int value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) return value;
+  if (std::optional<int> value = ParseWholeInt(text)) return *value;
   if (v->IsScalar()) Error(v->mark, Child(ptr, camel), "expected an integer, got '" + text + "'");
   return fallback;
 }

@@ -1,6 +1,7 @@
 #include "spec/pipeline_tree.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "spec/yaml_util.h"
@@ -118,6 +119,13 @@ TreeValue TreeFromYaml(const YAML::Node& node, const std::string& file, Diagnost
 }
 
 std::string TreeToJsonText(const TreeValue& value) { return ToJson(value).dump(); }
+
+std::optional<int> ParseWholeInt(std::string_view text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 std::string PointerToken(std::string_view key) {
   std::string out;

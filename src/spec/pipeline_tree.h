@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,9 @@ TreeValue TreeFromYaml(const YAML::Node& node, const std::string& file, Diagnost
 // The value as compact JSON text: maps and lists as JSON, unquoted numbers and booleans as
 // JSON numbers and booleans, everything else as JSON strings.
 std::string TreeToJsonText(const TreeValue& value);
+
+// The whole of `text` as a decimal integer ("10"), or nullopt ("10m", "", "1e3", overflow).
+std::optional<int> ParseWholeInt(std::string_view text);
 
 // A JSON pointer token (RFC 6901: "~" -> "~0", "/" -> "~1").
 std::string PointerToken(std::string_view key);

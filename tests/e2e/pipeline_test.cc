@@ -434,6 +434,15 @@ TEST_F(ApprovalTest, ApprovedFromAnotherProcess) {
   EXPECT_TRUE(Contains(again.err, "not waiting for approval")) << again.err;
 }
 
+TEST_F(ApprovalTest, ApprovedWithoutACommentSaysJustApproved) {
+  std::string id = StartWaiting();
+  auto approve = Kiln({"pipeline", "approve", id, "--stage", "Approve", "--action", "Approval"});
+  EXPECT_EQ(approve.exit_code, 0) << approve.err;
+  auto r = run_->Wait(60);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ActionSummary(Parse(r), "Approve", "Approval"), "Approved");
+}
+
 TEST_F(ApprovalTest, Rejected) {
   std::string id = StartWaiting();
   auto reject = Kiln({"pipeline", "reject", id, "--stage", "Approve", "--action", "Approval",
@@ -596,6 +605,14 @@ TEST_F(PipelineTest, KilledRunIsMarkedFailedAndItsLogIsKept) {
   // The build's shell outlived kiln (nothing re-attaches to it): end its group.
   int pid = Intervals()["bake"].pid;
   if (pid > 0 && Running(pid)) ::kill(-::getpgid(pid), SIGKILL);
+  ASSERT_TRUE(WaitUntil([&] { return !Running(pid); }));
+
+  // The interrupted execution is restarted from its failed stage.
+  tmp_.Write("never", "");
+  auto retry = Kiln({"pipeline", "retry", id, "--stage", "Build"});
+  EXPECT_EQ(retry.exit_code, 0) << retry.err;
+  EXPECT_EQ(Parse(retry)["status"], "Succeeded");
+  EXPECT_EQ(StageState(Parse(retry), "Build")["latestExecution"]["attempt"], 2);
 }
 
 // Stop and wait: the running build finishes, nothing after it starts.
@@ -658,6 +675,78 @@ TEST_F(PipelineTest, StopAndAbandonCancelsTheBuildAndTheStageCanBeRetried) {
   EXPECT_EQ(ActionStatus(again, "Build", "bake"), "Succeeded");
 }
 
+// CodePipeline: a stop-and-wait that is still Stopping can be turned into an abandon.
+TEST_F(PipelineTest, StoppingExecutionCanStillBeAbandoned) {
+  Commit({{"timed.yml", kTimedBuildspec}}, "timed");
+  TimedProject("timed", "0", tmp_.path() / "gate");
+  Pipeline("change-of-mind",
+           {SourceStage(), Stage("Build", {BuildAction("bake", "timed", {{"LABEL", "bake"}})})});
+  auto run = StartRun("change-of-mind");
+  std::string id = WaitForExecution("change-of-mind", 1);
+  ASSERT_TRUE(WaitUntil([&] { return Started("bake"); })) << run->Err();
+  EXPECT_EQ(Kiln({"pipeline", "stop", id}).exit_code, 0);
+  auto abandon = Kiln({"pipeline", "stop", id, "--abandon"});
+  EXPECT_EQ(abandon.exit_code, 0) << abandon.err;
+  auto r = run->Wait(20);
+  json e = Parse(r);
+  EXPECT_EQ(e["status"], "Stopped");
+  EXPECT_EQ(ActionStatus(e, "Build", "bake"), "Abandoned");
+  EXPECT_EQ(Intervals()["bake"].end, 0);
+}
+
+// Two retries of one failed stage started together: one runs it, the other is refused.
+TEST_F(PipelineTest, ConcurrentRetriesOfOneStageRunItOnce) {
+  Commit({{"timed.yml", kTimedBuildspec}}, "timed");
+  TimedProject("timed", "0", tmp_.path() / "gate");
+  Pipeline("once",
+           {SourceStage(), Stage("Build", {BuildAction("bake", "timed", {{"LABEL", "bake"}})})});
+  auto first = StartRun("once");
+  std::string id = WaitForExecution("once", 1);
+  ASSERT_TRUE(WaitUntil([&] { return Started("bake"); })) << first->Err();
+  EXPECT_EQ(Kiln({"pipeline", "stop", id, "--abandon"}).exit_code, 0);
+  EXPECT_EQ(first->Wait(20).exit_code, 1);
+  fs::remove(Times());
+  std::vector<std::unique_ptr<BackgroundProcess>> retries;
+  for (int i = 0; i < 4; ++i) {
+    retries.push_back(StartKiln(
+        {"--json", "--state-dir", state_.string(), "--config", (tmp_.path() / "kiln.yml").string(),
+         "pipeline", "retry", id, "--stage", "Build"},
+        tmp_.path()));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Started("bake"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // room for a second build
+  tmp_.Write("gate", "");
+  int succeeded = 0;
+  for (auto& retry : retries) {
+    auto r = retry->Wait(30);
+    succeeded += r.exit_code == 0;
+  }
+  EXPECT_EQ(succeeded, 1);
+  std::string times = ReadText(Times());
+  size_t starts = 0;
+  for (size_t at = 0; (at = times.find(" start ", at)) != std::string::npos; ++at) ++starts;
+  EXPECT_EQ(starts, 1u) << times;
+}
+
+// AWS-SEMANTICS.md 2.4: a newer execution entering a failed stage supersedes the failed one,
+// which can no longer be retried (it would build older code after newer code).
+TEST_F(PipelineTest, FailedExecutionIsNotRetriedAfterANewerOneEnteredItsStage) {
+  Commit({{"buildspec.yml",
+           "version: 0.2\nphases:\n  build:\n    commands:\n"
+           "      - test \"$SHOULD_FAIL\" != 1\n"}},
+         "flaky build");
+  Project("flaky", "buildspec.yml", {{"SHOULD_FAIL", "1"}});
+  Pipeline("flaky", {SourceStage(), Stage("Build", {BuildAction("bake", "flaky", {})})});
+  auto failed = Kiln({"pipeline", "run", "flaky"});
+  EXPECT_EQ(failed.exit_code, 1);
+  std::string old_id = Parse(failed)["pipelineExecutionId"];
+  Project("flaky", "buildspec.yml", {{"SHOULD_FAIL", "0"}});
+  EXPECT_EQ(Kiln({"pipeline", "run", "flaky"}).exit_code, 0);
+  auto retry = Kiln({"pipeline", "retry", old_id, "--stage", "Build"});
+  EXPECT_EQ(retry.exit_code, 1);
+  EXPECT_TRUE(Contains(retry.err, "newer execution")) << retry.err;
+}
+
 // Branch names and commit messages are data: never evaluated by a shell.
 TEST_F(PipelineTest, HostileBranchNamesAndCommitMessagesAreData) {
   const std::string message =
@@ -694,9 +783,11 @@ phases:
   // Not a valid ref name (a space): refused, not run.
   Pipeline("spaced", {SourceStage("$(touch pwned)"), build});
   auto spaced = Kiln({"pipeline", "run", "spaced"});
-  EXPECT_NE(spaced.exit_code, 0);
+  EXPECT_EQ(spaced.exit_code, 1);
   EXPECT_EQ(Parse(spaced)["status"], "Failed");
-  EXPECT_EQ(ActionStatus(Parse(spaced), "Source", "Source"), "Failed");
+  EXPECT_TRUE(
+      Contains(ActionSummary(Parse(spaced), "Source", "Source"), "is not a valid git branch"))
+      << spaced.out;
   EXPECT_TRUE(FindNamed("pwned").empty()) << FindNamed("pwned")[0];
 }
 

@@ -117,6 +117,11 @@ void LogSink::FormatLines(std::string_view masked) {
 }
 
 void LogSink::OnOutput(std::string_view bytes) {
+  if (masker_.empty()) {  // nothing to hide: no copy
+    FormatLines(bytes);
+    Write();
+    return;
+  }
   masked_.clear();
   masker_.Feed(bytes, &masked_);
   FormatLines(masked_);

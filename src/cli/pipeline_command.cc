@@ -252,7 +252,9 @@ int Import(const PipelineArgs& a, const GlobalOptions& g) {
     std::fprintf(stderr, "note: %s:%d: CodeBuild project %s has %s\n", a.target.c_str(), p.line,
                  p.name.c_str(),
                  p.inline_buildspec ? "an inline buildspec (add it to the repository)"
-                                    : ("buildspec " + p.buildspec_path).c_str());
+                 : p.buildspec_path.empty()
+                     ? "the default buildspec (buildspec.yml)"
+                     : ("buildspec " + p.buildspec_path).c_str());
   }
   auto problems = spec::ValidatePipeline(*result.pipeline, a.target);
   for (const auto& d : problems) std::fprintf(stderr, "%s\n", d.ToString().c_str());

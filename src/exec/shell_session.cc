@@ -17,7 +17,7 @@ namespace kiln::exec {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kReadChunk = 1024 * 1024;
 constexpr int kPipeSize = 1 << 20;
 
 // The driver loop. Requests arrive one per line on fd 3; each reply ends in NUL on fd 4.

@@ -57,6 +57,7 @@ class ExecutionRun {
   base::Status Resume(const std::string& stage, const std::string& mode);
   base::Status ResumeLocked(const std::string& stage, const std::string& mode);
   base::Status CheckNotSuperseded(const store::ExecutionRow& self, const std::string& stage);
+  base::Status ClaimWorkDir();
   base::Status RunFrom(size_t first_stage, const std::string& retry_mode);
 
  private:
@@ -90,8 +91,6 @@ base::Status ExecutionRun::Open(const std::string& execution_id) {
   if (!store.ok()) return store.status();
   ctx_.store = std::move(*store);
   ctx_.artifacts = std::make_unique<store::ArtifactStore>(options_.state_dir / "artifacts");
-  ctx_.work_dir = options_.state_dir / "executions" / execution_id;
-  fs::create_directories(ctx_.work_dir);
   int p[2];
   if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return base::IoError("pipe", errno);
   ctx_.cancel_read = p[0];
@@ -121,8 +120,19 @@ base::Status ExecutionRun::Create(int64_t version, const StartOptions& start) {
                           .owner_token = SelfToken()};
   std::lock_guard lock(ctx_.mu);
   if (auto st = ctx_.store->InsertExecution(&row); !st.ok()) return st;
+  if (auto st = ClaimWorkDir(); !st.ok()) return st;
   Notify("InProgress", "");
   return ExecutionContext_SaveVariables(ctx_);
+}
+
+// Made (and removed at the end) only by the process that runs the execution: a retry that is
+// refused must not remove the folder of the process running it.
+base::Status ExecutionRun::ClaimWorkDir() {
+  ctx_.work_dir = options_.state_dir / "executions" / ctx_.execution_id;
+  std::error_code ec;
+  fs::create_directories(ctx_.work_dir, ec);
+  if (ec) return base::IoError("create " + ctx_.work_dir.string(), ec.value());
+  return base::Status::Ok();
 }
 
 bool ExecutionRun::StopRequested() { return stop_wait_ || ctx_.abandon; }
@@ -384,7 +394,8 @@ base::Status ExecutionRun::CheckNotSuperseded(const store::ExecutionRow& self,
 base::Status ExecutionRun::Resume(const std::string& stage, const std::string& mode) {
   std::lock_guard lock(ctx_.mu);
   // Checked and claimed in one transaction: of two retries started together, one runs.
-  return ctx_.store->db().Transaction([&] { return ResumeLocked(stage, mode); });
+  auto st = ctx_.store->db().Transaction([&] { return ResumeLocked(stage, mode); });
+  return st.ok() ? ClaimWorkDir() : st;
 }
 
 base::Status ExecutionRun::ResumeLocked(const std::string& stage, const std::string& mode) {

@@ -521,21 +521,9 @@ void Parser::ReadCache(const Field& f) {
   RequireList(f, "paths", cache.paths);
 }
 
-// Checks done on the raw text, before yaml-cpp sees it.
 std::optional<Diagnostic> CheckText(std::string_view text, const std::string& file,
                                     const BuildspecLimits& limits) {
-  if (text.size() > limits.max_bytes) {
-    return Diagnostic{.file = file,
-                      .message = "buildspec is " + std::to_string(text.size()) +
-                                 " bytes; the limit is " + std::to_string(limits.max_bytes)};
-  }
-  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    YAML::Mark mark;
-    mark.line = int(std::count(text.begin(), text.begin() + nul, '\n'));
-    mark.column = int(nul - (text.rfind('\n', nul) + 1));  // npos + 1 wraps to 0
-    return DiagnosticAt(file, mark, "buildspec contains a NUL byte (is it a binary file?)");
-  }
-  return ScanNestingDepth(text, limits.max_depth, file);
+  return CheckRawText(text, file, "buildspec", limits.max_bytes, limits.max_depth);
 }
 
 ParsedBuildspec ParseChecked(std::string_view text, const std::string& file,

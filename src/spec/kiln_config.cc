@@ -129,21 +129,9 @@ KilnConfig ReadConfig(ConfigReader& reader, const YAML::Node& root, const std::s
   return config;
 }
 
-// Checks done on the raw text, before yaml-cpp sees it.
 std::optional<Diagnostic> CheckText(std::string_view text, const std::string& file,
                                     const KilnConfigLimits& limits) {
-  if (text.size() > limits.max_bytes) {
-    return Diagnostic{.file = file,
-                      .message = "kiln.yml is " + std::to_string(text.size()) +
-                                 " bytes; the limit is " + std::to_string(limits.max_bytes)};
-  }
-  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    YAML::Mark mark;
-    mark.line = int(std::count(text.begin(), text.begin() + nul, '\n'));
-    mark.column = int(nul - (text.rfind('\n', nul) + 1));  // npos + 1 wraps to 0
-    return DiagnosticAt(file, mark, "kiln.yml contains a NUL byte (is it a binary file?)");
-  }
-  return ScanNestingDepth(text, limits.max_depth, file);
+  return CheckRawText(text, file, "kiln.yml", limits.max_bytes, limits.max_depth);
 }
 
 ParsedConfig ParseChecked(std::string_view text, const std::string& file,

@@ -391,6 +391,23 @@ std::optional<bool> ParseYamlBool(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<Diagnostic> CheckRawText(std::string_view text, const std::string& file,
+                                       std::string_view what, size_t max_bytes, int max_depth) {
+  if (text.size() > max_bytes) {
+    return Diagnostic{.file = file,
+                      .message = std::string(what) + " is " + std::to_string(text.size()) +
+                                 " bytes; the limit is " + std::to_string(max_bytes)};
+  }
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    YAML::Mark mark;
+    mark.line = int(std::count(text.begin(), text.begin() + nul, '\n'));
+    mark.column = int(nul - (text.rfind('\n', nul) + 1));  // npos + 1 wraps to 0
+    return DiagnosticAt(file, mark,
+                        std::string(what) + " contains a NUL byte (is it a binary file?)");
+  }
+  return ScanNestingDepth(text, max_depth, file);
+}
+
 std::optional<Diagnostic> ScanNestingDepth(std::string_view text, int max_depth,
                                            const std::string& file) {
   NestingScanner scanner(max_depth);

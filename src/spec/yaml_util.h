@@ -29,6 +29,11 @@ std::optional<bool> ParseYamlBool(std::string_view text);
 // yaml-cpp sees it; it follows quotes, comments and block scalars, so it measures real files
 // exactly, and can only overcount contrived ones (a plain scalar whose continuation lines keep
 // indenting deeper).
+// Checks done on the raw text before yaml-cpp sees it: its size, NUL bytes (a binary file) and
+// nesting depth. `what` names the file in messages ("buildspec", "kiln.yml").
+std::optional<Diagnostic> CheckRawText(std::string_view text, const std::string& file,
+                                       std::string_view what, size_t max_bytes, int max_depth);
+
 std::optional<Diagnostic> ScanNestingDepth(std::string_view text, int max_depth,
                                            const std::string& file);
 

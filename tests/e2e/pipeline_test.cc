@@ -713,7 +713,8 @@ TEST_F(PipelineTest, ConcurrentRetriesOfOneStageRunItOnce) {
          "pipeline", "retry", id, "--stage", "Build"},
         tmp_.path()));
   }
-  ASSERT_TRUE(WaitUntil([&] { return Started("bake"); }));
+  ASSERT_TRUE(WaitUntil([&] { return Started("bake"); }))
+      << retries[0]->Err() << retries[1]->Err() << retries[2]->Err() << retries[3]->Err();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // room for a second build
   tmp_.Write("gate", "");
   int succeeded = 0;
@@ -726,6 +727,26 @@ TEST_F(PipelineTest, ConcurrentRetriesOfOneStageRunItOnce) {
   size_t starts = 0;
   for (size_t at = 0; (at = times.find(" start ", at)) != std::string::npos; ++at) ++starts;
   EXPECT_EQ(starts, 1u) << times;
+}
+
+// Regression: a refused retry removed the running execution's work folder (its build's
+// source) on the way out.
+TEST_F(PipelineTest, RefusedRetryLeavesTheRunningExecutionAlone) {
+  Commit({{"timed.yml", kTimedBuildspec}}, "timed");
+  TimedProject("timed", "0", tmp_.path() / "gate");
+  Pipeline("busy",
+           {SourceStage(), Stage("Build", {BuildAction("bake", "timed", {{"LABEL", "bake"}})})});
+  auto run = StartRun("busy");
+  std::string id = WaitForExecution("busy", 1);
+  ASSERT_TRUE(WaitUntil([&] { return Started("bake"); })) << run->Err();
+  auto retry = Kiln({"pipeline", "retry", id, "--stage", "Build"});
+  EXPECT_EQ(retry.exit_code, 1);
+  EXPECT_TRUE(Contains(retry.err, "is InProgress")) << retry.err;
+  EXPECT_TRUE(fs::is_directory(state_ / "executions" / id));
+  tmp_.Write("gate", "");
+  auto r = run->Wait(60);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Parse(r)["status"], "Succeeded");
 }
 
 // AWS-SEMANTICS.md 2.4: a newer execution entering a failed stage supersedes the failed one,

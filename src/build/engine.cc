@@ -50,6 +50,25 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
+// The shell's output goes to the log; each command's start becomes a "Running command" line
+// at its place in the stream.
+class CommandLog : public exec::OutputSink {
+ public:
+  CommandLog(LogSink* log, const std::vector<std::string>* commands)
+      : log_(log), commands_(commands) {}
+  void OnOutput(std::string_view bytes) override { log_->OnOutput(bytes); }
+  void OnCommandStart(size_t index) override {
+    if (index < commands_->size()) {
+      log_->QueueLine("[Container] Running command " + (*commands_)[index]);
+    }
+  }
+  void OnIdle() override { log_->Sync(); }
+
+ private:
+  LogSink* log_;
+  const std::vector<std::string>* commands_;
+};
+
 class BuildRun {
  public:
   explicit BuildRun(const BuildRequest& req) : req_(req) {}
@@ -81,6 +100,7 @@ class BuildRun {
   BuildRecord rec_;
   std::unique_ptr<LogSink> log_;
   base::UniqueFd log_fd_;
+  std::unique_ptr<CommandLog> command_log_;
   std::unique_ptr<exec::ShellSession> shell_;
   ComposedEnv env_;
   fs::path build_dir_, workspace_, src_dir_;
@@ -219,7 +239,8 @@ bool BuildRun::StartShell() {
                        .scratch_dir = build_dir_ / "shell",
                        .commands = commands_,
                        .tree_token = rec_.id};
-  auto shell = exec::ShellSession::Start(o, log_.get(), req_.cancel_fd);
+  command_log_ = std::make_unique<CommandLog>(log_.get(), &commands_);
+  auto shell = exec::ShellSession::Start(o, command_log_.get(), req_.cancel_fd);
   if (!shell.ok()) {
     Log("Could not start the shell: " + shell.status().message());
     return false;
@@ -229,27 +250,24 @@ bool BuildRun::StartShell() {
 }
 
 PhaseOutcome BuildRun::RunList(const std::vector<spec::Command>& cmds, size_t first_index) {
-  for (size_t i = 0; i < cmds.size(); ++i) {
-    Log("Running command " + cmds[i].text);
-    auto r = shell_->Run(first_index + i, deadline_);
-    switch (r.outcome) {
-      case exec::CommandOutcome::kTimedOut:
-        return {Status::kTimedOut, "Build timed out"};
-      case exec::CommandOutcome::kCancelled:
-        return {Status::kStopped, "Build stopped"};
-      case exec::CommandOutcome::kShellLost:
-        return {Status::kFault, "the build's shell exited unexpectedly"};
-      case exec::CommandOutcome::kExited:
-        break;
-    }
-    if (r.exit_code != 0) {
-      Log("Command did not exit successfully " + OneLine(cmds[i].text) + " exit status " +
-          std::to_string(r.exit_code));
-      return {Status::kFailed, "Error while executing command: " + OneLine(cmds[i].text) +
-                                   ". Reason: exit status " + std::to_string(r.exit_code)};
-    }
+  if (cmds.empty()) return {};
+  auto r = shell_->RunBatch(first_index, first_index + cmds.size() - 1, deadline_);
+  switch (r.outcome) {
+    case exec::CommandOutcome::kTimedOut:
+      return {Status::kTimedOut, "Build timed out"};
+    case exec::CommandOutcome::kCancelled:
+      return {Status::kStopped, "Build stopped"};
+    case exec::CommandOutcome::kShellLost:
+      return {Status::kFault, "the build's shell exited unexpectedly"};
+    case exec::CommandOutcome::kExited:
+      break;
   }
-  return {};
+  if (r.exit_code == 0) return {};
+  std::string text = r.index < commands_.size() ? OneLine(commands_[r.index]) : "?";
+  Log("Command did not exit successfully " + text + " exit status " +
+      std::to_string(r.exit_code));
+  return {Status::kFailed, "Error while executing command: " + text + ". Reason: exit status " +
+                               std::to_string(r.exit_code)};
 }
 
 // CodeBuild: `finally` runs after the phase's commands even when one of them failed; the

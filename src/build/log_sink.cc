@@ -13,6 +13,7 @@ namespace {
 
 constexpr size_t kMaxLine = 64 * 1024;   // longer lines are cut into pieces of this size
 constexpr std::string_view kMask = "***";
+constexpr size_t kWriteBatch = 256 * 1024;
 
 }  // namespace
 
@@ -119,27 +120,34 @@ void LogSink::FormatLines(std::string_view masked) {
 void LogSink::OnOutput(std::string_view bytes) {
   if (masker_.empty()) {  // nothing to hide: no copy
     FormatLines(bytes);
-    Write();
-    return;
+  } else {
+    masked_.clear();
+    masker_.Feed(bytes, &masked_);
+    FormatLines(masked_);
   }
-  masked_.clear();
-  masker_.Feed(bytes, &masked_);
-  FormatLines(masked_);
-  Write();
+  if (out_.size() >= kWriteBatch) Write();  // else at the next Sync (the shell waits)
 }
 
 void LogSink::Line(std::string_view text) {
+  QueueLine(text);
+  Write();
+}
+
+void LogSink::QueueLine(std::string_view text) {
   masked_.clear();
   masker_.Finish(&masked_);   // output before this line is final now
   FormatLines(masked_);
   if (!partial_.empty()) FormatLines("\n");
   masked_.clear();
-  Masker line_masker = masker_;
-  line_masker.Feed(text, &masked_);
-  line_masker.Finish(&masked_);
+  if (masker_.empty()) {
+    masked_.append(text);
+  } else {
+    Masker line_masker = masker_;
+    line_masker.Feed(text, &masked_);
+    line_masker.Finish(&masked_);
+  }
   masked_ += '\n';
   FormatLines(masked_);
-  Write();
 }
 
 void LogSink::Flush() {

@@ -43,6 +43,10 @@ class LogSink : public exec::OutputSink {
   void OnOutput(std::string_view bytes) override;
   // A line of Kiln's own, e.g. "[Container] Entering phase BUILD" (masked too).
   void Line(std::string_view text);
+  // Like Line, but the line is only buffered until the next write (see Sync).
+  void QueueLine(std::string_view text);
+  // Writes out whatever is buffered.
+  void Sync() { Write(); }
   // Ends a partial last line, if any, and flushes.
   void Flush();
   uint64_t bytes_written() const { return bytes_written_; }

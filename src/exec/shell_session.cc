@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 
 #include "base/files.h"
@@ -19,28 +21,36 @@ namespace {
 
 constexpr size_t kReadChunk = 1024 * 1024;
 constexpr int kPipeSize = 1 << 20;
+constexpr int64_t kOutputRestMs = 5;
 
 // The driver loop. Requests arrive one per line on fd 3; each reply ends in NUL on fd 4.
-//   r<i>        run command i in a subshell; its variables and cwd are carried back (the
-//               reply comes first: the driver reads no request before restoring them)
-//   p<i>        run command i in a subshell that cannot change the session's state (see
-//               MayChangeState): no state is written or read back
+//   b<i> <j>    run commands i..j in order, stopping at the first that fails; before each,
+//               print the marker line "\036<token> <k>" to the output; reply "<k> <status>"
 //   s<N>=<V>    export N=V in the session
 //   g<N>        reply with the value of $N
 //   x<T>        reply with T expanded as inside double quotes
 //   q           exit
+// Each command k runs in a subshell through __kiln_x<k>; those that may change state (see
+// MayChangeState) write it on exit and the driver reads it back at top level (inside a
+// function bash would make the declared variables local). The status waits in $1 meanwhile:
+// reading the state back restores the driver's own variables as the subshell saw them.
 constexpr char kDriverLoop[] = R"SH(
 __kiln_save() { { set; export -p; } > "$__kiln_sf"; }
 while IFS= read -r __kiln_op <&3; do
   case $__kiln_op in
-  r*)
-    : > "$__kiln_sf"
-    ( exec 3<&- 4>&-; trap __kiln_save EXIT; "__kiln_c${__kiln_op#r}" )
-    printf '%s\0' "$?" >&4
-    if [ -s "$__kiln_sf" ]; then . "$__kiln_sf" 2>/dev/null; cd -- "$PWD" 2>/dev/null; fi ;;
-  p*)
-    ( exec 3<&- 4>&-; "__kiln_c${__kiln_op#p}" )
-    printf '%s\0' "$?" >&4 ;;
+  b*)
+    __kiln_op=${__kiln_op#b}; __kiln_i=${__kiln_op%% *}; __kiln_n=${__kiln_op##* }
+    while :; do
+      printf '\036%s %s\n' "$__kiln_mk" "$__kiln_i"
+      "__kiln_x$__kiln_i"; set -- "$?"
+      if [ -s "$__kiln_sf" ]; then
+        . "$__kiln_sf" 2>/dev/null; cd -- "$PWD" 2>/dev/null; : > "$__kiln_sf"
+      fi
+      __kiln_st=$1
+      [ "$__kiln_st" -ne 0 ] || [ "$__kiln_i" -ge "$__kiln_n" ] && break
+      __kiln_i=$((__kiln_i + 1))
+    done
+    printf '%s %s\0' "$__kiln_i" "$__kiln_st" >&4 ;;
   s*) __kiln_op=${__kiln_op#s}; export "${__kiln_op%%=*}=${__kiln_op#*=}"; printf '\0' >&4 ;;
   g*) eval "printf '%s\0' \"\${${__kiln_op#g}}\"" >&4 ;;
   x*) eval "__kiln_v=\"${__kiln_op#x}\"" 2>&1; printf '%s\0' "$__kiln_v" >&4 ;;
@@ -57,10 +67,17 @@ bool IsName(std::string_view s) {
   return true;
 }
 
-std::string DriverScript(const ShellOptions& o, const fs::path& state_file) {
-  std::string s = "__kiln_sf=" + ShellQuote(state_file.string()) + "\n";
+std::string DriverScript(const ShellOptions& o, const fs::path& state_file,
+                         const std::string& token) {
+  std::string s = "__kiln_sf=" + ShellQuote(state_file.string()) + "\n__kiln_mk=" + token + "\n";
   for (size_t i = 0; i < o.commands.size(); ++i) {
-    s += "__kiln_c" + std::to_string(i) + "() { eval " + ShellQuote(o.commands[i]) + "\n}\n";
+    std::string n = std::to_string(i);
+    s += "__kiln_c" + n + "() { eval " + ShellQuote(o.commands[i]) + "\n}\n";
+    if (MayChangeState(o.commands[i], o.shell)) {
+      s += "__kiln_x" + n + "() { ( exec 3<&- 4>&-; trap __kiln_save EXIT; __kiln_c" + n + " ); }\n";
+    } else {
+      s += "__kiln_x" + n + "() { ( exec 3<&- 4>&-; __kiln_c" + n + " ); }\n";
+    }
   }
   return s + kDriverLoop;
 }
@@ -135,14 +152,16 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
   s->cancel_fd_ = cancel_fd;
   s->tree_token_ = o.tree_token;
   s->scratch_dir_ = o.scratch_dir;
-  for (const auto& c : o.commands) s->syncs_state_.push_back(MayChangeState(c, o.shell));
+  std::string token = base::NewUuid();
+  token.erase(std::remove(token.begin(), token.end(), '-'), token.end());
+  s->marker_ = "\x1e" + token + " ";
   s->read_buf_.resize(kReadChunk);
   std::error_code ec;
   fs::create_directories(o.scratch_dir, ec);
   if (ec) return base::IoError(o.scratch_dir.string(), ec.value());
   ::chmod(o.scratch_dir.c_str(), 0700);
   fs::path driver = o.scratch_dir / "driver.sh";
-  if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state")); !st.ok())
+  if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state", token)); !st.ok())
     return st;
 
   base::UniqueFd out_w, ctl_r, ack_w;
@@ -169,16 +188,51 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
 
 ShellSession::~ShellSession() { Close(0); }
 
-void ShellSession::DrainOutput() {
+size_t ShellSession::DrainOutput() {
+  size_t total = 0;
   for (;;) {
     ssize_t n = ::read(out_.get(), read_buf_.data(), read_buf_.size());
     if (n > 0) {
-      sink_->OnOutput({read_buf_.data(), static_cast<size_t>(n)});
+      Deliver({read_buf_.data(), static_cast<size_t>(n)});
+      total += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    return;  // EAGAIN (nothing more now) or EOF
+    return total;  // EAGAIN (nothing more now) or EOF
   }
+}
+
+// Passes output to the sink, turning the driver's marker lines into OnCommandStart calls.
+// A marker cut by the end of a read is held back until the next one.
+void ShellSession::Deliver(std::string_view data) {
+  std::string joined;
+  if (!carry_.empty()) {
+    joined = std::move(carry_) + std::string(data);
+    carry_.clear();
+    data = joined;
+  }
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t at = data.find('\x1e', pos);
+    if (at == std::string_view::npos) break;
+    if (at > pos) sink_->OnOutput(data.substr(pos, at - pos));
+    std::string_view rest = data.substr(at);
+    size_t nl = rest.find('\n');
+    if (rest.size() < marker_.size() || (rest.starts_with(marker_) && nl == rest.npos)) {
+      if (marker_.starts_with(rest.substr(0, std::min(rest.size(), marker_.size())))) {
+        carry_ = std::string(rest);  // maybe a marker: wait for the rest
+        return;
+      }
+    }
+    if (rest.starts_with(marker_) && nl != rest.npos) {
+      sink_->OnCommandStart(std::strtoull(rest.data() + marker_.size(), nullptr, 10));
+      pos = at + nl + 1;
+      continue;
+    }
+    sink_->OnOutput(data.substr(at, 1));  // an ordinary \x1e byte
+    pos = at + 1;
+  }
+  if (pos < data.size()) sink_->OnOutput(data.substr(pos));
 }
 
 base::Result<std::string> ShellSession::Request(const std::string& line, int64_t deadline_ms,
@@ -190,25 +244,39 @@ base::Result<std::string> ShellSession::Request(const std::string& line, int64_t
     return base::Status(base::ErrorKind::kFailed, "the build's shell has exited");
   }
   pollfd fds[3] = {{out_.get(), POLLIN, 0}, {ack_.get(), POLLIN, 0}, {cancel_fd_, POLLIN, 0}};
+  // After a small read the output pipe rests for kOutputRestMs: a burst of short commands
+  // then wakes us a few times instead of once per line, while a heavy stream (full reads)
+  // is read back to back. The reply and a cancel are always watched.
+  int64_t rest_until = 0;
   for (;;) {
     if (size_t nul = ack_buf_.find('\0'); nul != std::string::npos) {
       std::string reply = ack_buf_.substr(0, nul);
       ack_buf_.erase(0, nul + 1);
-      DrainOutput();  // the command has exited: everything it wrote is in the pipe
+      // The command had exited before the reply was written, so all it wrote is in the pipe.
+      DrainOutput();
       *outcome = CommandOutcome::kExited;
       return reply;
     }
-    int n = ::poll(fds, cancel_fd_ >= 0 ? 3 : 2, PollTimeout(deadline_ms));
+    int64_t now = base::MonotonicMillis();
+    bool resting = now < rest_until;
+    fds[0].fd = resting ? -1 : out_.get();
+    int timeout = PollTimeout(deadline_ms);
+    if (resting) timeout = timeout < 0 ? int(rest_until - now) : std::min<int>(timeout, int(rest_until - now));
+    sink_->OnIdle();
+    int n = ::poll(fds, cancel_fd_ >= 0 ? 3 : 2, timeout);
     if (n < 0 && errno == EINTR) continue;
-    if (n == 0) {
+    if (n == 0 && deadline_ms > 0 && base::MonotonicMillis() >= deadline_ms) {
       *outcome = CommandOutcome::kTimedOut;
       return base::Status(base::ErrorKind::kFailed, "timed out");
     }
+    if (n == 0) continue;
     if (cancel_fd_ >= 0 && (fds[2].revents & POLLIN)) {
       *outcome = CommandOutcome::kCancelled;
       return base::Status(base::ErrorKind::kFailed, "cancelled");
     }
-    if (fds[0].revents & (POLLIN | POLLHUP)) DrainOutput();
+    if (!resting && (fds[0].revents & (POLLIN | POLLHUP))) {
+      if (DrainOutput() < kReadChunk / 16) rest_until = base::MonotonicMillis() + kOutputRestMs;
+    }
     if (fds[1].revents & (POLLIN | POLLHUP)) {
       char buf[4096];
       ssize_t r = ::read(ack_.get(), buf, sizeof buf);
@@ -223,10 +291,18 @@ base::Result<std::string> ShellSession::Request(const std::string& line, int64_t
 }
 
 CommandResult ShellSession::Run(size_t index, int64_t deadline_ms) {
-  CommandResult result;
-  bool sync = index >= syncs_state_.size() || syncs_state_[index];
-  auto reply = Request((sync ? "r" : "p") + std::to_string(index), deadline_ms, &result.outcome);
-  if (reply.ok()) result.exit_code = std::atoi(reply->c_str());
+  return RunBatch(index, index, deadline_ms);
+}
+
+CommandResult ShellSession::RunBatch(size_t first, size_t last, int64_t deadline_ms) {
+  CommandResult result{.index = first};
+  auto reply = Request("b" + std::to_string(first) + " " + std::to_string(last), deadline_ms,
+                       &result.outcome);
+  if (reply.ok()) {
+    char* end = nullptr;
+    result.index = std::strtoull(reply->c_str(), &end, 10);
+    result.exit_code = std::atoi(end);
+  }
   return result;
 }
 
@@ -271,6 +347,7 @@ void ShellSession::Close(int64_t grace_ms) {
     KillTree(pid_, tree_token_, grace_ms);
   }
   DrainOutput();
+  if (!carry_.empty()) sink_->OnOutput(std::exchange(carry_, {}));
   std::error_code ec;
   fs::remove_all(scratch_dir_, ec);
 }

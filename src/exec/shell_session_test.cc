@@ -184,3 +184,37 @@ TEST(MayChangeState, OnlyCommandsWithoutAssignmentsOrStateBuiltinsSkipTheSync) {
 
 }  // namespace
 }  // namespace kiln::exec
+
+namespace kiln::exec {
+namespace {
+
+class Markers : public OutputSink {
+ public:
+  void OnOutput(std::string_view b) override { text.append(b); }
+  void OnCommandStart(size_t index) override { text += "<" + std::to_string(index) + ">"; }
+  std::string text;
+};
+
+TEST(ShellSessionBatch, MarksEachCommandInTheStreamAndStopsAtTheFirstFailure) {
+  char tmpl[] = "/tmp/kiln-batch-XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(tmpl);
+  ShellOptions o{.shell = "sh", .cwd = dir, .scratch_dir = dir / ".s",
+                 .commands = {"printf 'no newline'", "printf 'a\\036b\\036\\n'", "exit 5",
+                              "echo never"},
+                 .tree_token = base::NewUuid()};
+  for (char** e = environ; *e; ++e) o.env.emplace_back(*e);
+  Markers out;
+  auto s = ShellSession::Start(o, &out, -1);
+  ASSERT_TRUE(s.ok());
+  auto r = (*s)->RunBatch(0, 3, 0);
+  EXPECT_EQ(r.outcome, CommandOutcome::kExited);
+  EXPECT_EQ(r.index, 2u);
+  EXPECT_EQ(r.exit_code, 5);
+  (*s)->Close(500);
+  // A user's own \036 bytes pass through as output; only the driver's token lines are marks.
+  EXPECT_EQ(out.text, "<0>no newline<1>a\036b\036\n<2>");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kiln::exec

@@ -1,5 +1,8 @@
 #include "store/store.h"
 
+#include <chrono>
+#include <thread>
+
 #include "base/ids.h"
 
 namespace kiln::store {
@@ -74,11 +77,25 @@ base::Result<std::vector<Row>> Collect(Statement& s, Read read) {
 }  // namespace
 
 base::Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  auto db = Database::Open(path);
-  if (!db.ok()) return db.status();
-  std::unique_ptr<Store> store(new Store(std::move(*db)));
-  if (auto st = store->Migrate(); !st.ok()) return st;
-  return store;
+  // Switching a new file to WAL and migrating it take locks that SQLite may refuse at once
+  // (without its busy handler) while other processes open the same new file: retry briefly.
+  base::Status last;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25 * attempt));
+    auto db = Database::Open(path);
+    if (!db.ok()) {
+      last = db.status();
+    } else {
+      std::unique_ptr<Store> store(new Store(std::move(*db)));
+      last = store->Migrate();
+      if (last.ok()) return store;
+    }
+    if (last.message().find("locked") == std::string::npos &&
+        last.message().find("busy") == std::string::npos) {
+      break;
+    }
+  }
+  return last;
 }
 
 base::Status Store::Migrate() {

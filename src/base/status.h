@@ -9,12 +9,12 @@ namespace kiln::base {
 
 enum class ErrorKind {
   kOk,
-  kInvalidInput,   // the user's file or argument is wrong (exit 2)
-  kNotFound,       // a named thing does not exist
-  kFailed,         // the work ran and did not succeed (exit 1)
-  kUnsupported,    // understood, but Kiln does not do it (yet)
-  kIo,             // the OS refused a call
-  kInternal,       // a bug or an impossible state (exit 70)
+  kInvalidInput,  // the user's file or argument is wrong (exit 2)
+  kNotFound,      // a named thing does not exist
+  kFailed,        // the work ran and did not succeed (exit 1)
+  kUnsupported,   // understood, but Kiln does not do it (yet)
+  kIo,            // the OS refused a call
+  kInternal,      // a bug or an impossible state (exit 70)
 };
 
 // A Status is ok, or a kind with a one-line message. Cheap to copy when ok.
@@ -44,8 +44,8 @@ Status IoError(const std::string& what, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}   // NOLINT: must not be ok
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be ok
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const { return std::get<Status>(v_); }

@@ -8,20 +8,26 @@ namespace kiln::build {
 
 std::string_view StatusName(Status s) {
   switch (s) {
-    case Status::kSucceeded: return "SUCCEEDED";
-    case Status::kFailed: return "FAILED";
-    case Status::kFault: return "FAULT";
-    case Status::kTimedOut: return "TIMED_OUT";
-    case Status::kInProgress: return "IN_PROGRESS";
-    case Status::kStopped: return "STOPPED";
+    case Status::kSucceeded:
+      return "SUCCEEDED";
+    case Status::kFailed:
+      return "FAILED";
+    case Status::kFault:
+      return "FAULT";
+    case Status::kTimedOut:
+      return "TIMED_OUT";
+    case Status::kInProgress:
+      return "IN_PROGRESS";
+    case Status::kStopped:
+      return "STOPPED";
   }
   return "FAULT";
 }
 
 std::string_view PhaseTypeName(PhaseType p) {
   static constexpr std::string_view kNames[] = {
-      "SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD",
-      "BUILD", "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING", "COMPLETED"};
+      "SUBMITTED", "QUEUED",     "PROVISIONING",     "DOWNLOAD_SOURCE", "INSTALL",  "PRE_BUILD",
+      "BUILD",     "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING",      "COMPLETED"};
   return kNames[static_cast<int>(p)];
 }
 
@@ -54,10 +60,11 @@ nlohmann::json ArtifactJson(const ArtifactRecord& a) {
 }
 
 nlohmann::json ReportJson(const ReportSummary& r) {
-  return {{"reportGroupName", r.group}, {"fileFormat", r.file_format}, {"files", r.files},
-          {"total", r.total}, {"passed", r.passed}, {"failed", r.failed},
-          {"errors", r.errors}, {"skipped", r.skipped}, {"failedCases", r.failed_cases},
-          {"problems", r.problems}};
+  return {
+      {"reportGroupName", r.group}, {"fileFormat", r.file_format}, {"files", r.files},
+      {"total", r.total},           {"passed", r.passed},          {"failed", r.failed},
+      {"errors", r.errors},         {"skipped", r.skipped},        {"failedCases", r.failed_cases},
+      {"problems", r.problems}};
 }
 
 }  // namespace

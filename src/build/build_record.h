@@ -2,10 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "build/reports.h"
 
@@ -17,8 +16,17 @@ std::string_view StatusName(Status s);
 
 // Phase types in the order CodeBuild runs them.
 enum class PhaseType {
-  kSubmitted, kQueued, kProvisioning, kDownloadSource, kInstall, kPreBuild, kBuild,
-  kPostBuild, kUploadArtifacts, kFinalizing, kCompleted
+  kSubmitted,
+  kQueued,
+  kProvisioning,
+  kDownloadSource,
+  kInstall,
+  kPreBuild,
+  kBuild,
+  kPostBuild,
+  kUploadArtifacts,
+  kFinalizing,
+  kCompleted
 };
 std::string_view PhaseTypeName(PhaseType p);
 
@@ -29,21 +37,21 @@ struct PhaseContext {
 
 struct PhaseRecord {
   PhaseType type = PhaseType::kSubmitted;
-  Status status = Status::kSucceeded;   // COMPLETED has no status
-  int64_t start_ms = 0;                 // epoch milliseconds
-  int64_t end_ms = 0;                   // 0 while running
+  Status status = Status::kSucceeded;  // COMPLETED has no status
+  int64_t start_ms = 0;                // epoch milliseconds
+  int64_t end_ms = 0;                  // 0 while running
   std::vector<PhaseContext> contexts;
 };
 
 struct ArtifactRecord {
-  std::string identifier;               // secondary artifacts only
-  std::string location;                 // where the files were written
-  std::string name;                     // artifacts.name after expansion, if set
-  std::vector<std::string> files;       // sorted relative paths
+  std::string identifier;          // secondary artifacts only
+  std::string location;            // where the files were written
+  std::string name;                // artifacts.name after expansion, if set
+  std::vector<std::string> files;  // sorted relative paths
 };
 
 struct BuildRecord {
-  std::string id;                       // "<project>:<uuid>"
+  std::string id;  // "<project>:<uuid>"
   std::string arn;
   int64_t build_number = 0;
   std::string project;
@@ -51,7 +59,7 @@ struct BuildRecord {
   PhaseType current_phase = PhaseType::kSubmitted;
   int64_t start_ms = 0, end_ms = 0;
   std::string initiator;
-  std::string source_version;           // resolvedSourceVersion (git commit), if known
+  std::string source_version;  // resolvedSourceVersion (git commit), if known
   std::vector<PhaseRecord> phases;
   std::vector<std::pair<std::string, std::string>> exported;
   bool has_artifacts = false;
@@ -59,7 +67,7 @@ struct BuildRecord {
   std::vector<ArtifactRecord> secondary_artifacts;
   std::vector<ReportSummary> reports;
   std::string log_path;
-  int attempts = 1;                     // > 1 when on-failure RETRY re-ran the build
+  int attempts = 1;  // > 1 when on-failure RETRY re-ran the build
 };
 
 // The CodeBuild-shaped JSON (DESIGN.md "--json").

@@ -27,10 +27,14 @@ using spec::PhaseName;
 
 PhaseType ToPhaseType(PhaseName p) {
   switch (p) {
-    case PhaseName::kInstall: return PhaseType::kInstall;
-    case PhaseName::kPreBuild: return PhaseType::kPreBuild;
-    case PhaseName::kBuild: return PhaseType::kBuild;
-    case PhaseName::kPostBuild: return PhaseType::kPostBuild;
+    case PhaseName::kInstall:
+      return PhaseType::kInstall;
+    case PhaseName::kPreBuild:
+      return PhaseType::kPreBuild;
+    case PhaseName::kBuild:
+      return PhaseType::kBuild;
+    case PhaseName::kPostBuild:
+      return PhaseType::kPostBuild;
   }
   return PhaseType::kBuild;
 }
@@ -38,7 +42,7 @@ PhaseType ToPhaseType(PhaseName p) {
 // How a buildspec phase ended.
 struct PhaseOutcome {
   Status status = Status::kSucceeded;
-  std::string message;          // for a failed command
+  std::string message;  // for a failed command
 };
 
 // What happens after a phase fails (CodeBuild's transitions, AWS-SEMANTICS.md §1.3).
@@ -108,8 +112,8 @@ class BuildRun {
   std::vector<std::string> commands_;
   int64_t deadline_ = 0;
   bool succeeding_ = true;
-  bool upload_ = true;                  // UPLOAD_ARTIFACTS is reached
-  std::optional<Status> stopped_;       // TIMED_OUT or STOPPED
+  bool upload_ = true;             // UPLOAD_ARTIFACTS is reached
+  std::optional<Status> stopped_;  // TIMED_OUT or STOPPED
   int retries_left_ = -1;
 };
 
@@ -125,8 +129,8 @@ void BuildRun::End(PhaseRecord& p, Status s, std::string code, std::string messa
   p.end_ms = base::NowMillis();
   if (!code.empty()) p.contexts.push_back({std::move(code), std::move(message)});
   if (log_ && p.type != PhaseType::kSubmitted && p.type != PhaseType::kQueued) {
-    Log("Phase complete: " + std::string(PhaseTypeName(p.type)) + " State: " +
-        std::string(StatusName(s)));
+    Log("Phase complete: " + std::string(PhaseTypeName(p.type)) +
+        " State: " + std::string(StatusName(s)));
     for (const auto& c : p.contexts) {
       Log("Phase context status code: " + c.status_code + " Message: " + c.message);
     }
@@ -155,10 +159,13 @@ bool BuildRun::Prepare() {
 
 bool BuildRun::Provision() {
   PhaseRecord& p = Begin(PhaseType::kProvisioning);
-  workspace_ = req_.state_dir / "workspaces" / (req_.project + "-" + std::to_string(rec_.build_number));
+  workspace_ =
+      req_.state_dir / "workspaces" / (req_.project + "-" + std::to_string(rec_.build_number));
   src_dir_ = req_.in_place ? fs::absolute(req_.source_dir) : workspace_ / "src";
-  EnvInputs in{.buildspec = &req_.buildspec.env, .project = req_.project_vars,
-               .overrides = req_.overrides, .parameters = req_.parameters,
+  EnvInputs in{.buildspec = &req_.buildspec.env,
+               .project = req_.project_vars,
+               .overrides = req_.overrides,
+               .parameters = req_.parameters,
                .secrets = req_.secrets};
   for (char** e = environ; *e; ++e) {
     std::string_view kv(*e);
@@ -166,15 +173,15 @@ bool BuildRun::Provision() {
     if (eq == std::string_view::npos || kv.starts_with("KILN_")) continue;
     in.inherited.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
-  in.builtin = {{"CODEBUILD_SRC_DIR", src_dir_.string()},
-                {"CODEBUILD_BUILD_ID", rec_.id},
-                {"CODEBUILD_BUILD_ARN", rec_.arn},
-                {"CODEBUILD_BUILD_NUMBER", std::to_string(rec_.build_number)},
-                {"CODEBUILD_INITIATOR", req_.initiator},
-                {"CODEBUILD_START_TIME", std::to_string(rec_.start_ms)},
-                {"CODEBUILD_BUILD_SUCCEEDING", "1"},
-                {"CODEBUILD_PROJECT_ARN",
-                 "arn:aws:codebuild:local:000000000000:project/" + req_.project}};
+  in.builtin = {
+      {"CODEBUILD_SRC_DIR", src_dir_.string()},
+      {"CODEBUILD_BUILD_ID", rec_.id},
+      {"CODEBUILD_BUILD_ARN", rec_.arn},
+      {"CODEBUILD_BUILD_NUMBER", std::to_string(rec_.build_number)},
+      {"CODEBUILD_INITIATOR", req_.initiator},
+      {"CODEBUILD_START_TIME", std::to_string(rec_.start_ms)},
+      {"CODEBUILD_BUILD_SUCCEEDING", "1"},
+      {"CODEBUILD_PROJECT_ARN", "arn:aws:codebuild:local:000000000000:project/" + req_.project}};
   for (const auto& kv : req_.extra_builtin) in.builtin.push_back(kv);
   auto env = ComposeEnvironment(in);
   if (!env.ok()) {
@@ -264,8 +271,7 @@ PhaseOutcome BuildRun::RunList(const std::vector<spec::Command>& cmds, size_t fi
   }
   if (r.exit_code == 0) return {};
   std::string text = r.index < commands_.size() ? OneLine(commands_[r.index]) : "?";
-  Log("Command did not exit successfully " + text + " exit status " +
-      std::to_string(r.exit_code));
+  Log("Command did not exit successfully " + text + " exit status " + std::to_string(r.exit_code));
   return {Status::kFailed, "Error while executing command: " + text + ". Reason: exit status " +
                                std::to_string(r.exit_code)};
 }
@@ -299,27 +305,33 @@ Next BuildRun::AfterFailure(PhaseName p, const PhaseOutcome& o) {
   const spec::OnFailure& f = req_.buildspec.phase(p).on_failure;
   using Mode = spec::OnFailure::Mode;
   switch (f.mode) {
-    case Mode::kAbort: return Next::kSkipToFinalizing;
-    case Mode::kContinue: return Next::kNextPhase;
+    case Mode::kAbort:
+      return Next::kSkipToFinalizing;
+    case Mode::kContinue:
+      return Next::kNextPhase;
     case Mode::kRetry: {
       if (retries_left_ < 0) retries_left_ = f.retry_count;
-      bool matches = f.retry_regex.empty() ||
-                     std::regex_search(o.message, std::regex(f.retry_regex));
+      bool matches =
+          f.retry_regex.empty() || std::regex_search(o.message, std::regex(f.retry_regex));
       if (retries_left_ > 0 && matches) {
         --retries_left_;
         return Next::kRetry;
       }
       break;
     }
-    case Mode::kDefault: break;
+    case Mode::kDefault:
+      break;
   }
   // CodeBuild: INSTALL/PRE_BUILD failures skip to FINALIZING; BUILD still runs POST_BUILD;
   // UPLOAD_ARTIFACTS is attempted after BUILD and POST_BUILD.
   switch (p) {
     case PhaseName::kInstall:
-    case PhaseName::kPreBuild: return Next::kSkipToFinalizing;
-    case PhaseName::kBuild: return Next::kNextPhase;
-    case PhaseName::kPostBuild: return Next::kSkipToUpload;
+    case PhaseName::kPreBuild:
+      return Next::kSkipToFinalizing;
+    case PhaseName::kBuild:
+      return Next::kNextPhase;
+    case PhaseName::kPostBuild:
+      return Next::kSkipToUpload;
   }
   return Next::kSkipToFinalizing;
 }
@@ -342,8 +354,7 @@ void BuildRun::RunPhases() {
         End(done, o.status);
         continue;
       }
-      End(done, o.status, o.status == Status::kFailed ? "COMMAND_EXECUTION_ERROR" : "",
-          o.message);
+      End(done, o.status, o.status == Status::kFailed ? "COMMAND_EXECUTION_ERROR" : "", o.message);
       succeeding_ = false;
       if (o.status != Status::kFailed) {  // timed out, stopped, or the shell was lost
         stopped_ = o.status;
@@ -382,8 +393,8 @@ void BuildRun::FreezeExportedVariables() {
   }
 }
 
-bool BuildRun::UploadOne(const spec::ArtifactSpec& spec, const fs::path& out,
-                         ArtifactRecord* rec, PhaseRecord* phase) {
+bool BuildRun::UploadOne(const spec::ArtifactSpec& spec, const fs::path& out, ArtifactRecord* rec,
+                         PhaseRecord* phase) {
   spec::ArtifactSpec expanded = spec;
   auto expand = [&](std::string* s) {
     auto v = shell_->Expand(*s);
@@ -490,9 +501,9 @@ BuildRecord BuildRun::Run() {
   rec_.current_phase = PhaseType::kCompleted;
   rec_.end_ms = base::NowMillis();
   log_->Flush();
-  auto st = base::WriteFileAtomic(build_dir_.parent_path() /
-                                      (std::to_string(rec_.build_number) + ".json"),
-                                  ToJson(rec_).dump(2));
+  auto st = base::WriteFileAtomic(
+      build_dir_.parent_path() / (std::to_string(rec_.build_number) + ".json"),
+      ToJson(rec_).dump(2));
   (void)st;  // the record is also returned; a failed write is reported by the caller's output
   Notify();
   return rec_;

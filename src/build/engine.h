@@ -15,23 +15,23 @@
 namespace kiln::build {
 
 struct BuildRequest {
-  std::string project;                    // names the build: "<project>:<uuid>"
-  std::filesystem::path source_dir;       // the primary source
-  bool in_place = false;                  // run in source_dir itself instead of a fresh copy
-  spec::Buildspec buildspec;              // parsed; batch builds are refused by the caller
-  std::filesystem::path state_dir;        // logs/, workspaces/, cache/, builds/, counters/
-  VarList project_vars;                   // project environment variables
-  VarList overrides;                      // start-build overrides (`-e`)
-  VarList extra_builtin;                  // e.g. CODEBUILD_SRC_DIR_<artifact> from a pipeline
+  std::string project;               // names the build: "<project>:<uuid>"
+  std::filesystem::path source_dir;  // the primary source
+  bool in_place = false;             // run in source_dir itself instead of a fresh copy
+  spec::Buildspec buildspec;         // parsed; batch builds are refused by the caller
+  std::filesystem::path state_dir;   // logs/, workspaces/, cache/, builds/, counters/
+  VarList project_vars;              // project environment variables
+  VarList overrides;                 // start-build overrides (`-e`)
+  VarList extra_builtin;             // e.g. CODEBUILD_SRC_DIR_<artifact> from a pipeline
   std::map<std::string, std::string> parameters;  // parameter-store name -> value
   std::map<std::string, std::string> secrets;     // secrets-manager id -> SecretString
-  int64_t timeout_ms = 60 * 60 * 1000;    // CodeBuild's default: 60 minutes
-  std::string initiator;                  // CODEBUILD_INITIATOR
-  std::filesystem::path artifacts_out;    // empty: <state>/builds/<project>/<n>/artifacts
-  int console_fd = -1;                    // where the live log goes besides the log file
-  std::string console_prefix;             // put before each console line (e.g. "[bake] ")
-  int cancel_fd = -1;                     // readable => stop the build (STOPPED)
-  int64_t kill_grace_ms = 10'000;         // SIGTERM, then SIGKILL after this
+  int64_t timeout_ms = 60 * 60 * 1000;            // CodeBuild's default: 60 minutes
+  std::string initiator;                          // CODEBUILD_INITIATOR
+  std::filesystem::path artifacts_out;            // empty: <state>/builds/<project>/<n>/artifacts
+  int console_fd = -1;                            // where the live log goes besides the log file
+  std::string console_prefix;                     // put before each console line (e.g. "[bake] ")
+  int cancel_fd = -1;                             // readable => stop the build (STOPPED)
+  int64_t kill_grace_ms = 10'000;                 // SIGTERM, then SIGKILL after this
   std::function<void(const BuildRecord&)> on_update;  // called at each phase change
 };
 

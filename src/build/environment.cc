@@ -31,8 +31,8 @@ std::string ExpandRefs(const std::string& text, const VarList& vars) {
     }
     bool braced = text[i + 1] == '{';
     size_t start = i + (braced ? 2 : 1), end = start;
-    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
-                                 text[end] == '_')) {
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) {
       ++end;
     }
     if (end == start || (braced && (end == text.size() || text[end] != '}'))) {
@@ -86,7 +86,8 @@ base::Result<ComposedEnv> ComposeEnvironment(const EnvInputs& in) {
     for (const auto& [name, param] : in.buildspec->parameter_store) {
       auto it = in.parameters.find(param);
       if (it == in.parameters.end()) {
-        return Missing("parameter '" + param + "' (for " + name + ") is not in the parameters file");
+        return Missing("parameter '" + param + "' (for " + name +
+                       ") is not in the parameters file");
       }
       user.emplace_back(name, it->second);
       out.mask.push_back(it->second);
@@ -94,7 +95,8 @@ base::Result<ComposedEnv> ComposeEnvironment(const EnvInputs& in) {
     for (const auto& [name, ref] : in.buildspec->secrets_manager) {
       auto value = ResolveSecretRef(ExpandRefs(ref, user), in.secrets);
       if (!value.ok()) {
-        return base::Status(value.status().kind(), value.status().message() + " (for " + name + ")");
+        return base::Status(value.status().kind(),
+                            value.status().message() + " (for " + name + ")");
       }
       user.emplace_back(name, *value);
       out.mask.push_back(*value);
@@ -104,7 +106,8 @@ base::Result<ComposedEnv> ComposeEnvironment(const EnvInputs& in) {
   for (const auto& kv : in.overrides) user.push_back(kv);
   for (const auto& [k, v] : user) {
     if (k.starts_with("CODEBUILD_")) {
-      out.warnings.push_back("variable " + k + " ignored: names starting with CODEBUILD_ are "
+      out.warnings.push_back("variable " + k +
+                             " ignored: names starting with CODEBUILD_ are "
                              "reserved");
       continue;
     }

@@ -15,19 +15,19 @@ namespace kiln::build {
 using VarList = std::vector<std::pair<std::string, std::string>>;
 
 struct EnvInputs {
-  VarList inherited;                          // the runner's own environment (PATH, HOME, ...)
-  VarList builtin;                            // CODEBUILD_* set by Kiln
+  VarList inherited;  // the runner's own environment (PATH, HOME, ...)
+  VarList builtin;    // CODEBUILD_* set by Kiln
   const spec::Env* buildspec = nullptr;
-  VarList project;                            // project environment variables
-  VarList overrides;                          // `-e NAME=VALUE`, highest precedence
-  std::map<std::string, std::string> parameters;   // parameter name -> value
-  std::map<std::string, std::string> secrets;      // secret id -> SecretString
+  VarList project;                                // project environment variables
+  VarList overrides;                              // `-e NAME=VALUE`, highest precedence
+  std::map<std::string, std::string> parameters;  // parameter name -> value
+  std::map<std::string, std::string> secrets;     // secret id -> SecretString
 };
 
 struct ComposedEnv {
-  VarList vars;                               // final, one entry per name
-  std::vector<std::string> mask;              // values to hide in every output
-  std::vector<std::string> warnings;          // e.g. a reserved name that was ignored
+  VarList vars;                       // final, one entry per name
+  std::vector<std::string> mask;      // values to hide in every output
+  std::vector<std::string> warnings;  // e.g. a reserved name that was ignored
 };
 
 // Resolves parameter-store and secrets-manager references and merges everything.

@@ -11,7 +11,7 @@
 namespace kiln::build {
 namespace {
 
-constexpr size_t kMaxLine = 64 * 1024;   // longer lines are cut into pieces of this size
+constexpr size_t kMaxLine = 64 * 1024;  // longer lines are cut into pieces of this size
 constexpr std::string_view kMask = "***";
 constexpr size_t kWriteBatch = 256 * 1024;
 
@@ -135,7 +135,7 @@ void LogSink::Line(std::string_view text) {
 
 void LogSink::QueueLine(std::string_view text) {
   masked_.clear();
-  masker_.Finish(&masked_);   // output before this line is final now
+  masker_.Finish(&masked_);  // output before this line is final now
   FormatLines(masked_);
   if (!partial_.empty()) FormatLines("\n");
   masked_.clear();

@@ -26,7 +26,7 @@ class Masker {
  private:
   void Emit(size_t end, std::string* out);
   std::vector<std::string> secrets_;
-  size_t hold_ = 0;        // longest secret length - 1
+  size_t hold_ = 0;  // longest secret length - 1
   std::string pending_;
 };
 
@@ -59,12 +59,12 @@ class LogSink : public exec::OutputSink {
   int log_fd_;
   int console_fd_;
   Masker masker_;
-  std::string masked_;     // scratch: masked bytes of the current chunk
-  std::string partial_;    // an unfinished line
-  std::string out_;        // formatted bytes waiting for write
+  std::string masked_;   // scratch: masked bytes of the current chunk
+  std::string partial_;  // an unfinished line
+  std::string out_;      // formatted bytes waiting for write
   std::string stamp_;
   std::string console_prefix_;
-  std::string prefixed_;   // scratch: console copy with prefixes
+  std::string prefixed_;  // scratch: console copy with prefixes
   int64_t stamp_second_ = -1;
   uint64_t bytes_written_ = 0;
 };

@@ -12,7 +12,8 @@ namespace {
 
 void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
   app->add_option("--config", g->config, "kiln.yml to read (default ./kiln.yml)");
-  app->add_option("--state-dir", g->state_dir, "state directory (default ./.kiln or $KILN_STATE_DIR)");
+  app->add_option("--state-dir", g->state_dir,
+                  "state directory (default ./.kiln or $KILN_STATE_DIR)");
   app->add_option("--server", g->server, "act through a running server (or $KILN_SERVER)");
   app->add_flag("--json", g->json, "print one JSON document on stdout; logs go to stderr");
   app->add_flag("--no-color", g->no_color, "no colour (also: NO_COLOR)");

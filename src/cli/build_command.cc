@@ -93,14 +93,18 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
     return UsageError(spec_path.string() + ": batch builds (" + parsed.spec->batch_kind +
                       ") are not supported yet");
   }
-  build::BuildRequest req{.project = a.project, .source_dir = fs::absolute(a.dir),
-                          .in_place = a.in_place, .buildspec = std::move(*parsed.spec),
-                          .state_dir = fs::absolute(StateDir(g)), .timeout_ms = *timeout};
+  build::BuildRequest req{.project = a.project,
+                          .source_dir = fs::absolute(a.dir),
+                          .in_place = a.in_place,
+                          .buildspec = std::move(*parsed.spec),
+                          .state_dir = fs::absolute(StateDir(g)),
+                          .timeout_ms = *timeout};
   if (req.project.empty()) req.project = fs::absolute(a.dir).lexically_normal().filename();
   if (req.project.empty() || req.project == ".") req.project = "local";
   for (const auto& kv : a.env) {
     size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return UsageError("-e expects NAME=VALUE, got '" + kv + "'");
+    if (eq == std::string::npos || eq == 0)
+      return UsageError("-e expects NAME=VALUE, got '" + kv + "'");
     req.overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   if (!ReadValueFile(a.params_file, &req.parameters) ||
@@ -118,7 +122,8 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
     auto st = (*store)->PutBuild({r.id, r.project, r.build_number,
                                   std::string(build::StatusName(r.status)), "",
                                   build::ToJson(r).dump(), r.log_path, r.start_ms, r.end_ms});
-    if (!st.ok()) std::fprintf(stderr, "kiln: warning: build not recorded: %s\n", st.message().c_str());
+    if (!st.ok())
+      std::fprintf(stderr, "kiln: warning: build not recorded: %s\n", st.message().c_str());
   }
   if (g.json) {
     std::printf("%s\n", build::ToJson(r).dump(2).c_str());

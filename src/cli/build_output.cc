@@ -7,9 +7,12 @@ namespace {
 
 std::string_view StatusColor(build::Status s) {
   switch (s) {
-    case build::Status::kSucceeded: return "\033[32m";
-    case build::Status::kInProgress: return "\033[33m";
-    default: return "\033[31m";
+    case build::Status::kSucceeded:
+      return "\033[32m";
+    case build::Status::kInProgress:
+      return "\033[33m";
+    default:
+      return "\033[31m";
   }
 }
 
@@ -18,15 +21,16 @@ std::string Seconds(int64_t ms) { return fmt::format("{}.{:03d}s", ms / 1000, ms
 }  // namespace
 
 std::string PhaseTable(const build::BuildRecord& r, bool color) {
-  std::string out = fmt::format("\n{:<18} {:<12} {:>10}  {}\n", "PHASE", "STATUS", "DURATION",
-                                "CONTEXT");
+  std::string out =
+      fmt::format("\n{:<18} {:<12} {:>10}  {}\n", "PHASE", "STATUS", "DURATION", "CONTEXT");
   for (const auto& p : r.phases) {
     if (p.type == build::PhaseType::kCompleted) continue;
     std::string status(build::StatusName(p.status));
     std::string shown = fmt::format("{:<12}", status);
     if (color) shown = std::string(StatusColor(p.status)) + shown + "\033[0m";
-    std::string context = p.contexts.empty() ? "" : p.contexts.front().status_code + ": " +
-                                                        p.contexts.front().message;
+    std::string context = p.contexts.empty()
+                              ? ""
+                              : p.contexts.front().status_code + ": " + p.contexts.front().message;
     out += fmt::format("{:<18} {} {:>10}  {}\n", build::PhaseTypeName(p.type), shown,
                        p.end_ms ? Seconds(p.end_ms - p.start_ms) : "-", context);
   }
@@ -39,7 +43,8 @@ std::string PhaseTable(const build::BuildRecord& r, bool color) {
   out += fmt::format("\nBuild {} (#{}) {} in {}\nLog: {}\n", r.id, r.build_number, status,
                      Seconds(r.end_ms - r.start_ms), r.log_path);
   if (r.has_artifacts && !r.artifacts.location.empty()) {
-    out += fmt::format("Artifacts: {} ({} files)\n", r.artifacts.location, r.artifacts.files.size());
+    out +=
+        fmt::format("Artifacts: {} ({} files)\n", r.artifacts.location, r.artifacts.files.size());
   }
   return out;
 }

@@ -8,7 +8,7 @@ namespace kiln::cli {
 
 struct GlobalOptions {
   std::string config = "kiln.yml";
-  std::string state_dir;     // resolved by StateDir()
+  std::string state_dir;  // resolved by StateDir()
   std::string server;
   bool json = false;
   bool no_color = false;

@@ -4,8 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/duration.h"
 #include "base/files.h"
@@ -138,7 +138,8 @@ int Retry(const PipelineArgs& a, const GlobalOptions& g) {
   LiveLines live(g.json ? STDERR_FILENO : STDOUT_FILENO, UseColor(g, STDOUT_FILENO));
   auto engine = MakeEngine(g, config, &live);
   auto st = engine.Retry(*pipeline, a.target, a.stage, a.mode);
-  if (!st.ok()) return Fail(st.message(), st.kind() == base::ErrorKind::kFailed ? kExitFailed : kExitUsage);
+  if (!st.ok())
+    return Fail(st.message(), st.kind() == base::ErrorKind::kFailed ? kExitFailed : kExitUsage);
   return ShowExecution(*store, a.target, g);
 }
 
@@ -168,7 +169,8 @@ int List(const GlobalOptions& g) {
   if (config) {
     for (const auto& p : config->pipelines) names.insert(p.name);
   }
-  if (auto stored = store->ListPipelines(); stored.ok()) names.insert(stored->begin(), stored->end());
+  if (auto stored = store->ListPipelines(); stored.ok())
+    names.insert(stored->begin(), stored->end());
   json out = json::array();
   for (const auto& name : names) {
     auto last = store->ListExecutions(name, 1);
@@ -251,14 +253,14 @@ int Import(const PipelineArgs& a, const GlobalOptions& g) {
   for (const auto& p : result.projects) {
     std::fprintf(stderr, "note: %s:%d: CodeBuild project %s has %s\n", a.target.c_str(), p.line,
                  p.name.c_str(),
-                 p.inline_buildspec ? "an inline buildspec (add it to the repository)"
-                 : p.buildspec_path.empty()
-                     ? "the default buildspec (buildspec.yml)"
-                     : ("buildspec " + p.buildspec_path).c_str());
+                 p.inline_buildspec         ? "an inline buildspec (add it to the repository)"
+                 : p.buildspec_path.empty() ? "the default buildspec (buildspec.yml)"
+                                            : ("buildspec " + p.buildspec_path).c_str());
   }
   auto problems = spec::ValidatePipeline(*result.pipeline, a.target);
   for (const auto& d : problems) std::fprintf(stderr, "%s\n", d.ToString().c_str());
-  std::string out = json({{"pipeline", json::parse(spec::PipelineToJson(*result.pipeline))}}).dump(2) + "\n";
+  std::string out =
+      json({{"pipeline", json::parse(spec::PipelineToJson(*result.pipeline))}}).dump(2) + "\n";
   if (a.output.empty()) {
     std::fwrite(out.data(), 1, out.size(), stdout);
   } else if (auto st = base::WriteFileAtomic(a.output, out); !st.ok()) {
@@ -279,60 +281,62 @@ CLI::App* Sub(CLI::App* parent, const char* name, const char* help, std::string*
 }  // namespace
 
 CommandSpec PipelineCommand() {
-  return {"pipeline", "run and inspect CodePipeline pipelines", [](CLI::App* sub) {
-            auto a = std::make_shared<PipelineArgs>();
-            auto which = std::make_shared<std::string>();
-            sub->require_subcommand(1);
-            auto* run = Sub(sub, "run", "run a pipeline (a name in kiln.yml, or a file)", which.get());
-            run->add_option("pipeline", a->target, "pipeline name or file")->required();
-            run->add_option("--variable", a->variables, "pipeline variable NAME=VALUE");
-            run->add_option("--revision", a->revision, "commit to build instead of the branch head");
-            Sub(sub, "list", "list pipelines with their latest status", which.get());
-            auto* show = Sub(sub, "show", "print a pipeline's definition", which.get());
-            show->add_option("pipeline", a->target)->required();
-            auto* history = Sub(sub, "history", "list a pipeline's executions", which.get());
-            history->add_option("pipeline", a->target)->required();
-            history->add_option("--limit", a->limit, "how many (default 20)");
-            auto* status = Sub(sub, "status", "show one execution", which.get());
-            status->add_option("execution", a->target)->required();
-            auto* stop = Sub(sub, "stop", "stop an execution", which.get());
-            stop->add_option("execution", a->target)->required();
-            stop->add_flag("--abandon", a->abandon, "abandon in-progress actions");
-            auto* retry = Sub(sub, "retry", "retry a failed stage", which.get());
-            retry->add_option("execution", a->target)->required();
-            retry->add_option("--stage", a->stage, "stage to retry")->required();
-            retry->add_option("--mode", a->mode, "FAILED_ACTIONS (default) or ALL_ACTIONS");
-            for (const char* verb : {"approve", "reject"}) {
-              auto* d = Sub(sub, verb, verb[0] == 'a' ? "approve a manual approval"
-                                                       : "reject a manual approval", which.get());
-              d->add_option("execution", a->target)->required();
-              d->add_option("--stage", a->stage)->required();
-              d->add_option("--action", a->action)->required();
-              d->add_option("--summary", a->summary, "a comment recorded with the decision");
-            }
-            auto* imp = Sub(sub, "import", "convert a CloudFormation pipeline", which.get());
-            imp->add_option("template", a->target)->required();
-            imp->add_option("--parameter", a->parameters, "template parameter NAME=VALUE");
-            imp->add_option("--export", a->exports, "value of an Fn::ImportValue NAME=VALUE");
-            imp->add_option("-o,--output", a->output, "write the pipeline here");
-            return [a, which](const GlobalOptions& g) {
-              const std::string& w = *which;
-              if (w == "run") return Run(*a, g);
-              if (w == "list") return List(g);
-              if (w == "show") return Show(*a, g);
-              if (w == "history") return History(*a, g);
-              if (w == "status") {
-                auto store = OpenStore(g);
-                return store ? ShowExecution(*store, a->target, g) : kExitInternal;
-              }
-              if (w == "stop") return Stop(*a, g);
-              if (w == "retry") return Retry(*a, g);
-              if (w == "approve") return Decide(*a, g, "Approved");
-              if (w == "reject") return Decide(*a, g, "Rejected");
-              if (w == "import") return Import(*a, g);
-              return kExitUsage;
-            };
-          }};
+  return {
+      "pipeline", "run and inspect CodePipeline pipelines", [](CLI::App* sub) {
+        auto a = std::make_shared<PipelineArgs>();
+        auto which = std::make_shared<std::string>();
+        sub->require_subcommand(1);
+        auto* run = Sub(sub, "run", "run a pipeline (a name in kiln.yml, or a file)", which.get());
+        run->add_option("pipeline", a->target, "pipeline name or file")->required();
+        run->add_option("--variable", a->variables, "pipeline variable NAME=VALUE");
+        run->add_option("--revision", a->revision, "commit to build instead of the branch head");
+        Sub(sub, "list", "list pipelines with their latest status", which.get());
+        auto* show = Sub(sub, "show", "print a pipeline's definition", which.get());
+        show->add_option("pipeline", a->target)->required();
+        auto* history = Sub(sub, "history", "list a pipeline's executions", which.get());
+        history->add_option("pipeline", a->target)->required();
+        history->add_option("--limit", a->limit, "how many (default 20)");
+        auto* status = Sub(sub, "status", "show one execution", which.get());
+        status->add_option("execution", a->target)->required();
+        auto* stop = Sub(sub, "stop", "stop an execution", which.get());
+        stop->add_option("execution", a->target)->required();
+        stop->add_flag("--abandon", a->abandon, "abandon in-progress actions");
+        auto* retry = Sub(sub, "retry", "retry a failed stage", which.get());
+        retry->add_option("execution", a->target)->required();
+        retry->add_option("--stage", a->stage, "stage to retry")->required();
+        retry->add_option("--mode", a->mode, "FAILED_ACTIONS (default) or ALL_ACTIONS");
+        for (const char* verb : {"approve", "reject"}) {
+          auto* d = Sub(sub, verb,
+                        verb[0] == 'a' ? "approve a manual approval" : "reject a manual approval",
+                        which.get());
+          d->add_option("execution", a->target)->required();
+          d->add_option("--stage", a->stage)->required();
+          d->add_option("--action", a->action)->required();
+          d->add_option("--summary", a->summary, "a comment recorded with the decision");
+        }
+        auto* imp = Sub(sub, "import", "convert a CloudFormation pipeline", which.get());
+        imp->add_option("template", a->target)->required();
+        imp->add_option("--parameter", a->parameters, "template parameter NAME=VALUE");
+        imp->add_option("--export", a->exports, "value of an Fn::ImportValue NAME=VALUE");
+        imp->add_option("-o,--output", a->output, "write the pipeline here");
+        return [a, which](const GlobalOptions& g) {
+          const std::string& w = *which;
+          if (w == "run") return Run(*a, g);
+          if (w == "list") return List(g);
+          if (w == "show") return Show(*a, g);
+          if (w == "history") return History(*a, g);
+          if (w == "status") {
+            auto store = OpenStore(g);
+            return store ? ShowExecution(*store, a->target, g) : kExitInternal;
+          }
+          if (w == "stop") return Stop(*a, g);
+          if (w == "retry") return Retry(*a, g);
+          if (w == "approve") return Decide(*a, g, "Approved");
+          if (w == "reject") return Decide(*a, g, "Rejected");
+          if (w == "import") return Import(*a, g);
+          return kExitUsage;
+        };
+      }};
 }
 
 }  // namespace kiln::cli

@@ -15,7 +15,7 @@ namespace kiln::cli {
 
 struct LoadedPipeline {
   spec::Pipeline pipeline;
-  std::string definition_json;     // as stored (PipelineToJson)
+  std::string definition_json;  // as stored (PipelineToJson)
 };
 
 // kiln.yml from --config (default ./kiln.yml). A missing default file is not an error (null);

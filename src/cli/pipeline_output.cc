@@ -11,7 +11,7 @@ namespace {
 
 std::string Paint(const std::string& status, bool color) {
   if (!color) return status;
-  std::string_view code = status == "Succeeded"                           ? "\033[32m"
+  std::string_view code = status == "Succeeded"                            ? "\033[32m"
                           : status == "InProgress" || status == "Stopping" ? "\033[33m"
                                                                            : "\033[31m";
   return std::string(code) + status + "\033[0m";
@@ -43,8 +43,8 @@ void LiveLines::OnAction(const std::string& stage, const std::string& action,
 }
 
 std::string ExecutionTable(const nlohmann::json& e, bool color) {
-  std::string out = fmt::format("\n{:<20} {:<24} {:<12} {}\n", "STAGE", "ACTION", "STATUS",
-                                "SUMMARY");
+  std::string out =
+      fmt::format("\n{:<20} {:<24} {:<12} {}\n", "STAGE", "ACTION", "STATUS", "SUMMARY");
   for (const auto& s : e["stageStates"]) {
     std::string stage = s["stageName"];
     std::string status = s["latestExecution"]["status"];

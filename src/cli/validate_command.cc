@@ -52,8 +52,8 @@ FileResult ValidateConfig(const std::string& file, const std::string& text) {
   AddDiagnostics(parsed.diagnostics, &r);
   if (!parsed.config) return r;
   r.ok = true;
-  r.summary = "kiln.yml: " + std::to_string(parsed.config->connections.size()) +
-              " connections, " + std::to_string(parsed.config->projects.size()) + " projects, " +
+  r.summary = "kiln.yml: " + std::to_string(parsed.config->connections.size()) + " connections, " +
+              std::to_string(parsed.config->projects.size()) + " projects, " +
               std::to_string(parsed.config->services.size()) + " services, " +
               std::to_string(parsed.config->pipelines.size()) + " pipelines";
   return r;
@@ -122,7 +122,8 @@ int Run(const std::vector<std::string>& files, const GlobalOptions& g) {
 }  // namespace
 
 CommandSpec ValidateCommand() {
-  return {"validate", "check buildspecs, pipelines (JSON/YAML or CloudFormation) and kiln.yml", [](CLI::App* sub) {
+  return {"validate", "check buildspecs, pipelines (JSON/YAML or CloudFormation) and kiln.yml",
+          [](CLI::App* sub) {
             auto files = std::make_shared<std::vector<std::string>>();
             sub->add_option("files", *files, "files to check")->required();
             return [files](const GlobalOptions& g) { return Run(*files, g); };

@@ -188,7 +188,8 @@ base::Result<Captured> Capture(const std::vector<std::string>& argv, const std::
     ssize_t n = ::read(p[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (c.out.size() < max_bytes) c.out.append(buf, std::min(static_cast<size_t>(n), max_bytes - c.out.size()));
+    if (c.out.size() < max_bytes)
+      c.out.append(buf, std::min(static_cast<size_t>(n), max_bytes - c.out.size()));
   }
   ::close(p[0]);
   auto status = WaitFor(*pid, -1);

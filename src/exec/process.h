@@ -16,13 +16,13 @@
 namespace kiln::exec {
 
 struct SpawnRequest {
-  std::vector<std::string> argv;      // argv[0] is looked up in PATH
-  std::vector<std::string> env;       // "NAME=VALUE" entries: the child's whole environment
-  std::string cwd;                    // empty: inherit
-  int stdout_fd = -1;                 // -1: /dev/null
-  int stderr_fd = -1;                 // -1: /dev/null
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  std::vector<std::string> env;   // "NAME=VALUE" entries: the child's whole environment
+  std::string cwd;                // empty: inherit
+  int stdout_fd = -1;             // -1: /dev/null
+  int stderr_fd = -1;             // -1: /dev/null
   std::vector<std::pair<int, int>> extra_fds;  // {parent fd, child fd}; child fd >= 3
-  bool new_process_group = true;      // the child leads a new process group
+  bool new_process_group = true;               // the child leads a new process group
 };
 
 // Starts the child. stdin is always /dev/null. Signal mask and dispositions are reset for the
@@ -51,7 +51,7 @@ bool GroupAlive(pid_t pgid);
 
 struct Captured {
   int exit_code = 0;
-  std::string out;   // stdout, at most max_bytes
+  std::string out;  // stdout, at most max_bytes
 };
 // Runs argv to completion (stdin /dev/null, stderr discarded) and returns its stdout.
 base::Result<Captured> Capture(const std::vector<std::string>& argv, const std::string& cwd,

@@ -74,7 +74,8 @@ std::string DriverScript(const ShellOptions& o, const fs::path& state_file,
     std::string n = std::to_string(i);
     s += "__kiln_c" + n + "() { eval " + ShellQuote(o.commands[i]) + "\n}\n";
     if (MayChangeState(o.commands[i], o.shell)) {
-      s += "__kiln_x" + n + "() { ( exec 3<&- 4>&-; trap __kiln_save EXIT; __kiln_c" + n + " ); }\n";
+      s +=
+          "__kiln_x" + n + "() { ( exec 3<&- 4>&-; trap __kiln_save EXIT; __kiln_c" + n + " ); }\n";
     } else {
       s += "__kiln_x" + n + "() { ( exec 3<&- 4>&-; __kiln_c" + n + " ); }\n";
     }
@@ -112,12 +113,11 @@ bool MayChangeState(std::string_view command, std::string_view shell) {
   if (shell != "sh" && shell != "/bin/sh" && shell != "dash" && shell != "/bin/dash") return true;
   if (command.find('=') != std::string_view::npos) return true;
   static constexpr std::string_view kWords[] = {
-      "cd", "export", "unset", "readonly", "read", "set", "shift", "getopts", "eval", ".",
-      "source", "pushd", "popd", "local", "declare", "typeset", "alias", "unalias", "let",
-      "exec", "trap", "umask", "command", "builtin", "hash"};
+      "cd",  "export", "unset", "readonly", "read",    "set",     "shift",   "getopts", "eval",
+      ".",   "source", "pushd", "popd",     "local",   "declare", "typeset", "alias",   "unalias",
+      "let", "exec",   "trap",  "umask",    "command", "builtin", "hash"};
   for (std::string_view w : kWords) {
-    for (size_t at = command.find(w); at != std::string_view::npos;
-         at = command.find(w, at + 1)) {
+    for (size_t at = command.find(w); at != std::string_view::npos; at = command.find(w, at + 1)) {
       bool starts = at == 0 || !IsWordChar(command[at - 1]);
       size_t end = at + w.size();
       bool ends = end == command.size() || !IsWordChar(command[end]);
@@ -145,8 +145,7 @@ std::string ShellQuote(std::string_view text) {
 }
 
 base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptions& o,
-                                                                OutputSink* sink,
-                                                                int cancel_fd) {
+                                                                OutputSink* sink, int cancel_fd) {
   std::unique_ptr<ShellSession> s(new ShellSession());
   s->sink_ = sink;
   s->cancel_fd_ = cancel_fd;
@@ -161,7 +160,8 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
   if (ec) return base::IoError(o.scratch_dir.string(), ec.value());
   ::chmod(o.scratch_dir.c_str(), 0700);
   fs::path driver = o.scratch_dir / "driver.sh";
-  if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state", token)); !st.ok())
+  if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state", token));
+      !st.ok())
     return st;
 
   base::UniqueFd out_w, ctl_r, ack_w;
@@ -261,7 +261,8 @@ base::Result<std::string> ShellSession::Request(const std::string& line, int64_t
     bool resting = now < rest_until;
     fds[0].fd = resting ? -1 : out_.get();
     int timeout = PollTimeout(deadline_ms);
-    if (resting) timeout = timeout < 0 ? int(rest_until - now) : std::min<int>(timeout, int(rest_until - now));
+    if (resting)
+      timeout = timeout < 0 ? int(rest_until - now) : std::min<int>(timeout, int(rest_until - now));
     sink_->OnIdle();
     int n = ::poll(fds, cancel_fd_ >= 0 ? 3 : 2, timeout);
     if (n < 0 && errno == EINTR) continue;

@@ -7,9 +7,10 @@
 // the parent shell then reads back. The fork per command is the same cost as `(cmd)` in sh.
 // Commands that cannot change any state (no assignment, no builtin like cd or export) skip
 // the state round trip. A list of commands runs in one request: the driver marks the start of
-// each in the output stream with a line carrying a random token. Commands are defined up front as shell functions that `eval` their text, so a syntax error
-// in one command fails that command only. Shell functions defined by a command do not carry
-// to the next under `sh` (dash cannot print them); under bash they do.
+// each in the output stream with a line carrying a random token. Commands are defined up front as
+// shell functions that `eval` their text, so a syntax error in one command fails that command only.
+// Shell functions defined by a command do not carry to the next under `sh` (dash cannot print
+// them); under bash they do.
 #pragma once
 
 #include <sys/types.h>
@@ -37,20 +38,20 @@ class OutputSink {
 };
 
 struct ShellOptions {
-  std::string shell = "sh";              // "sh", "bash", or a path
-  std::filesystem::path cwd;             // where the first command starts
-  std::vector<std::string> env;          // the whole environment, "NAME=VALUE"
-  std::filesystem::path scratch_dir;     // private dir (0700) for the driver and its state
-  std::vector<std::string> commands;     // every command the session may run, by index
-  std::string tree_token;                // marks every process of the build (see KillTree)
+  std::string shell = "sh";           // "sh", "bash", or a path
+  std::filesystem::path cwd;          // where the first command starts
+  std::vector<std::string> env;       // the whole environment, "NAME=VALUE"
+  std::filesystem::path scratch_dir;  // private dir (0700) for the driver and its state
+  std::vector<std::string> commands;  // every command the session may run, by index
+  std::string tree_token;             // marks every process of the build (see KillTree)
 };
 
 enum class CommandOutcome { kExited, kTimedOut, kCancelled, kShellLost };
 
 struct CommandResult {
   CommandOutcome outcome = CommandOutcome::kExited;
-  int exit_code = 0;   // valid for kExited: 0 success, 128+N killed by signal N
-  size_t index = 0;    // the last command that ran (RunBatch stops at the first failure)
+  int exit_code = 0;  // valid for kExited: 0 success, 128+N killed by signal N
+  size_t index = 0;   // the last command that ran (RunBatch stops at the first failure)
 };
 
 // Thread-compatible, not thread-safe: one thread drives a session. Output is delivered to the
@@ -96,11 +97,11 @@ class ShellSession {
   int cancel_fd_ = -1;
   std::string tree_token_;
   std::filesystem::path scratch_dir_;
-  base::UniqueFd out_;    // shell's stdout+stderr
-  base::UniqueFd ctl_;    // requests to the driver
-  base::UniqueFd ack_;    // replies from the driver, each ending in NUL
-  std::string marker_;      // "\x1e<token> ": the driver's command-start lines begin so
-  std::string carry_;       // an incomplete marker held back from the last read
+  base::UniqueFd out_;  // shell's stdout+stderr
+  base::UniqueFd ctl_;  // requests to the driver
+  base::UniqueFd ack_;  // replies from the driver, each ending in NUL
+  std::string marker_;  // "\x1e<token> ": the driver's command-start lines begin so
+  std::string carry_;   // an incomplete marker held back from the last read
   std::string ack_buf_;
   std::vector<char> read_buf_;
 };

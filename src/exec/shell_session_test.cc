@@ -44,8 +44,11 @@ class ShellSessionTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<ShellSession> Start(std::vector<std::string> commands, int cancel_fd = -1) {
-    ShellOptions o{.shell = GetParam(), .cwd = dir_, .scratch_dir = dir_ / ".scratch",
-                   .commands = std::move(commands), .tree_token = base::NewUuid()};
+    ShellOptions o{.shell = GetParam(),
+                   .cwd = dir_,
+                   .scratch_dir = dir_ / ".scratch",
+                   .commands = std::move(commands),
+                   .tree_token = base::NewUuid()};
     for (char** e = environ; *e; ++e) o.env.emplace_back(*e);
     auto s = ShellSession::Start(o, &out_, cancel_fd);
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.status().message());
@@ -115,8 +118,9 @@ TEST_P(ShellSessionTest, CommandsCannotReachTheControlPipes) {
 TEST_P(ShellSessionTest, TimeoutReturnsAndCloseKillsTheWholeTree) {
   fs::path pidfile = dir_ / "pids";
   // A background job, a setsid'd daemon and the foreground sleep all must die.
-  auto s = Start({"sleep 300 & echo $! > pids; setsid sh -c 'echo $$ >> pids; sleep 300' & "
-                  "sleep 0.2; sleep 300"});
+  auto s =
+      Start({"sleep 300 & echo $! > pids; setsid sh -c 'echo $$ >> pids; sleep 300' & "
+             "sleep 0.2; sleep 300"});
   auto started = base::MonotonicMillis();
   auto r = s->Run(0, base::MonotonicMillis() + 600);
   EXPECT_EQ(r.outcome, CommandOutcome::kTimedOut);
@@ -173,10 +177,9 @@ TEST(MayChangeState, OnlyCommandsWithoutAssignmentsOrStateBuiltinsSkipTheSync) {
                            "docker push registry/x:1", "python3 -m pytest tests/"}) {
     EXPECT_FALSE(MayChangeState(pure, "sh")) << pure;
   }
-  for (const char* changes :
-       {"X=1", "cd sub", "export A", "make CFLAGS=-O2", ". ./env.sh", "echo ${X:=y}",
-        "read line", "set -- a b", "eval \"$S\"", "unset X", "a && cd b", "f() { cd /; }; f",
-        "source x", "echo $((n=1))"}) {
+  for (const char* changes : {"X=1", "cd sub", "export A", "make CFLAGS=-O2", ". ./env.sh",
+                              "echo ${X:=y}", "read line", "set -- a b", "eval \"$S\"", "unset X",
+                              "a && cd b", "f() { cd /; }; f", "source x", "echo $((n=1))"}) {
     EXPECT_TRUE(MayChangeState(changes, "sh")) << changes;
   }
   EXPECT_TRUE(MayChangeState("true", "bash"));  // bash functions may change state when called
@@ -198,10 +201,12 @@ class Markers : public OutputSink {
 TEST(ShellSessionBatch, MarksEachCommandInTheStreamAndStopsAtTheFirstFailure) {
   char tmpl[] = "/tmp/kiln-batch-XXXXXX";
   std::filesystem::path dir = ::mkdtemp(tmpl);
-  ShellOptions o{.shell = "sh", .cwd = dir, .scratch_dir = dir / ".s",
-                 .commands = {"printf 'no newline'", "printf 'a\\036b\\036\\n'", "exit 5",
-                              "echo never"},
-                 .tree_token = base::NewUuid()};
+  ShellOptions o{
+      .shell = "sh",
+      .cwd = dir,
+      .scratch_dir = dir / ".s",
+      .commands = {"printf 'no newline'", "printf 'a\\036b\\036\\n'", "exit 5", "echo never"},
+      .tree_token = base::NewUuid()};
   for (char** e = environ; *e; ++e) o.env.emplace_back(*e);
   Markers out;
   auto s = ShellSession::Start(o, &out, -1);

@@ -81,14 +81,16 @@ ActionOutcome RunSource(ExecutionContext& ctx, const spec::Action& a) {
                    {"BranchName", branch},
                    {"AuthorDate", commit->author_date},
                    {"FullRepositoryName", commit->full_repository_name}};
-  if (a.type.provider == "CodeStarSourceConnection") out.variables["ConnectionArn"] = connection_arn;
-  if (a.type.provider == "CodeCommit") out.variables["RepositoryName"] = Config(a, "RepositoryName");
+  if (a.type.provider == "CodeStarSourceConnection")
+    out.variables["ConnectionArn"] = connection_arn;
+  if (a.type.provider == "CodeCommit")
+    out.variables["RepositoryName"] = Config(a, "RepositoryName");
   std::lock_guard lock(ctx.mu);
   for (const auto& name : a.output_artifacts) ctx.artifact_hashes[name] = stored->sha256;
   ctx.revisions.push_back({a.name, commit->commit_id, out.summary});
   for (const auto& name : a.output_artifacts) {
-    if (auto s = ctx.store->PutArtifact({ctx.execution_id, name, stored->sha256,
-                                         static_cast<int64_t>(stored->size)});
+    if (auto s = ctx.store->PutArtifact(
+            {ctx.execution_id, name, stored->sha256, static_cast<int64_t>(stored->size)});
         !s.ok()) {
       return Fail(s.message());
     }
@@ -143,10 +145,12 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Action& a) {
   fs::path ws = ctx.work_dir / ("build-" + a.name + "-" + base::NewUuid());
   std::string primary = Config(a, "PrimarySource");
   if (primary.empty() && !a.input_artifacts.empty()) primary = a.input_artifacts.front();
-  build::BuildRequest req{.project = project_name, .state_dir = ctx.options->state_dir,
+  build::BuildRequest req{.project = project_name,
+                          .state_dir = ctx.options->state_dir,
                           .timeout_ms = project.timeout_ms,
                           .initiator = "codepipeline/" + ctx.pipeline->name,
-                          .artifacts_out = ws / "out", .console_fd = ctx.options->console_fd,
+                          .artifacts_out = ws / "out",
+                          .console_fd = ctx.options->console_fd,
                           .cancel_fd = CancelFd(ctx)};
   req.console_prefix = "[" + a.name + "] ";
   for (const auto& input : a.input_artifacts) {
@@ -216,8 +220,8 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Action& a) {
     if (!stored.ok()) return Fail("output artifact " + name + ": " + stored.status().message());
     std::lock_guard lock(ctx.mu);
     ctx.artifact_hashes[name] = stored->sha256;
-    (void)ctx.store->PutArtifact({ctx.execution_id, name, stored->sha256,
-                                  static_cast<int64_t>(stored->size)});
+    (void)ctx.store->PutArtifact(
+        {ctx.execution_id, name, stored->sha256, static_cast<int64_t>(stored->size)});
   }
   std::error_code ec;
   fs::remove_all(ws, ec);
@@ -225,8 +229,8 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Action& a) {
   return out;
 }
 
-ActionOutcome RunApproval(ExecutionContext& ctx, const spec::Stage& stage,
-                          const spec::Action& a, int attempt) {
+ActionOutcome RunApproval(ExecutionContext& ctx, const spec::Stage& stage, const spec::Action& a,
+                          int attempt) {
   int64_t deadline = base::MonotonicMillis() + ctx.options->approval_timeout_ms;
   for (;;) {
     if (ctx.abandon) return {.status = "Abandoned", .summary = "Stopped while waiting"};
@@ -249,15 +253,16 @@ ActionOutcome RunApproval(ExecutionContext& ctx, const spec::Stage& stage,
 
 }  // namespace
 
-ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage,
-                        const spec::Action& action, int attempt) {
+ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage, const spec::Action& action,
+                        int attempt) {
   const std::string& provider = action.type.provider;
   if (action.type.category == "Source") return RunSource(ctx, action);
   if (provider == "CodeBuild") return RunCodeBuild(ctx, action);
   if (provider == "Manual") return RunApproval(ctx, stage, action, attempt);
   if (provider == "ECS") {
-    return Fail("the ECS deploy action is not implemented yet (it comes with Kiln's deploy "
-                "support)");
+    return Fail(
+        "the ECS deploy action is not implemented yet (it comes with Kiln's deploy "
+        "support)");
   }
   return Fail("provider " + provider + " is not supported by Kiln");
 }

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <condition_variable>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -26,8 +26,8 @@ base::Status ExecutionContext_SaveVariables(ExecutionContext& ctx) {
   for (const auto& [ns, kv] : ctx.namespaces) vars[ns] = kv;
   json revs = json::array();
   for (const auto& r : ctx.revisions) {
-    revs.push_back({{"actionName", r.action}, {"revisionId", r.revision_id},
-                    {"revisionSummary", r.summary}});
+    revs.push_back(
+        {{"actionName", r.action}, {"revisionId", r.revision_id}, {"revisionSummary", r.summary}});
   }
   return ctx.store->SetExecutionVariables(ctx.execution_id, vars.dump(), revs.dump());
 }
@@ -62,7 +62,7 @@ class ExecutionRun {
 
  private:
   base::Status WaitForTurn();
-  base::Result<bool> EnterStage(size_t index);   // false: superseded
+  base::Result<bool> EnterStage(size_t index);  // false: superseded
   StageEnd RunStage(size_t index, int attempt, const std::string& retry_mode);
   std::string RunActionLocked(const spec::Stage& stage, const spec::Action& action, int attempt,
                               std::string* summary);
@@ -112,11 +112,15 @@ base::Status ExecutionRun::Create(int64_t version, const StartOptions& start) {
   ctx_.namespaces["variables"] = vars;
   ctx_.namespaces["codepipeline"] = {{"PipelineExecutionId", ctx_.execution_id}};
   ctx_.revision_override = start.revision;
-  store::ExecutionRow row{.id = ctx_.execution_id, .pipeline = pipeline_.name,
-                          .pipeline_version = version, .status = "InProgress",
+  store::ExecutionRow row{.id = ctx_.execution_id,
+                          .pipeline = pipeline_.name,
+                          .pipeline_version = version,
+                          .status = "InProgress",
                           .trigger_type = start.trigger_type,
-                          .trigger_detail = start.trigger_detail, .execution_mode = mode_,
-                          .start_ms = base::NowMillis(), .owner_pid = ::getpid(),
+                          .trigger_detail = start.trigger_detail,
+                          .execution_mode = mode_,
+                          .start_ms = base::NowMillis(),
+                          .owner_pid = ::getpid(),
                           .owner_token = SelfToken()};
   std::lock_guard lock(ctx_.mu);
   if (auto st = ctx_.store->InsertExecution(&row); !st.ok()) return st;
@@ -213,9 +217,13 @@ base::Result<bool> ExecutionRun::EnterStage(size_t index) {
 
 std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::Action& action,
                                           int attempt, std::string* summary) {
-  store::ActionRow row{.execution_id = ctx_.execution_id, .stage = stage.name,
-                       .action = action.name, .run_order = action.run_order,
-                       .status = "InProgress", .start_ms = base::NowMillis(), .attempt = attempt};
+  store::ActionRow row{.execution_id = ctx_.execution_id,
+                       .stage = stage.name,
+                       .action = action.name,
+                       .run_order = action.run_order,
+                       .status = "InProgress",
+                       .start_ms = base::NowMillis(),
+                       .attempt = attempt};
   spec::Action resolved = action;
   {
     std::lock_guard lock(ctx_.mu);
@@ -272,8 +280,13 @@ StageEnd ExecutionRun::RunStage(size_t index, int attempt, const std::string& re
       }
     }
   }
-  store::StageRow row{ctx_.execution_id, stage.name, static_cast<int>(index), "InProgress",
-                      base::NowMillis(), 0, attempt};
+  store::StageRow row{ctx_.execution_id,
+                      stage.name,
+                      static_cast<int>(index),
+                      "InProgress",
+                      base::NowMillis(),
+                      0,
+                      attempt};
   {
     std::lock_guard lock(ctx_.mu);
     (void)ctx_.store->PutStage(row);
@@ -342,8 +355,8 @@ base::Status ExecutionRun::RunFrom(size_t first_stage, const std::string& retry_
     auto entered = EnterStage(i);
     if (!entered.ok()) return entered.status();
     if (!*entered) {
-      Finish("Superseded", "Superseded by a newer execution waiting for stage " +
-                               pipeline_.stages[i].name);
+      Finish("Superseded",
+             "Superseded by a newer execution waiting for stage " + pipeline_.stages[i].name);
       return base::Status::Ok();
     }
     int attempt = 1;
@@ -416,8 +429,8 @@ base::Status ExecutionRun::ResumeLocked(const std::string& stage, const std::str
   auto revs = json::parse((*row)->source_revisions_json, nullptr, false);
   if (revs.is_array()) {
     for (const auto& r : revs) {
-      ctx_.revisions.push_back({r.value("actionName", ""), r.value("revisionId", ""),
-                                r.value("revisionSummary", "")});
+      ctx_.revisions.push_back(
+          {r.value("actionName", ""), r.value("revisionId", ""), r.value("revisionSummary", "")});
     }
   }
   auto artifacts = ctx_.store->Artifacts(ctx_.execution_id);
@@ -430,9 +443,9 @@ base::Status ExecutionRun::ResumeLocked(const std::string& stage, const std::str
     if (s.stage == stage) retryable = s.status == "Failed" || s.status == "Stopped";
   }
   if (!retryable) {
-    return base::Status(base::ErrorKind::kFailed,
-                        "stage " + stage + " did not fail or stop in execution " +
-                            ctx_.execution_id);
+    return base::Status(
+        base::ErrorKind::kFailed,
+        "stage " + stage + " did not fail or stop in execution " + ctx_.execution_id);
   }
   if (auto st = CheckNotSuperseded(**row, stage); !st.ok()) return st;
   (void)mode;

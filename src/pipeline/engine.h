@@ -33,16 +33,16 @@ class ExecutionObserver {
 
 struct EngineOptions {
   std::filesystem::path state_dir;
-  const spec::KilnConfig* config = nullptr;   // connections, projects, secrets; may be null
+  const spec::KilnConfig* config = nullptr;  // connections, projects, secrets; may be null
   ExecutionObserver* observer = nullptr;
-  int console_fd = -1;                        // build logs, each line prefixed by its action
-  int64_t approval_timeout_ms = 7LL * 24 * 3600 * 1000;   // CodePipeline: 7 days
-  int64_t poll_ms = 100;                      // how often waits look at the store
+  int console_fd = -1;  // build logs, each line prefixed by its action
+  int64_t approval_timeout_ms = 7LL * 24 * 3600 * 1000;  // CodePipeline: 7 days
+  int64_t poll_ms = 100;                                 // how often waits look at the store
 };
 
 struct StartOptions {
-  std::map<std::string, std::string> variables;   // pipeline variable overrides
-  std::string revision;                           // commit for the source actions
+  std::map<std::string, std::string> variables;  // pipeline variable overrides
+  std::string revision;                          // commit for the source actions
   std::string trigger_type = "StartPipelineExecution";
   std::string trigger_detail;
 };

@@ -24,17 +24,17 @@ struct ExecutionContext {
   const EngineOptions* options = nullptr;
   const spec::Pipeline* pipeline = nullptr;
   std::string execution_id;
-  std::filesystem::path work_dir;            // <state>/executions/<id>
-  std::unique_ptr<store::Store> store;       // guarded by mu
+  std::filesystem::path work_dir;       // <state>/executions/<id>
+  std::unique_ptr<store::Store> store;  // guarded by mu
   std::unique_ptr<store::ArtifactStore> artifacts;
 
   std::mutex mu;
-  Namespaces namespaces;                     // guarded by mu
-  std::map<std::string, std::string> artifact_hashes;   // artifact name -> sha256
+  Namespaces namespaces;                               // guarded by mu
+  std::map<std::string, std::string> artifact_hashes;  // artifact name -> sha256
   std::vector<SourceRevision> revisions;
   std::string revision_override;
-  std::atomic<bool> abandon{false};          // stop-and-abandon requested
-  int cancel_read = -1, cancel_write = -1;   // readable once abandon is set (cancels builds)
+  std::atomic<bool> abandon{false};         // stop-and-abandon requested
+  int cancel_read = -1, cancel_write = -1;  // readable once abandon is set (cancels builds)
 
   // Persists namespaces and revisions to the execution row. Caller holds mu.
   base::Status SaveVariablesLocked();
@@ -42,15 +42,15 @@ struct ExecutionContext {
 
 // What an action ended with.
 struct ActionOutcome {
-  std::string status = "Succeeded";          // Succeeded | Failed | Abandoned
+  std::string status = "Succeeded";  // Succeeded | Failed | Abandoned
   std::string summary;
   std::string external_id;
-  std::map<std::string, std::string> variables;   // output variables
+  std::map<std::string, std::string> variables;  // output variables
 };
 
 // Runs one action (configuration already resolved against the namespaces). attempt numbers
 // retries of the stage.
-ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage,
-                        const spec::Action& action, int attempt);
+ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage, const spec::Action& action,
+                        int attempt);
 
 }  // namespace kiln::pipeline

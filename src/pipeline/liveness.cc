@@ -47,8 +47,8 @@ base::Result<int> ReconcileDeadExecutions(store::Store& store) {
   int64_t now = base::NowMillis();
   for (const auto& e : *active) {
     if (IsAlive(e.owner_pid, e.owner_token)) continue;
-    std::string reason = "the process running this execution (pid " +
-                         std::to_string(e.owner_pid) + ") stopped before it finished";
+    std::string reason = "the process running this execution (pid " + std::to_string(e.owner_pid) +
+                         ") stopped before it finished";
     auto st = store.db().Transaction([&]() -> base::Status {
       if (auto s = store.SetExecutionStatus(e.id, "Failed", reason, now); !s.ok()) return s;
       auto stages = store.Stages(e.id);

@@ -27,13 +27,15 @@ json ActionStates(const std::vector<store::ActionRow>& actions, const std::strin
   json out = json::array();
   for (const auto& a : actions) {
     if (a.stage != stage) continue;
-    json latest = {{"status", a.status}, {"summary", a.summary},
+    json latest = {{"status", a.status},
+                   {"summary", a.summary},
                    {"externalExecutionId", a.external_id},
                    {"lastStatusChange", base::IsoTime(a.end_ms > 0 ? a.end_ms : a.start_ms)},
                    {"startTime", base::IsoTime(a.start_ms)},
                    {"durationMillis", a.end_ms > 0 ? a.end_ms - a.start_ms : 0}};
     auto vars = json::parse(a.output_variables_json, nullptr, false);
-    out.push_back({{"actionName", a.action}, {"runOrder", a.run_order},
+    out.push_back({{"actionName", a.action},
+                   {"runOrder", a.run_order},
                    {"latestExecution", latest},
                    {"outputVariables", vars.is_object() ? vars : json::object()}});
   }
@@ -53,11 +55,11 @@ base::Result<json> ExecutionJson(store::Store& store, const std::string& id) {
   if (!actions.ok()) return actions.status();
   json stage_states = json::array();
   for (const auto& s : *stages) {
-    stage_states.push_back({{"stageName", s.stage},
-                            {"latestExecution",
-                             {{"pipelineExecutionId", id}, {"status", s.status},
-                              {"attempt", s.attempt}}},
-                            {"actionStates", ActionStates(*actions, s.stage)}});
+    stage_states.push_back(
+        {{"stageName", s.stage},
+         {"latestExecution",
+          {{"pipelineExecutionId", id}, {"status", s.status}, {"attempt", s.attempt}}},
+         {"actionStates", ActionStates(*actions, s.stage)}});
   }
   json variables = json::array();
   auto vars = json::parse(e.variables_json, nullptr, false);

@@ -26,8 +26,8 @@ std::string_view PhaseKey(PhaseName p);
 // phases.*.on-failure: ABORT | CONTINUE | RETRY[-count][-regex].
 struct OnFailure {
   enum class Mode { kDefault, kAbort, kContinue, kRetry } mode = Mode::kDefault;
-  int retry_count = 3;          // RETRY: 0..100, default 3
-  std::string retry_regex;      // RETRY: empty = match every error message
+  int retry_count = 3;      // RETRY: 0..100, default 3
+  std::string retry_regex;  // RETRY: empty = match every error message
 };
 
 // One command (a YAML sequence item; a block scalar is one command) and where it was written.
@@ -81,8 +81,8 @@ struct Cache {
 struct Env {
   std::optional<std::string> shell;
   OrderedMap variables;
-  OrderedMap parameter_store;   // local name -> parameter name
-  OrderedMap secrets_manager;   // local name -> "secret-id[:json-key[:stage[:id]]]"
+  OrderedMap parameter_store;  // local name -> parameter name
+  OrderedMap secrets_manager;  // local name -> "secret-id[:json-key[:stage[:id]]]"
   std::vector<std::string> exported_variables;
   std::optional<std::string> git_credential_helper;
 };
@@ -91,7 +91,7 @@ struct Buildspec {
   std::string version;  // "0.2" (or "0.1")
   std::optional<std::string> run_as;
   Env env;
-  Phase phases[4];      // indexed by PhaseName
+  Phase phases[4];  // indexed by PhaseName
   Artifacts artifacts;
   std::vector<ReportGroup> reports;
   Cache cache;
@@ -103,13 +103,13 @@ struct Buildspec {
 
 // Limits on what the parser accepts; a YAML bomb or a deep nest is refused quickly.
 struct BuildspecLimits {
-  size_t max_bytes = 1 << 20;     // 1 MiB
+  size_t max_bytes = 1 << 20;  // 1 MiB
   int max_depth = 64;
   size_t max_nodes = 200'000;
 };
 
 struct ParsedBuildspec {
-  std::optional<Buildspec> spec;   // set when diagnostics is empty
+  std::optional<Buildspec> spec;  // set when diagnostics is empty
   Diagnostics diagnostics;
 };
 

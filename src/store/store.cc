@@ -54,12 +54,23 @@ constexpr char kExecutionColumns[] =
     "owner_token, stop_request, waiting_stage";
 
 ExecutionRow ReadExecution(const Statement& s) {
-  return {.id = s.Text(0), .seq = s.Int(1), .pipeline = s.Text(2),
-          .pipeline_version = s.Int(3), .status = s.Text(4), .summary = s.Text(5),
-          .trigger_type = s.Text(6), .trigger_detail = s.Text(7), .execution_mode = s.Text(8),
-          .start_ms = s.Int(9), .end_ms = s.Int(10), .variables_json = s.Text(11),
-          .source_revisions_json = s.Text(12), .owner_pid = s.Int(13), .owner_token = s.Text(14),
-          .stop_request = s.Text(15), .waiting_stage = s.Text(16)};
+  return {.id = s.Text(0),
+          .seq = s.Int(1),
+          .pipeline = s.Text(2),
+          .pipeline_version = s.Int(3),
+          .status = s.Text(4),
+          .summary = s.Text(5),
+          .trigger_type = s.Text(6),
+          .trigger_detail = s.Text(7),
+          .execution_mode = s.Text(8),
+          .start_ms = s.Int(9),
+          .end_ms = s.Int(10),
+          .variables_json = s.Text(11),
+          .source_revisions_json = s.Text(12),
+          .owner_pid = s.Int(13),
+          .owner_token = s.Text(14),
+          .stop_request = s.Text(15),
+          .waiting_stage = s.Text(16)};
 }
 
 // Runs a query and maps every row with read.
@@ -142,11 +153,11 @@ base::Result<int64_t> Store::SavePipeline(const std::string& name, const std::st
 
 base::Result<std::optional<Store::PipelineVersion>> Store::GetPipeline(const std::string& name,
                                                                        int64_t version) {
-  auto q = db_->Prepare(version > 0
-                            ? "SELECT version, definition FROM pipelines WHERE name = ?1 AND "
-                              "version = ?2"
-                            : "SELECT version, definition FROM pipelines WHERE name = ?1 "
-                              "ORDER BY version DESC LIMIT 1");
+  auto q =
+      db_->Prepare(version > 0 ? "SELECT version, definition FROM pipelines WHERE name = ?1 AND "
+                                 "version = ?2"
+                               : "SELECT version, definition FROM pipelines WHERE name = ?1 "
+                                 "ORDER BY version DESC LIMIT 1");
   if (!q.ok()) return q.status();
   q->Bind(1, name);
   if (version > 0) q->Bind(2, version);
@@ -184,8 +195,8 @@ base::Status Store::InsertExecution(ExecutionRow* r) {
 }
 
 base::Result<std::optional<ExecutionRow>> Store::GetExecution(const std::string& id) {
-  auto q = db_->Prepare(std::string("SELECT ") + kExecutionColumns +
-                        " FROM executions WHERE id = ?");
+  auto q =
+      db_->Prepare(std::string("SELECT ") + kExecutionColumns + " FROM executions WHERE id = ?");
   if (!q.ok()) return q.status();
   q->Bind(1, id);
   auto row = q->Step();
@@ -276,8 +287,8 @@ base::Result<std::vector<StageRow>> Store::Stages(const std::string& execution_i
   if (!q.ok()) return q.status();
   q->Bind(1, execution_id);
   return Collect<StageRow>(*q, [](const Statement& s) {
-    return StageRow{s.Text(0), s.Text(1), static_cast<int>(s.Int(2)), s.Text(3), s.Int(4),
-                    s.Int(5), static_cast<int>(s.Int(6))};
+    return StageRow{s.Text(0), s.Text(1), static_cast<int>(s.Int(2)), s.Text(3),
+                    s.Int(4),  s.Int(5),  static_cast<int>(s.Int(6))};
   });
 }
 
@@ -289,9 +300,19 @@ base::Result<std::vector<ActionRow>> Store::Actions(const std::string& execution
   if (!q.ok()) return q.status();
   q->Bind(1, execution_id);
   return Collect<ActionRow>(*q, [](const Statement& s) {
-    return ActionRow{s.Text(0), s.Text(1), s.Text(2), static_cast<int>(s.Int(3)), s.Text(4),
-                     s.Text(5), s.Text(6), s.Text(7), s.Int(8), s.Int(9),
-                     static_cast<int>(s.Int(10)), s.Text(11), s.Text(12)};
+    return ActionRow{s.Text(0),
+                     s.Text(1),
+                     s.Text(2),
+                     static_cast<int>(s.Int(3)),
+                     s.Text(4),
+                     s.Text(5),
+                     s.Text(6),
+                     s.Text(7),
+                     s.Int(8),
+                     s.Int(9),
+                     static_cast<int>(s.Int(10)),
+                     s.Text(11),
+                     s.Text(12)};
   });
 }
 
@@ -302,8 +323,12 @@ base::Status Store::DecideApproval(const std::string& execution_id, const std::s
       "UPDATE action_executions SET approval = ?, approval_summary = ? WHERE execution_id = ? "
       "AND stage = ? AND action = ? AND status = 'InProgress' AND approval = ''");
   if (!q.ok()) return q.status();
-  auto st = q->Bind(1, result).Bind(2, summary).Bind(3, execution_id).Bind(4, stage)
-                .Bind(5, action).Run();
+  auto st = q->Bind(1, result)
+                .Bind(2, summary)
+                .Bind(3, execution_id)
+                .Bind(4, stage)
+                .Bind(5, action)
+                .Run();
   if (!st.ok()) return st;
   if (db_->Changes() == 0) {
     return base::Status(base::ErrorKind::kFailed, "action " + stage + "/" + action +
@@ -346,9 +371,8 @@ base::Result<std::optional<BuildRow>> Store::GetBuild(const std::string& id) {
   auto row = q->Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<BuildRow>();
-  return std::optional<BuildRow>(BuildRow{q->Text(0), q->Text(1), q->Int(2), q->Text(3),
-                                          q->Text(4), q->Text(5), q->Text(6), q->Int(7),
-                                          q->Int(8)});
+  return std::optional<BuildRow>(BuildRow{q->Text(0), q->Text(1), q->Int(2), q->Text(3), q->Text(4),
+                                          q->Text(5), q->Text(6), q->Int(7), q->Int(8)});
 }
 
 base::Result<bool> Store::TryLockStage(const std::string& pipeline, const std::string& stage,
@@ -371,8 +395,8 @@ base::Result<bool> Store::TryLockStage(const std::string& pipeline, const std::s
 
 base::Status Store::UnlockStage(const std::string& pipeline, const std::string& stage,
                                 const std::string& execution_id) {
-  auto q = db_->Prepare(
-      "DELETE FROM stage_locks WHERE pipeline = ? AND stage = ? AND execution_id = ?");
+  auto q =
+      db_->Prepare("DELETE FROM stage_locks WHERE pipeline = ? AND stage = ? AND execution_id = ?");
   if (!q.ok()) return q.status();
   return q->Bind(1, pipeline).Bind(2, stage).Bind(3, execution_id).Run();
 }

@@ -19,27 +19,27 @@ namespace kiln::store {
 
 struct ExecutionRow {
   std::string id;
-  int64_t seq = 0;                  // order of creation, per database
+  int64_t seq = 0;  // order of creation, per database
   std::string pipeline;
   int64_t pipeline_version = 0;
-  std::string status;               // InProgress | Stopping | Stopped | Succeeded | ...
-  std::string summary;              // why it ended as it did
-  std::string trigger_type;         // StartPipelineExecution | Webhook | ...
+  std::string status;        // InProgress | Stopping | Stopped | Succeeded | ...
+  std::string summary;       // why it ended as it did
+  std::string trigger_type;  // StartPipelineExecution | Webhook | ...
   std::string trigger_detail;
-  std::string execution_mode;       // SUPERSEDED | QUEUED | PARALLEL
+  std::string execution_mode;  // SUPERSEDED | QUEUED | PARALLEL
   int64_t start_ms = 0, end_ms = 0;
-  std::string variables_json;       // {"pipeline": {...}, "namespaces": {"Ns": {...}}}
+  std::string variables_json;         // {"pipeline": {...}, "namespaces": {"Ns": {...}}}
   std::string source_revisions_json;  // [{actionName, revisionId, revisionSummary}]
-  int64_t owner_pid = 0;            // the process running it
-  std::string owner_token;          // that process's identity (pid start time), for liveness
-  std::string stop_request;         // "" | "wait" | "abandon"
-  std::string waiting_stage;        // the stage it waits in front of, if any
+  int64_t owner_pid = 0;              // the process running it
+  std::string owner_token;            // that process's identity (pid start time), for liveness
+  std::string stop_request;           // "" | "wait" | "abandon"
+  std::string waiting_stage;          // the stage it waits in front of, if any
 };
 
 struct StageRow {
   std::string execution_id, stage;
   int position = 0;
-  std::string status;               // InProgress | Succeeded | Failed | Stopped | Cancelled ...
+  std::string status;  // InProgress | Succeeded | Failed | Stopped | Cancelled ...
   int64_t start_ms = 0, end_ms = 0;
   int attempt = 1;
 };
@@ -47,13 +47,13 @@ struct StageRow {
 struct ActionRow {
   std::string execution_id, stage, action;
   int run_order = 1;
-  std::string status;               // InProgress | Succeeded | Failed | Abandoned
+  std::string status;  // InProgress | Succeeded | Failed | Abandoned
   std::string summary;
-  std::string external_id;          // e.g. the build id
+  std::string external_id;  // e.g. the build id
   std::string output_variables_json = "{}";
   int64_t start_ms = 0, end_ms = 0;
   int attempt = 1;
-  std::string approval;             // Manual: "" waiting | Approved | Rejected
+  std::string approval;  // Manual: "" waiting | Approved | Rejected
   std::string approval_summary;
 };
 
@@ -84,7 +84,7 @@ class Store {
   base::Result<std::vector<std::string>> ListPipelines();
 
   // Executions.
-  base::Status InsertExecution(ExecutionRow* row);   // sets row->seq
+  base::Status InsertExecution(ExecutionRow* row);  // sets row->seq
   base::Result<std::optional<ExecutionRow>> GetExecution(const std::string& id);
   // Newest first; pipeline empty = all.
   base::Result<std::vector<ExecutionRow>> ListExecutions(const std::string& pipeline,

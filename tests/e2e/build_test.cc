@@ -46,8 +46,10 @@ class BuildTest : public ::testing::Test {
 };
 
 using P = std::vector<std::pair<std::string, std::string>>;
-const P kHead = {{"SUBMITTED", "SUCCEEDED"}, {"QUEUED", "SUCCEEDED"},
-                 {"PROVISIONING", "SUCCEEDED"}, {"DOWNLOAD_SOURCE", "SUCCEEDED"}};
+const P kHead = {{"SUBMITTED", "SUCCEEDED"},
+                 {"QUEUED", "SUCCEEDED"},
+                 {"PROVISIONING", "SUCCEEDED"},
+                 {"DOWNLOAD_SOURCE", "SUCCEEDED"}};
 
 P With(P tail) {
   P out = kHead;
@@ -67,11 +69,13 @@ phases:
 )Y");
   EXPECT_EQ(last_.exit_code, 0) << last_.err;
   EXPECT_EQ(b["buildStatus"], "SUCCEEDED");
-  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "SUCCEEDED"},
-                             {"BUILD", "SUCCEEDED"}, {"POST_BUILD", "SUCCEEDED"},
+  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"},
+                             {"PRE_BUILD", "SUCCEEDED"},
+                             {"BUILD", "SUCCEEDED"},
+                             {"POST_BUILD", "SUCCEEDED"},
                              {"UPLOAD_ARTIFACTS", "SUCCEEDED"}}));
   std::string log = Log(b);
-  EXPECT_LT(log.find("] pre\n"), log.find("] built\n"));  // map order is not run order
+  EXPECT_LT(log.find("] pre\n"), log.find("] built\n"));      // map order is not run order
   EXPECT_NE(last_.err.find("] built\n"), std::string::npos);  // the log streams to stderr
 }
 
@@ -120,11 +124,14 @@ phases:
       - echo "succeeding=$CODEBUILD_BUILD_SUCCEEDING"
 artifacts:
   files: [out.txt]
-)Y", {"-o", (tmp_.path() / "out").string()});
+)Y",
+                 {"-o", (tmp_.path() / "out").string()});
   EXPECT_EQ(last_.exit_code, 1);
   EXPECT_EQ(b["buildStatus"], "FAILED");
-  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "SUCCEEDED"},
-                             {"BUILD", "FAILED"}, {"POST_BUILD", "SUCCEEDED"},
+  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"},
+                             {"PRE_BUILD", "SUCCEEDED"},
+                             {"BUILD", "FAILED"},
+                             {"POST_BUILD", "SUCCEEDED"},
                              {"UPLOAD_ARTIFACTS", "SUCCEEDED"}}));
   std::string log = Log(b);
   EXPECT_NE(log.find("] succeeding=0\n"), std::string::npos);
@@ -139,8 +146,10 @@ phases:
   post_build: {commands: ["exit 2"]}
 artifacts: {files: [a.txt]}
 )Y");
-  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "SUCCEEDED"},
-                             {"BUILD", "SUCCEEDED"}, {"POST_BUILD", "FAILED"},
+  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"},
+                             {"PRE_BUILD", "SUCCEEDED"},
+                             {"BUILD", "SUCCEEDED"},
+                             {"POST_BUILD", "FAILED"},
                              {"UPLOAD_ARTIFACTS", "SUCCEEDED"}}));
   EXPECT_EQ(b["artifacts"]["files"], json::array({"a.txt"}));
 }
@@ -162,8 +171,8 @@ phases:
   build: {on-failure: ABORT, commands: ["false"]}
   post_build: {commands: [echo never]}
 )Y");
-  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "SUCCEEDED"},
-                             {"BUILD", "FAILED"}}));
+  EXPECT_EQ(Phases(b),
+            With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "SUCCEEDED"}, {"BUILD", "FAILED"}}));
 }
 
 TEST_F(BuildTest, OnFailureContinueRunsNextPhaseButBuildFails) {
@@ -173,8 +182,10 @@ phases:
   build: {commands: ["echo build-ran succeeding=$CODEBUILD_BUILD_SUCCEEDING"]}
 )Y");
   EXPECT_EQ(b["buildStatus"], "FAILED");
-  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "FAILED"},
-                             {"BUILD", "SUCCEEDED"}, {"POST_BUILD", "SUCCEEDED"},
+  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"},
+                             {"PRE_BUILD", "FAILED"},
+                             {"BUILD", "SUCCEEDED"},
+                             {"POST_BUILD", "SUCCEEDED"},
                              {"UPLOAD_ARTIFACTS", "SUCCEEDED"}}));
   EXPECT_NE(Log(b).find("] build-ran succeeding=0\n"), std::string::npos);
 }
@@ -272,7 +283,8 @@ env:
   exported-variables: [LITERAL, OVERRIDDEN, ACCOUNT]
 phases:
   build: {commands: [echo ok]}
-)Y", {"-e", "OVERRIDDEN=from-command-line"});
+)Y",
+                 {"-e", "OVERRIDDEN=from-command-line"});
   EXPECT_EQ(Exported(b, "LITERAL"), "$HOME:/x");
   EXPECT_EQ(Exported(b, "OVERRIDDEN"), "from-command-line");
   EXPECT_EQ(Exported(b, "ACCOUNT"), "010116213471");
@@ -303,7 +315,8 @@ phases:
   EXPECT_EQ(id.size(), 5u + 36u);
   EXPECT_EQ(Exported(first, "CODEBUILD_BUILD_NUMBER"), "1");
   EXPECT_EQ(Exported(second, "CODEBUILD_BUILD_NUMBER"), "2");
-  EXPECT_EQ(Exported(second, "CODEBUILD_BUILD_ARN"), "arn:aws:codebuild:local:000000000000:build/" + id);
+  EXPECT_EQ(Exported(second, "CODEBUILD_BUILD_ARN"),
+            "arn:aws:codebuild:local:000000000000:build/" + id);
   EXPECT_EQ(Exported(second, "CODEBUILD_START_TIME").size(), 13u);  // epoch milliseconds
   EXPECT_EQ(Exported(second, "CODEBUILD_BUILD_SUCCEEDING"), "1");
   auto head = RunProcess({"git", "rev-parse", "HEAD"}, tmp_.path() / "src");
@@ -331,8 +344,9 @@ phases:
     commands:
       - echo "db=$DB_URL token=$TOKEN whole=$WHOLE"
       - printf '%s' "$TOKEN" | head -c 7; sleep 0.3; printf '%s split\n' "$(printf '%s' "$TOKEN" | tail -c +8)"
-)Y", {"--params-file", (tmp_.path() / "params.yml").string(), "--secrets-file",
-     (tmp_.path() / "secrets.yml").string()});
+)Y",
+                 {"--params-file", (tmp_.path() / "params.yml").string(), "--secrets-file",
+                  (tmp_.path() / "secrets.yml").string()});
   EXPECT_EQ(b["buildStatus"], "SUCCEEDED") << last_.err;
   std::string log = Log(b);
   EXPECT_NE(log.find("] db=*** token=*** whole=***\n"), std::string::npos) << log;
@@ -347,9 +361,10 @@ phases:
 
 TEST_F(BuildTest, MissingSecretFailsProvisioning) {
   tmp_.Write("secrets.yml", "other: x\n");
-  auto b = Build("version: 0.2\nenv:\n  secrets-manager:\n    T: missing:key\nphases:\n"
-                 "  build: {commands: [echo x]}\n",
-                 {"--secrets-file", (tmp_.path() / "secrets.yml").string()});
+  auto b = Build(
+      "version: 0.2\nenv:\n  secrets-manager:\n    T: missing:key\nphases:\n"
+      "  build: {commands: [echo x]}\n",
+      {"--secrets-file", (tmp_.path() / "secrets.yml").string()});
   EXPECT_EQ(b["buildStatus"], "FAILED");
   EXPECT_EQ(b["phases"][2]["phaseType"], "PROVISIONING");
   EXPECT_EQ(b["phases"][2]["phaseStatus"], "FAILED");
@@ -365,11 +380,12 @@ phases:
       - sleep 300
   post_build:
     commands: [echo never]
-)Y", {"--timeout", "1s"});
+)Y",
+                 {"--timeout", "1s"});
   EXPECT_EQ(b["buildStatus"], "TIMED_OUT");
   EXPECT_EQ(last_.exit_code, 1);
-  EXPECT_EQ(Phases(b), With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "SUCCEEDED"},
-                             {"BUILD", "TIMED_OUT"}}));
+  EXPECT_EQ(Phases(b),
+            With({{"INSTALL", "SUCCEEDED"}, {"PRE_BUILD", "SUCCEEDED"}, {"BUILD", "TIMED_OUT"}}));
   std::string pid = ReadText(tmp_.path() / "state" / "workspaces" / "bg.pid");
   ASSERT_FALSE(pid.empty());
   EXPECT_FALSE(Running(std::stoi(pid))) << "background job " << pid << " survived";
@@ -403,7 +419,8 @@ artifacts:
     docs:
       files: [docs/*.md]
       discard-paths: yes
-)Y", {"-o", (tmp_.path() / "out").string()});
+)Y",
+                 {"-o", (tmp_.path() / "out").string()});
   EXPECT_EQ(b["buildStatus"], "SUCCEEDED") << Log(b);
   EXPECT_EQ(b["artifacts"]["files"], json::array({"a.txt", "sub/b.txt"}));
   EXPECT_EQ(b["secondaryArtifacts"][0]["artifactIdentifier"], "docs");
@@ -413,23 +430,26 @@ artifacts:
 }
 
 TEST_F(BuildTest, ArtifactPatternMatchingNothingIsClientError) {
-  auto b = Build("version: 0.2\nphases:\n  build: {commands: [echo]}\n"
-                 "artifacts:\n  files: [missing.json]\n");
+  auto b = Build(
+      "version: 0.2\nphases:\n  build: {commands: [echo]}\n"
+      "artifacts:\n  files: [missing.json]\n");
   EXPECT_EQ(b["buildStatus"], "FAILED");
   auto upload = b["phases"][8];
   EXPECT_EQ(upload["phaseType"], "UPLOAD_ARTIFACTS");
   EXPECT_EQ(upload["phaseStatus"], "FAILED");
   EXPECT_EQ(upload["contexts"][0]["statusCode"], "CLIENT_ERROR");
-  EXPECT_NE(upload["contexts"][0]["message"].get<std::string>().find(
-                "no matching artifact paths found"),
-            std::string::npos);
+  EXPECT_NE(
+      upload["contexts"][0]["message"].get<std::string>().find("no matching artifact paths found"),
+      std::string::npos);
 }
 
 TEST_F(BuildTest, ArtifactsCannotEscapeTheWorkspace) {
   for (const char* files : {"../../../../etc/passwd", "/etc/passwd", "link"}) {
-    auto b = Build("version: 0.2\nphases:\n  build: {commands: [ln -sf /etc/passwd link]}\n"
-                   "artifacts:\n  files: ['" + std::string(files) + "']\n",
-                   {"-o", (tmp_.path() / "out").string()});
+    auto b = Build(
+        "version: 0.2\nphases:\n  build: {commands: [ln -sf /etc/passwd link]}\n"
+        "artifacts:\n  files: ['" +
+            std::string(files) + "']\n",
+        {"-o", (tmp_.path() / "out").string()});
     EXPECT_EQ(b["buildStatus"], "FAILED") << files;
     EXPECT_EQ(b["phases"][8]["contexts"][0]["statusCode"], "CLIENT_ERROR") << files;
     EXPECT_FALSE(fs::exists(tmp_.path() / "out" / "passwd")) << files;
@@ -438,8 +458,9 @@ TEST_F(BuildTest, ArtifactsCannotEscapeTheWorkspace) {
 }
 
 TEST_F(BuildTest, ArtifactNameIsEvaluatedByTheShell) {
-  auto b = Build("version: 0.2\nphases:\n  build: {commands: [touch f, export V=7]}\n"
-                 "artifacts:\n  name: build-$V-$(echo x)\n  files: [f]\n");
+  auto b = Build(
+      "version: 0.2\nphases:\n  build: {commands: [touch f, export V=7]}\n"
+      "artifacts:\n  name: build-$V-$(echo x)\n  files: [f]\n");
   EXPECT_EQ(b["artifacts"]["overrideArtifactName"], "build-7-x");
 }
 
@@ -479,17 +500,18 @@ cache:
 
 TEST_F(BuildTest, InvalidBuildspecExitsTwoWithPosition) {
   tmp_.Write("src/buildspec.yml", "version: 0.2\nphases:\n  during_build:\n    commands: [x]\n");
-  auto r = RunKiln({"--state-dir", (tmp_.path() / "state").string(), "build",
-                    (tmp_.path() / "src").string()},
-                   tmp_.path());
+  auto r = RunKiln(
+      {"--state-dir", (tmp_.path() / "state").string(), "build", (tmp_.path() / "src").string()},
+      tmp_.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("buildspec.yml:3:3: error:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("during_build"), std::string::npos) << r.err;
 }
 
 TEST_F(BuildTest, BatchBuildsAreRefusedClearly) {
-  tmp_.Write("src/buildspec.yml", "version: 0.2\nbatch:\n  build-list:\n    - identifier: a\n"
-                                  "phases:\n  build: {commands: [x]}\n");
+  tmp_.Write("src/buildspec.yml",
+             "version: 0.2\nbatch:\n  build-list:\n    - identifier: a\n"
+             "phases:\n  build: {commands: [x]}\n");
   auto r = RunKiln({"build", (tmp_.path() / "src").string()}, tmp_.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("batch builds (build-list) are not supported yet"), std::string::npos)

@@ -68,9 +68,12 @@ TEST(Validate, EveryInvalidConformanceBuildspecIsRefusedWithALocatedLine) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n') >= 1, true);
   }
   auto version = RunKiln(
-      {"validate", (ConformanceDir() / "buildspecs/invalid/aws-samples__aws-serverless-samfarm__api_buildspec.yml").string()},
+      {"validate", (ConformanceDir() /
+                    "buildspecs/invalid/aws-samples__aws-serverless-samfarm__api_buildspec.yml")
+                       .string()},
       t.path());
-  EXPECT_NE(version.err.find("unsupported buildspec version 0.0"), std::string::npos) << version.err;
+  EXPECT_NE(version.err.find("unsupported buildspec version 0.0"), std::string::npos)
+      << version.err;
 }
 
 TEST(Validate, YamlBombIsRefusedQuickly) {
@@ -86,8 +89,9 @@ TEST(Validate, YamlBombIsRefusedQuickly) {
   auto f = t.Write("bomb.yml", bomb);
   auto start = std::chrono::steady_clock::now();
   auto r = RunKiln({"validate", f.string()}, t.path());
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_LT(ms, 1000) << "refusing a YAML bomb took " << ms << " ms";
 }

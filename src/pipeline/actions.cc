@@ -135,7 +135,7 @@ base::Status ApplyActionVariables(const std::string& json_text, build::BuildRequ
 
 int CancelFd(ExecutionContext& ctx) { return ctx.cancel_read; }
 
-ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Action& a) {
+ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, const spec::Action& a) {
   const spec::KilnConfig* config = ctx.options->config;
   std::string project_name = Config(a, "ProjectName");
   spec::Project project{.name = project_name};
@@ -194,6 +194,15 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Action& a) {
   if (auto st = ApplyActionVariables(Config(a, "EnvironmentVariables"), &req); !st.ok()) {
     return Fail(st.message());
   }
+  // The running build's id is recorded at once: `pipeline status` can point at its log, and
+  // if this process dies, whoever marks the execution Failed can end the build's processes.
+  bool recorded = false;
+  req.on_update = [&](const build::BuildRecord& r) {
+    if (recorded || r.id.empty()) return;
+    recorded = true;
+    std::lock_guard lock(ctx.mu);
+    (void)ctx.store->SetActionExternalId(ctx.execution_id, stage.name, a.name, r.id);
+  };
   build::BuildRecord record = build::RunBuild(req);
   ActionOutcome out{.external_id = record.id};
   {
@@ -257,7 +266,7 @@ ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage, const s
                         int attempt) {
   const std::string& provider = action.type.provider;
   if (action.type.category == "Source") return RunSource(ctx, action);
-  if (provider == "CodeBuild") return RunCodeBuild(ctx, action);
+  if (provider == "CodeBuild") return RunCodeBuild(ctx, stage, action);
   if (provider == "Manual") return RunApproval(ctx, stage, action, attempt);
   if (provider == "ECS") {
     return Fail(

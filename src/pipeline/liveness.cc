@@ -4,6 +4,7 @@
 
 #include "base/files.h"
 #include "base/ids.h"
+#include "exec/process.h"
 #include "store/store.h"
 
 namespace kiln::pipeline {
@@ -63,6 +64,8 @@ base::Result<int> ReconcileDeadExecutions(store::Store& store) {
       if (!actions.ok()) return actions.status();
       for (auto a : *actions) {
         if (a.status != "InProgress") continue;
+        // A build outlives the process that ran it (its own process group): end it now.
+        if (!a.external_id.empty()) exec::KillTree(0, a.external_id, 1000);
         a.status = "Failed";
         a.summary = reason;
         a.end_ms = now;

@@ -20,8 +20,8 @@ std::string SelfToken();
 bool IsAlive(int64_t pid, const std::string& token);
 
 // Marks every active execution whose owner process is gone as Failed ("the process running
-// this execution stopped"), fails its in-progress stages and actions, and releases its stage
-// locks. Returns how many it reconciled.
+// this execution stopped"), fails its in-progress stages and actions (ending the processes
+// of their builds, which outlive it), and releases its stage locks. Returns how many it reconciled.
 base::Result<int> ReconcileDeadExecutions(store::Store& store);
 
 }  // namespace kiln::pipeline

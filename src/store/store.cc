@@ -316,6 +316,15 @@ base::Result<std::vector<ActionRow>> Store::Actions(const std::string& execution
   });
 }
 
+base::Status Store::SetActionExternalId(const std::string& execution_id, const std::string& stage,
+                                        const std::string& action, const std::string& external_id) {
+  auto q = db_->Prepare(
+      "UPDATE action_executions SET external_id = ? WHERE execution_id = ? AND stage = ? AND "
+      "action = ?");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, external_id).Bind(2, execution_id).Bind(3, stage).Bind(4, action).Run();
+}
+
 base::Status Store::DecideApproval(const std::string& execution_id, const std::string& stage,
                                    const std::string& action, const std::string& result,
                                    const std::string& summary) {

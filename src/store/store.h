@@ -105,6 +105,9 @@ class Store {
   base::Result<std::vector<StageRow>> Stages(const std::string& execution_id);
   base::Result<std::vector<ActionRow>> Actions(const std::string& execution_id);
   // Records a manual approval's result; kFailed unless that action is waiting for one.
+  // Records the external id (e.g. the build id) of a running action.
+  base::Status SetActionExternalId(const std::string& execution_id, const std::string& stage,
+                                   const std::string& action, const std::string& external_id);
   base::Status DecideApproval(const std::string& execution_id, const std::string& stage,
                               const std::string& action, const std::string& result,
                               const std::string& summary);

@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <set>
+#include <string>
+#include <vector>
 #include <thread>
 #include <utility>
 
@@ -193,8 +196,58 @@ base::Result<ExportTarget> PrepareExport(const FetchOptions& options, const fs::
 // git archive, as the forges build their source archives (export-ignore honoured), unpacked
 // by GNU tar, which refuses members with "..", strips leading '/' and defers symlinks until
 // the end, so nothing is written through one: nothing lands outside dest.
+// True if some component of path is empty, "." or "..".
+bool HasUnsafeComponent(std::string_view path) {
+  for (size_t start = 0;;) {
+    size_t slash = path.find('/', start);
+    std::string_view part = path.substr(start, slash - start);
+    if (part.empty() || part == "." || part == "..") return true;
+    if (slash == std::string_view::npos) return false;
+    start = slash + 1;
+  }
+}
+
+// A forged tree (git accepts one unless fsck is on) can name "../x", or hold a symlink and a
+// folder of the same name so that a later file is written through the link. Such a tree is
+// refused before anything is extracted, whatever tar would do with it.
+base::Status CheckTreeIsSafe(const FetchOptions& options, const fs::path& mirror,
+                             const std::string& sha) {
+  auto out = RunGit(options, {GitDir(mirror), "ls-tree", "-r", "-t", "-z", "--full-tree", sha}, "");
+  if (!out.ok()) return out.status();
+  if (out->exit_code != 0) return GitFailure(options, "ls-tree", *out);
+  std::set<std::string> links;
+  std::vector<std::string> paths;
+  for (size_t pos = 0; pos < out->out.size();) {
+    size_t end = out->out.find('\0', pos);
+    std::string_view entry(out->out.data() + pos,
+                           (end == std::string::npos ? out->out.size() : end) - pos);
+    pos = end == std::string::npos ? out->out.size() : end + 1;
+    size_t tab = entry.find('\t');
+    if (tab == std::string_view::npos) continue;
+    std::string path(entry.substr(tab + 1));
+    if (HasUnsafeComponent(path)) {
+      return base::Status(base::ErrorKind::kFailed,
+                          "the commit's tree has an unsafe path: " + path);
+    }
+    if (entry.starts_with("120000 ")) links.insert(path);
+    paths.push_back(std::move(path));
+  }
+  for (const auto& path : paths) {
+    for (size_t slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      if (links.contains(path.substr(0, slash))) {
+        return base::Status(
+            base::ErrorKind::kFailed,
+            "the commit's tree writes " + path + " through the symlink " + path.substr(0, slash));
+      }
+    }
+  }
+  return base::Status::Ok();
+}
+
 base::Status ExtractTree(const FetchOptions& options, const fs::path& mirror,
                          const ExportTarget& target) {
+  if (auto st = CheckTreeIsSafe(options, mirror, target.sha); !st.ok()) return st;
   std::error_code ec;
   if (!fs::create_directory(target.dest, ec)) {
     return base::IoError("create " + target.dest.string(), ec.value());

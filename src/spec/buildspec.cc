@@ -521,24 +521,12 @@ void Parser::ReadCache(const Field& f) {
   RequireList(f, "paths", cache.paths);
 }
 
-std::optional<Diagnostic> CheckText(std::string_view text, const std::string& file,
-                                    const BuildspecLimits& limits) {
-  return CheckRawText(text, file, "buildspec", limits.max_bytes, limits.max_depth);
-}
-
 ParsedBuildspec ParseChecked(std::string_view text, const std::string& file,
                              const BuildspecLimits& limits) {
   ParsedBuildspec result;
-  if (std::optional<Diagnostic> error = CheckText(text, file, limits)) {
-    result.diagnostics.push_back(std::move(*error));
-    return result;
-  }
-  LoadedYaml yaml = LoadSingleDocument(text, file);
-  if (yaml.error) {
-    result.diagnostics.push_back(std::move(*yaml.error));
-    return result;
-  }
-  result.diagnostics = CheckTree(yaml.root, text, limits.max_depth, limits.max_nodes, file);
+  GuardedYaml yaml =
+      LoadChecked(text, file, "buildspec", limits.max_bytes, limits.max_depth, limits.max_nodes);
+  result.diagnostics = std::move(yaml.diagnostics);
   if (!result.diagnostics.empty()) return result;
   Buildspec spec = Parser(file, result.diagnostics).Parse(yaml.root);
   if (result.diagnostics.empty()) result.spec = std::move(spec);

@@ -26,7 +26,7 @@ struct Template {
 };
 
 Template LoadTemplate(std::string_view text, const std::string& file) {
-  CheckedYaml yaml = LoadCheckedYaml(text, file, "CloudFormation template");
+  GuardedYaml yaml = LoadCheckedYaml(text, file, "CloudFormation template");
   if (!yaml.diagnostics.empty()) return Template{.diagnostics = std::move(yaml.diagnostics)};
   const YAML::Node& root = yaml.root;
   std::string problem;

@@ -129,24 +129,12 @@ KilnConfig ReadConfig(ConfigReader& reader, const YAML::Node& root, const std::s
   return config;
 }
 
-std::optional<Diagnostic> CheckText(std::string_view text, const std::string& file,
-                                    const KilnConfigLimits& limits) {
-  return CheckRawText(text, file, "kiln.yml", limits.max_bytes, limits.max_depth);
-}
-
 ParsedConfig ParseChecked(std::string_view text, const std::string& file,
                           const KilnConfigLimits& limits) {
   ParsedConfig result;
-  if (std::optional<Diagnostic> error = CheckText(text, file, limits)) {
-    result.diagnostics.push_back(std::move(*error));
-    return result;
-  }
-  LoadedYaml yaml = LoadSingleDocument(text, file);
-  if (yaml.error) {
-    result.diagnostics.push_back(std::move(*yaml.error));
-    return result;
-  }
-  result.diagnostics = CheckTree(yaml.root, text, limits.max_depth, limits.max_nodes, file);
+  GuardedYaml yaml =
+      LoadChecked(text, file, "kiln.yml", limits.max_bytes, limits.max_depth, limits.max_nodes);
+  result.diagnostics = std::move(yaml.diagnostics);
   if (!result.diagnostics.empty()) return result;
   ConfigReader reader(file, result.diagnostics);
   KilnConfig config = ReadConfig(reader, yaml.root, file);

@@ -122,7 +122,7 @@ bool IsNamespaceChar(char c) {
 }
 
 ParsedPipeline ParseUnguarded(std::string_view text, const std::string& file) {
-  CheckedYaml yaml = LoadCheckedYaml(text, file, "pipeline definition");
+  GuardedYaml yaml = LoadCheckedYaml(text, file, "pipeline definition");
   if (!yaml.diagnostics.empty()) return ParsedPipeline{.diagnostics = std::move(yaml.diagnostics)};
   Diagnostics diagnostics;
   TreeValue root = TreeFromYaml(yaml.root, file, diagnostics);

@@ -372,7 +372,9 @@ TEST(PipelineParseTest, SyntaxErrorsAreDiagnosticsNotExceptions) {
 TEST(PipelineParseTest, RefusesMoreThanFourMebibytes) {
   std::string big =
       "{\"name\": \"p\", \"stages\": [], \"pad\": \"" + std::string(size_t{4} << 20, 'x') + "\"}";
-  EXPECT_THAT(ParseErrors(big), ElementsAre("0:0: the pipeline definition is larger than 4 MiB"));
+  EXPECT_THAT(ParseErrors(big),
+              ElementsAre("0:0: pipeline definition is " + std::to_string(big.size()) +
+                          " bytes; the limit is 4194304"));
 }
 
 TEST(PipelineParseTest, RefusesDeepNestingBeforeYamlCppRecurses) {

@@ -74,22 +74,12 @@ std::string_view TreeKindName(const TreeValue& value) {
   return "null";
 }
 
-CheckedYaml LoadCheckedYaml(std::string_view text, const std::string& file, std::string_view what) {
-  auto fail = [&](Diagnostic d) { return CheckedYaml{.diagnostics = {std::move(d)}}; };
-  if (text.size() > kMaxBytes) {
-    return fail(
-        Diagnostic{.file = file, .message = "the " + std::string(what) + " is larger than 4 MiB"});
+GuardedYaml LoadCheckedYaml(std::string_view text, const std::string& file, std::string_view what) {
+  GuardedYaml yaml = LoadChecked(text, file, what, kMaxBytes, kMaxDepth, kMaxNodes);
+  if (yaml.diagnostics.empty() && (!yaml.root.IsDefined() || yaml.root.IsNull())) {
+    yaml.diagnostics.push_back(Diagnostic{.file = file, .message = "empty " + std::string(what)});
   }
-  // yaml-cpp recurses once per nesting level: measure before it parses.
-  if (std::optional<Diagnostic> deep = ScanNestingDepth(text, kMaxDepth, file)) return fail(*deep);
-  LoadedYaml yaml = LoadSingleDocument(text, file);
-  if (yaml.error) return fail(*yaml.error);
-  if (!yaml.root.IsDefined() || yaml.root.IsNull()) {
-    return fail(Diagnostic{.file = file, .message = "empty " + std::string(what)});
-  }
-  Diagnostics problems = CheckTree(yaml.root, text, kMaxDepth, kMaxNodes, file);
-  if (!problems.empty()) return CheckedYaml{.diagnostics = std::move(problems)};
-  return CheckedYaml{.root = yaml.root};
+  return yaml;
 }
 
 TreeValue TreeFromYaml(const YAML::Node& node, const std::string& file, Diagnostics& out) {

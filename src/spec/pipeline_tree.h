@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "spec/diagnostic.h"
+#include "spec/yaml_util.h"
 
 namespace kiln::spec {
 
@@ -47,11 +48,7 @@ std::string_view TreeKindName(const TreeValue& value);
 // input shares: at most 4 MiB of text, 64 levels of nesting (checked before yaml-cpp recurses),
 // no alias bombs or duplicate keys (CheckTree). `what` names the input in messages ("pipeline
 // definition"). The root is null (and diagnostics say why) when the text is refused or empty.
-struct CheckedYaml {
-  YAML::Node root;
-  Diagnostics diagnostics;
-};
-CheckedYaml LoadCheckedYaml(std::string_view text, const std::string& file, std::string_view what);
+GuardedYaml LoadCheckedYaml(std::string_view text, const std::string& file, std::string_view what);
 
 // Converts a loaded YAML/JSON node. Tags other than YAML's own (e.g. CloudFormation's !Ref)
 // are errors here: a plain pipeline file has no intrinsic functions.

@@ -455,3 +455,24 @@ Diagnostics CheckTree(const YAML::Node& root, std::string_view text, int max_dep
 }
 
 }  // namespace kiln::spec
+
+namespace kiln::spec {
+
+GuardedYaml LoadChecked(std::string_view text, const std::string& file, std::string_view what,
+                        size_t max_bytes, int max_depth, size_t max_nodes) {
+  GuardedYaml out;
+  if (std::optional<Diagnostic> error = CheckRawText(text, file, what, max_bytes, max_depth)) {
+    out.diagnostics.push_back(std::move(*error));
+    return out;
+  }
+  LoadedYaml yaml = LoadSingleDocument(text, file);
+  if (yaml.error) {
+    out.diagnostics.push_back(std::move(*yaml.error));
+    return out;
+  }
+  out.diagnostics = CheckTree(yaml.root, text, max_depth, max_nodes, file);
+  out.root = yaml.root;
+  return out;
+}
+
+}  // namespace kiln::spec

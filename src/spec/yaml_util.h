@@ -45,6 +45,15 @@ struct LoadedYaml {
 };
 LoadedYaml LoadSingleDocument(std::string_view text, const std::string& file);
 
+// CheckRawText, LoadSingleDocument and CheckTree in turn: the guarded way every user file is
+// read. diagnostics is empty when root may be read.
+struct GuardedYaml {
+  YAML::Node root;
+  Diagnostics diagnostics;
+};
+GuardedYaml LoadChecked(std::string_view text, const std::string& file, std::string_view what,
+                        size_t max_bytes, int max_depth, size_t max_nodes);
+
 // Measures the loaded tree as a reader would see it, with every alias expanded: refuses more
 // than max_nodes nodes (a "billion laughs" bomb), depth beyond max_depth, and alias cycles,
 // without expanding anything. Also reports what yaml-cpp lets through: duplicate keys, and a

@@ -1,4 +1,7 @@
 #include "spec/buildspec.h"
+#include "spec/cloudformation.h"
+#include "spec/kiln_config.h"
+#include "spec/pipeline.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -1066,6 +1069,24 @@ TEST(BuildspecLimitsTest, NeverThrowsOnGarbage) {
     ParsedBuildspec parsed = ParseBuildspec(text, "fuzz.yml");
     EXPECT_EQ(parsed.spec.has_value(), parsed.diagnostics.empty());
   }
+}
+
+}  // namespace
+}  // namespace kiln::spec
+
+namespace kiln::spec {
+namespace {
+
+// Found by spec_fuzz: yaml-cpp 0.7's LoadAll reports empty documents forever on this input,
+// which used to exhaust memory. Every parser must refuse it at once.
+TEST(YamlRegression, FuzzedInputThatLoopedInLoadAllIsRefused) {
+  const std::string input = std::string(",o+") + '\xc0';
+  EXPECT_FALSE(ParseBuildspec(input, "f.yml").spec);
+  EXPECT_FALSE(ParsePipeline(input, "f.yml").pipeline);
+  auto config = ParseKilnConfig(input, "kiln.yml");  // reads as an empty document: no resources
+  ASSERT_TRUE(config.config);
+  EXPECT_TRUE(config.config->connections.empty() && config.config->pipelines.empty());
+  EXPECT_FALSE(ImportCloudFormation(input, "t.yml", {}).pipeline);
 }
 
 }  // namespace

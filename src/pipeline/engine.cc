@@ -21,17 +21,6 @@ using nlohmann::json;
 // How a stage ended.
 enum class StageEnd { kSucceeded, kFailed, kStopped, kSuperseded };
 
-base::Status ExecutionContext_SaveVariables(ExecutionContext& ctx) {
-  json vars = json::object();
-  for (const auto& [ns, kv] : ctx.namespaces) vars[ns] = kv;
-  json revs = json::array();
-  for (const auto& r : ctx.revisions) {
-    revs.push_back(
-        {{"actionName", r.action}, {"revisionId", r.revision_id}, {"revisionSummary", r.summary}});
-  }
-  return ctx.store->SetExecutionVariables(ctx.execution_id, vars.dump(), revs.dump());
-}
-
 class ExecutionRun {
  public:
   ExecutionRun(const EngineOptions& options, const spec::Pipeline& pipeline)
@@ -54,8 +43,8 @@ class ExecutionRun {
 
   base::Status Open(const std::string& execution_id);
   base::Status Create(int64_t version, const StartOptions& start);
-  base::Status Resume(const std::string& stage, const std::string& mode);
-  base::Status ResumeLocked(const std::string& stage, const std::string& mode);
+  base::Status Resume(const std::string& stage);
+  base::Status ResumeLocked(const std::string& stage);
   base::Status CheckNotSuperseded(const store::ExecutionRow& self, const std::string& stage);
   base::Status ClaimWorkDir();
   base::Status RunFrom(size_t first_stage, const std::string& retry_mode);
@@ -126,7 +115,7 @@ base::Status ExecutionRun::Create(int64_t version, const StartOptions& start) {
   if (auto st = ctx_.store->InsertExecution(&row); !st.ok()) return st;
   if (auto st = ClaimWorkDir(); !st.ok()) return st;
   Notify("InProgress", "");
-  return ExecutionContext_SaveVariables(ctx_);
+  return ctx_.SaveVariablesLocked();
 }
 
 // Made (and removed at the end) only by the process that runs the execution: a retry that is
@@ -258,7 +247,7 @@ std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::
     (void)ctx_.store->PutAction(row);
     if (!action.namespace_name.empty() && out.status == "Succeeded") {
       ctx_.namespaces[action.namespace_name] = out.variables;
-      (void)ExecutionContext_SaveVariables(ctx_);
+      (void)ctx_.SaveVariablesLocked();
     }
   }
   if (options_.observer) {
@@ -404,14 +393,14 @@ base::Status ExecutionRun::CheckNotSuperseded(const store::ExecutionRow& self,
   return base::Status::Ok();
 }
 
-base::Status ExecutionRun::Resume(const std::string& stage, const std::string& mode) {
+base::Status ExecutionRun::Resume(const std::string& stage) {
   std::lock_guard lock(ctx_.mu);
   // Checked and claimed in one transaction: of two retries started together, one runs.
-  auto st = ctx_.store->db().Transaction([&] { return ResumeLocked(stage, mode); });
+  auto st = ctx_.store->db().Transaction([&] { return ResumeLocked(stage); });
   return st.ok() ? ClaimWorkDir() : st;
 }
 
-base::Status ExecutionRun::ResumeLocked(const std::string& stage, const std::string& mode) {
+base::Status ExecutionRun::ResumeLocked(const std::string& stage) {
   auto row = ctx_.store->GetExecution(ctx_.execution_id);
   if (!row.ok()) return row.status();
   if (!*row) return base::NotFound("no execution " + ctx_.execution_id);
@@ -448,7 +437,6 @@ base::Status ExecutionRun::ResumeLocked(const std::string& stage, const std::str
         "stage " + stage + " did not fail or stop in execution " + ctx_.execution_id);
   }
   if (auto st = CheckNotSuperseded(**row, stage); !st.ok()) return st;
-  (void)mode;
   if (auto st = ctx_.store->SetStopRequest(ctx_.execution_id, ""); !st.ok()) return st;
   if (auto st = ctx_.store->SetOwner(ctx_.execution_id, ::getpid(), SelfToken()); !st.ok()) {
     return st;
@@ -459,7 +447,14 @@ base::Status ExecutionRun::ResumeLocked(const std::string& stage, const std::str
 }  // namespace
 
 base::Status ExecutionContext::SaveVariablesLocked() {
-  return ExecutionContext_SaveVariables(*this);
+  json vars = json::object();
+  for (const auto& [ns, kv] : namespaces) vars[ns] = kv;
+  json revs = json::array();
+  for (const auto& r : revisions) {
+    revs.push_back(
+        {{"actionName", r.action}, {"revisionId", r.revision_id}, {"revisionSummary", r.summary}});
+  }
+  return store->SetExecutionVariables(execution_id, vars.dump(), revs.dump());
 }
 
 Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
@@ -489,7 +484,7 @@ base::Status Engine::Retry(const spec::Pipeline& pipeline, const std::string& ex
   }
   ExecutionRun run(options_, pipeline);
   if (auto st = run.Open(execution_id); !st.ok()) return st;
-  if (auto st = run.Resume(stage, mode); !st.ok()) return st;
+  if (auto st = run.Resume(stage); !st.ok()) return st;
   return run.RunFrom(index, mode);
 }
 

@@ -1,7 +1,4 @@
 #include "spec/buildspec.h"
-#include "spec/cloudformation.h"
-#include "spec/kiln_config.h"
-#include "spec/pipeline.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +9,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "spec/cloudformation.h"
+#include "spec/kiln_config.h"
+#include "spec/pipeline.h"
+#include "spec/test_util.h"
 
 namespace kiln::spec {
 namespace {
@@ -27,20 +29,6 @@ using ::testing::StartsWith;
 
 // CI checks shared/ out beside the repository, as on the development machines.
 const std::string kConformanceDir = KILN_SOURCE_DIR "/../shared/conformance/buildspecs";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Describe(const Diagnostics& diagnostics) {
-  std::string out;
-  for (const Diagnostic& d : diagnostics) out += d.ToString() + "\n";
-  return out;
-}
 
 // "LINE:COL: message" for each diagnostic of text, for compact assertions.
 std::vector<std::string> Errors(std::string_view text, const BuildspecLimits& limits = {}) {

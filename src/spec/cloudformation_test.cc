@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "spec/test_util.h"
+
 namespace kiln::spec {
 namespace {
 
@@ -37,20 +39,6 @@ const std::string kLaser =
     "templates_deployment-pipeline.yml";
 const std::string kBlueGreen =
     "aws-samples__ecs-blue-green-deployment-with-codedeploy__iac_pipeline_code-pipeline.yaml";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Describe(const Diagnostics& diagnostics) {
-  std::string out;
-  for (const Diagnostic& d : diagnostics) out += d.ToString() + "\n";
-  return out;
-}
 
 std::vector<std::string> Messages(const Diagnostics& diagnostics) {
   std::vector<std::string> out;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/test_tree.h"
+#include "spec/test_util.h"
 
 namespace kiln::spec {
 namespace {
@@ -85,12 +86,6 @@ services:
       containerDefinitions:
         - name: web
 )yaml";
-
-std::string Describe(const Diagnostics& diagnostics) {
-  std::string out;
-  for (const Diagnostic& d : diagnostics) out += d.ToString() + "\n";
-  return out;
-}
 
 // "LINE:COL: message" for each diagnostic, for compact assertions.
 std::vector<std::string> Errors(std::string_view text, const KilnConfigLimits& limits = {}) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "spec/test_util.h"
+
 namespace kiln::spec {
 namespace {
 
@@ -126,12 +128,6 @@ constexpr std::string_view kMinimal = R"({
       "inputArtifacts": [{"name": "Code"}]}]}
   ]
 })";
-
-std::string Describe(const Diagnostics& diagnostics) {
-  std::string out;
-  for (const Diagnostic& d : diagnostics) out += d.ToString() + "\n";
-  return out;
-}
 
 Pipeline MustParse(std::string_view text) {
   ParsedPipeline parsed = ParsePipeline(text, "pipeline.json");

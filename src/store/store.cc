@@ -46,6 +46,17 @@ CREATE TABLE stage_locks (
   pipeline TEXT NOT NULL, stage TEXT NOT NULL, execution_id TEXT NOT NULL,
   PRIMARY KEY (pipeline, stage));
 )SQL",
+    // 2: the server's durable intake: webhook deliveries (exactly once by delivery id), the
+    // (pipeline, commit) pairs already started, and what a queued execution was asked for.
+    R"SQL(
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY, connection TEXT NOT NULL, event TEXT NOT NULL,
+  received_ms INTEGER NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE trigger_starts (
+  pipeline TEXT NOT NULL, revision TEXT NOT NULL, execution_id TEXT NOT NULL,
+  PRIMARY KEY (pipeline, revision));
+ALTER TABLE executions ADD COLUMN start_json TEXT NOT NULL DEFAULT '';
+)SQL",
 };
 
 constexpr char kExecutionColumns[] =

@@ -38,9 +38,17 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@test -f build-fuzz/build.ninja || CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
 	  -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_FUZZ=ON -DKILN_TESTS=OFF
-	cmake --build build-fuzz --target spec_fuzz
+	cmake --build build-fuzz --target spec_fuzz webhook_fuzz
 	mkdir -p build-fuzz/corpus && cp ../shared/conformance/buildspecs/*.yml build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/src/spec_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
+	@# webhook_fuzz reads X-GitHub-Event from the first byte: 0 push, 1 pull_request, 2 ping.
+	mkdir -p build-fuzz/webhook-corpus
+	for pair in 0:push 1:pull_request 2:ping; do \
+	  for f in ../shared/conformance/webhooks/$${pair#*:}/*.json; do \
+	    { printf "\\00$${pair%%:*}"; cat "$$f"; } > build-fuzz/webhook-corpus/$${pair#*:}-$$(basename "$$f"); \
+	  done; \
+	done
+	build-fuzz/src/webhook_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=131072 build-fuzz/webhook-corpus
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')

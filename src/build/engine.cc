@@ -143,8 +143,7 @@ bool BuildRun::Prepare() {
   rec_.initiator = req_.initiator;
   auto number = store::NextBuildNumber(req_.state_dir, req_.project);
   rec_.build_number = number.ok() ? *number : 0;
-  std::string uuid = base::NewUuid();
-  rec_.id = req_.project + ":" + uuid;
+  rec_.id = req_.build_id.empty() ? req_.project + ":" + base::NewUuid() : req_.build_id;
   rec_.arn = "arn:aws:codebuild:local:000000000000:build/" + rec_.id;
   build_dir_ = req_.state_dir / "builds" / req_.project / std::to_string(rec_.build_number);
   std::error_code ec;

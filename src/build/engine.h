@@ -16,6 +16,7 @@ namespace kiln::build {
 
 struct BuildRequest {
   std::string project;               // names the build: "<project>:<uuid>"
+  std::string build_id;              // the id to use ("<project>:<uuid>"); empty: a new one
   std::filesystem::path source_dir;  // the primary source
   bool in_place = false;             // run in source_dir itself instead of a fresh copy
   spec::Buildspec buildspec;         // parsed; batch builds are refused by the caller

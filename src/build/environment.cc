@@ -124,4 +124,16 @@ std::vector<std::string> ToEnvStrings(const VarList& vars) {
   return out;
 }
 
+void ResolveConfigStores(const spec::KilnConfig& config, std::map<std::string, std::string>* parameters,
+                         std::map<std::string, std::string>* secrets) {
+  for (const auto& [name, ref] : config.parameters) {
+    auto v = spec::ResolveValue(ref, config);
+    if (v.ok) (*parameters)[name] = v.value;
+  }
+  for (const auto& [name, ref] : config.secrets) {
+    auto v = spec::ResolveValue(ref, config);
+    if (v.ok) (*secrets)[name] = v.value;
+  }
+}
+
 }  // namespace kiln::build

@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "spec/buildspec.h"
+#include "spec/kiln_config.h"
 
 namespace kiln::build {
 
@@ -42,5 +43,11 @@ base::Result<std::string> ResolveSecretRef(const std::string& ref,
 
 // "NAME=VALUE" strings for exec.
 std::vector<std::string> ToEnvStrings(const VarList& vars);
+
+// Resolves every parameter and secret kiln.yml defines (for a buildspec's parameter-store and
+// secrets-manager sections); ones that cannot be resolved are left out (the build then fails
+// naming the missing one).
+void ResolveConfigStores(const spec::KilnConfig& config, std::map<std::string, std::string>* parameters,
+                         std::map<std::string, std::string>* secrets);
 
 }  // namespace kiln::build

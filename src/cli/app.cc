@@ -15,6 +15,7 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
   app->add_option("--state-dir", g->state_dir,
                   "state directory (default ./.kiln or $KILN_STATE_DIR)");
   app->add_option("--server", g->server, "act through a running server (or $KILN_SERVER)");
+  app->add_option("--token", g->token, "bearer token for --server (or $KILN_TOKEN)");
   app->add_flag("--json", g->json, "print one JSON document on stdout; logs go to stderr");
   app->add_flag("--no-color", g->no_color, "no colour (also: NO_COLOR)");
 }
@@ -28,8 +29,8 @@ int Main(int argc, char** argv) {
   AddGlobalOptions(&app, &global);
   app.require_subcommand(1);
   std::function<int(const GlobalOptions&)> run;
-  const std::vector<CommandSpec> table = {BuildCommand(), PipelineCommand(), ValidateCommand(),
-                                          VersionCommand()};
+  const std::vector<CommandSpec> table = {BuildCommand(), PipelineCommand(), LogsCommand(),
+                                          ServeCommand(), ValidateCommand(), VersionCommand()};
   for (const auto& spec : table) {
     CLI::App* sub = app.add_subcommand(std::string(spec.name), std::string(spec.help));
     sub->fallthrough();  // global options are accepted after the subcommand too

@@ -24,5 +24,7 @@ CommandSpec BuildCommand();
 CommandSpec ValidateCommand();
 CommandSpec VersionCommand();
 CommandSpec PipelineCommand();
+CommandSpec ServeCommand();
+CommandSpec LogsCommand();
 
 }  // namespace kiln::cli

@@ -10,6 +10,7 @@ struct GlobalOptions {
   std::string config = "kiln.yml";
   std::string state_dir;  // resolved by StateDir()
   std::string server;
+  std::string token;  // --token (else $KILN_TOKEN) for --server
   bool json = false;
   bool no_color = false;
 };

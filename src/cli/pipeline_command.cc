@@ -12,7 +12,9 @@
 #include "base/ids.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/pipeline_args.h"
 #include "cli/pipeline_loader.h"
+#include "cli/remote_commands.h"
 #include "cli/pipeline_output.h"
 #include "exec/process.h"
 #include "pipeline/engine.h"
@@ -26,15 +28,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using nlohmann::json;
-
-struct PipelineArgs {
-  std::string target;                  // pipeline name/file, execution id, or template
-  std::vector<std::string> variables;  // K=V
-  std::vector<std::string> parameters, exports;
-  std::string revision, stage, action, summary, mode = "FAILED_ACTIONS", output;
-  bool abandon = false;
-  int limit = 20;
-};
 
 int Fail(const std::string& message, int code = kExitUsage) {
   std::fprintf(stderr, "kiln: error: %s\n", message.c_str());
@@ -319,8 +312,12 @@ CommandSpec PipelineCommand() {
         imp->add_option("--parameter", a->parameters, "template parameter NAME=VALUE");
         imp->add_option("--export", a->exports, "value of an Fn::ImportValue NAME=VALUE");
         imp->add_option("-o,--output", a->output, "write the pipeline here");
+        for (auto* s : {run, retry}) {
+          s->add_flag("--detach", a->detach, "with --server: return once it started");
+        }
         return [a, which](const GlobalOptions& g) {
           const std::string& w = *which;
+          if (!ServerUrl(g).empty() && w != "import") return RemotePipeline(w, *a, g);
           if (w == "run") return Run(*a, g);
           if (w == "list") return List(g);
           if (w == "show") return Show(*a, g);

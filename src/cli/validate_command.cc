@@ -7,6 +7,8 @@
 #include "base/files.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/pipeline_loader.h"
+#include "source/trigger_owner.h"
 #include "spec/buildspec.h"
 #include "spec/cloudformation.h"
 #include "spec/kiln_config.h"
@@ -51,6 +53,23 @@ FileResult ValidateConfig(const std::string& file, const std::string& text) {
   auto parsed = spec::ParseKilnConfig(text, file);
   AddDiagnostics(parsed.diagnostics, &r);
   if (!parsed.config) return r;
+  // The pipelines it names, and one trigger owner per (repository, event).
+  std::vector<LoadedPipeline> loaded;
+  for (const auto& ref : parsed.config->pipelines) {
+    auto p = LoadPipeline(ref.name, parsed.config);
+    if (!p) {
+      r.errors.push_back(file + ":" + std::to_string(ref.line) + ":1: error: pipeline '" +
+                         ref.name + "' is invalid (see above)");
+      return r;
+    }
+    loaded.push_back(std::move(*p));
+  }
+  std::vector<const spec::Pipeline*> pipelines;
+  for (const auto& p : loaded) pipelines.push_back(&p.pipeline);
+  for (const auto& c : source::TriggerOwnerConflicts(*parsed.config, pipelines)) {
+    r.errors.push_back(file + ": error: " + c);
+  }
+  if (!r.errors.empty()) return r;
   r.ok = true;
   r.summary = "kiln.yml: " + std::to_string(parsed.config->connections.size()) + " connections, " +
               std::to_string(parsed.config->projects.size()) + " projects, " +

@@ -43,6 +43,7 @@ struct LoadBalancerStats {
   uint64_t no_target = 0;        // answered 503: no registered target
   uint64_t upstream_errors = 0;  // answered 502 after every retry failed
   uint64_t retried = 0;          // requests re-sent to another target after a connect failure
+  uint64_t upstream_timeouts = 0;  // answered 504: no response within upstream_timeout_ms
 };
 
 class LoadBalancer {

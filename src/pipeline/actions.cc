@@ -4,13 +4,16 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "base/files.h"
 #include "base/ids.h"
 #include "build/engine.h"
+#include "build/environment.h"
 #include "pipeline/execution_context.h"
+#include "source/connection_fetch.h"
 #include "source/git_mirror.h"
 #include "spec/buildspec.h"
 
@@ -35,8 +38,8 @@ base::Result<source::FetchOptions> SourceFetchOptions(const ExecutionContext& ct
   if (provider == "CodeStarSourceConnection") name = Config(a, "ConnectionArn");
   if (provider == "CodeCommit") name = Config(a, "RepositoryName");
   if (provider == "Git") name = Config(a, "ConnectionName");
-  source::FetchOptions fetch;
   if (provider == "Git" && name.empty()) {
+    source::FetchOptions fetch;
     fetch.url = Config(a, "Url");
     return fetch;
   }
@@ -45,15 +48,8 @@ base::Result<source::FetchOptions> SourceFetchOptions(const ExecutionContext& ct
   if (!conn) {
     return base::NotFound("connection '" + name + "' is not defined in kiln.yml (connections)");
   }
-  fetch.url = conn->url;
   *connection_arn = conn->arn.empty() ? conn->name : conn->arn;
-  if (conn->token.kind != spec::ValueRef::Kind::kNone) {
-    auto token = spec::ResolveValue(conn->token, *config);
-    if (!token.ok) return base::InvalidInput("connection " + conn->name + ": " + token.error);
-    fetch.token = token.value;
-  }
-  if (conn->ssh_key.kind != spec::ValueRef::Kind::kNone) fetch.ssh_key_path = conn->ssh_key.text;
-  return fetch;
+  return source::ConnectionFetchOptions(*config, *conn);
 }
 
 ActionOutcome RunSource(ExecutionContext& ctx, const spec::Action& a) {
@@ -96,19 +92,6 @@ ActionOutcome RunSource(ExecutionContext& ctx, const spec::Action& a) {
     }
   }
   return out;
-}
-
-// Resolves every parameter and secret kiln.yml defines, for the buildspec's env sections.
-void ResolveStores(const spec::KilnConfig* config, build::BuildRequest* req) {
-  if (!config) return;
-  for (const auto& [name, ref] : config->parameters) {
-    auto v = spec::ResolveValue(ref, *config);
-    if (v.ok) req->parameters[name] = v.value;
-  }
-  for (const auto& [name, ref] : config->secrets) {
-    auto v = spec::ResolveValue(ref, *config);
-    if (v.ok) req->secrets[name] = v.value;
-  }
 }
 
 // CodeBuild action EnvironmentVariables: [{name, value, type}] (already #{}-resolved).
@@ -190,7 +173,7 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   if (parsed.spec->has_batch) return Fail("batch builds are not supported yet");
   req.buildspec = std::move(*parsed.spec);
   req.project_vars = project.variables;
-  ResolveStores(config, &req);
+  if (config) build::ResolveConfigStores(*config, &req.parameters, &req.secrets);
   if (auto st = ApplyActionVariables(Config(a, "EnvironmentVariables"), &req); !st.ok()) {
     return Fail(st.message());
   }
@@ -200,8 +183,17 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   req.on_update = [&](const build::BuildRecord& r) {
     if (recorded || r.id.empty()) return;
     recorded = true;
-    std::lock_guard lock(ctx.mu);
-    (void)ctx.store->SetActionExternalId(ctx.execution_id, stage.name, a.name, r.id);
+    {
+      std::lock_guard lock(ctx.mu);
+      (void)ctx.store->SetActionExternalId(ctx.execution_id, stage.name, a.name, r.id);
+      // Recorded while it runs, so its log can be followed (kiln logs -f, the API).
+      (void)ctx.store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS",
+                                 ctx.execution_id, build::ToJson(r).dump(), r.log_path,
+                                 r.start_ms, 0});
+    }
+    if (ctx.options->observer) {
+      ctx.options->observer->OnBuild(stage.name, a.name, r.id, "IN_PROGRESS");
+    }
   };
   build::BuildRecord record = build::RunBuild(req);
   ActionOutcome out{.external_id = record.id};
@@ -211,6 +203,10 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
                                std::string(build::StatusName(record.status)), ctx.execution_id,
                                build::ToJson(record).dump(), record.log_path, record.start_ms,
                                record.end_ms});
+  }
+  if (ctx.options->observer) {
+    ctx.options->observer->OnBuild(stage.name, a.name, record.id,
+                                   std::string(build::StatusName(record.status)));
   }
   for (const auto& [k, v] : record.exported) out.variables[k] = v;
   if (record.status != build::Status::kSucceeded) {
@@ -260,6 +256,45 @@ ActionOutcome RunApproval(ExecutionContext& ctx, const spec::Stage& stage, const
   }
 }
 
+// CodePipeline's ECS deploy action: FileName defaults to imagedefinitions.json;
+// DeploymentTimeout is in minutes (1-60, default 60).
+ActionOutcome RunEcsDeploy(ExecutionContext& ctx, const spec::Action& a) {
+  if (!ctx.options->deployer) {
+    return Fail("the ECS deploy action needs the process provider of `kiln serve`: run this "
+                "pipeline through the server (kiln serve, or --server URL)");
+  }
+  if (a.input_artifacts.empty()) return Fail("the ECS deploy action has no input artifact");
+  std::string input = a.input_artifacts.front();
+  std::string sha;
+  {
+    std::lock_guard lock(ctx.mu);
+    sha = ctx.artifact_hashes[input];
+  }
+  fs::path dir = ctx.work_dir / ("deploy-" + a.name + "-" + base::NewUuid());
+  if (auto st = ctx.artifacts->Get(sha, dir); !st.ok()) {
+    return Fail("input artifact " + input + ": " + st.message());
+  }
+  Deployer::Request req{.cluster = Config(a, "ClusterName"),
+                        .service = Config(a, "ServiceName"),
+                        .artifact_dir = dir,
+                        .file_name = Config(a, "FileName"),
+                        .execution_id = ctx.execution_id,
+                        .cancel_fd = CancelFd(ctx)};
+  if (req.file_name.empty()) req.file_name = "imagedefinitions.json";
+  std::string minutes = Config(a, "DeploymentTimeout");
+  if (!minutes.empty()) {
+    int64_t m = std::atoll(minutes.c_str());
+    if (m < 1 || m > 60) return Fail("DeploymentTimeout must be 1 to 60 minutes, not " + minutes);
+    req.timeout_ms = m * 60'000;
+  }
+  Deployer::Outcome out = ctx.options->deployer->Deploy(req);
+  ActionOutcome result;
+  result.status = ctx.abandon ? "Abandoned" : out.succeeded ? "Succeeded" : "Failed";
+  result.summary = out.summary;
+  result.external_id = out.deployment_id;
+  return result;
+}
+
 }  // namespace
 
 ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage, const spec::Action& action,
@@ -268,11 +303,7 @@ ActionOutcome RunAction(ExecutionContext& ctx, const spec::Stage& stage, const s
   if (action.type.category == "Source") return RunSource(ctx, action);
   if (provider == "CodeBuild") return RunCodeBuild(ctx, stage, action);
   if (provider == "Manual") return RunApproval(ctx, stage, action, attempt);
-  if (provider == "ECS") {
-    return Fail(
-        "the ECS deploy action is not implemented yet (it comes with Kiln's deploy "
-        "support)");
-  }
+  if (provider == "ECS") return RunEcsDeploy(ctx, action);
   return Fail("provider " + provider + " is not supported by Kiln");
 }
 

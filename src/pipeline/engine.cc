@@ -42,7 +42,9 @@ class ExecutionRun {
   }
 
   base::Status Open(const std::string& execution_id);
+  base::Status Begin(const StartOptions& start);
   base::Status Create(int64_t version, const StartOptions& start);
+  base::Status StartQueued();
   base::Status Resume(const std::string& stage);
   base::Status ResumeLocked(const std::string& stage);
   base::Status CheckNotSuperseded(const store::ExecutionRow& self, const std::string& stage);
@@ -88,19 +90,47 @@ base::Status ExecutionRun::Open(const std::string& execution_id) {
   return base::Status::Ok();
 }
 
-base::Status ExecutionRun::Create(int64_t version, const StartOptions& start) {
+base::Result<std::map<std::string, std::string>> PipelineVariables(const spec::Pipeline& pipeline,
+                                                                   const StartOptions& start) {
   std::map<std::string, std::string> vars;
-  for (const auto& v : pipeline_.variables) vars[v.name] = v.default_value;
+  for (const auto& v : pipeline.variables) vars[v.name] = v.default_value;
   for (const auto& [k, v] : start.variables) {
     if (!vars.contains(k)) {
       return base::InvalidInput("variable '" + k + "' is not declared by pipeline " +
-                                pipeline_.name);
+                                pipeline.name);
     }
     vars[k] = v;
   }
-  ctx_.namespaces["variables"] = vars;
+  return vars;
+}
+
+base::Status ExecutionRun::Begin(const StartOptions& start) {
+  auto vars = PipelineVariables(pipeline_, start);
+  if (!vars.ok()) return vars.status();
+  ctx_.namespaces["variables"] = *vars;
   ctx_.namespaces["codepipeline"] = {{"PipelineExecutionId", ctx_.execution_id}};
   ctx_.revision_override = start.revision;
+  return base::Status::Ok();
+}
+
+base::Status ExecutionRun::StartQueued() {
+  std::lock_guard lock(ctx_.mu);
+  auto text = ctx_.store->StartJson(ctx_.execution_id);
+  if (!text.ok()) return text.status();
+  if (auto st = Begin(StartOptionsFromJson(*text)); !st.ok()) return st;
+  auto claimed = ctx_.store->ClaimQueued(ctx_.execution_id, ::getpid(), SelfToken());
+  if (!claimed.ok()) return claimed.status();
+  if (!*claimed) {
+    return base::Status(base::ErrorKind::kFailed,
+                        "execution " + ctx_.execution_id + " is not queued any more");
+  }
+  if (auto st = ClaimWorkDir(); !st.ok()) return st;
+  Notify("InProgress", "");
+  return ctx_.SaveVariablesLocked();
+}
+
+base::Status ExecutionRun::Create(int64_t version, const StartOptions& start) {
+  if (auto st = Begin(start); !st.ok()) return st;
   store::ExecutionRow row{.id = ctx_.execution_id,
                           .pipeline = pipeline_.name,
                           .pipeline_version = version,
@@ -468,6 +498,54 @@ base::Result<std::string> Engine::Run(const spec::Pipeline& pipeline, int64_t ve
   if (auto st = run.Create(version, start); !st.ok()) return st;
   if (auto st = run.RunFrom(0, ""); !st.ok()) return st;
   return id;
+}
+
+base::Status Engine::RunQueued(const spec::Pipeline& pipeline, const std::string& execution_id) {
+  ExecutionRun run(options_, pipeline);
+  if (auto st = run.Open(execution_id); !st.ok()) return st;
+  if (auto st = run.StartQueued(); !st.ok()) return st;
+  return run.RunFrom(0, "");
+}
+
+base::Result<store::QueuedExecution> Engine::Queue(const spec::Pipeline& pipeline,
+                                                   int64_t version, const StartOptions& start,
+                                                   const std::string& dedupe_revision) {
+  if (auto vars = PipelineVariables(pipeline, start); !vars.ok()) return vars.status();
+  store::QueuedExecution q;
+  q.row = {.id = base::NewUuid(),
+           .pipeline = pipeline.name,
+           .pipeline_version = version,
+           .status = "Queued",
+           .trigger_type = start.trigger_type,
+           .trigger_detail = start.trigger_detail,
+           .execution_mode = std::string(spec::ExecutionModeName(pipeline.execution_mode)),
+           .start_ms = base::NowMillis()};
+  q.start_json = StartOptionsToJson(start);
+  q.revision = dedupe_revision;
+  return q;
+}
+
+std::string StartOptionsToJson(const StartOptions& start) {
+  return json{{"variables", start.variables},
+              {"revision", start.revision},
+              {"triggerType", start.trigger_type},
+              {"triggerDetail", start.trigger_detail}}
+      .dump();
+}
+
+StartOptions StartOptionsFromJson(const std::string& text) {
+  StartOptions start;
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return start;
+  if (j.contains("variables") && j["variables"].is_object()) {
+    for (auto& [k, v] : j["variables"].items()) {
+      if (v.is_string()) start.variables[k] = v.get<std::string>();
+    }
+  }
+  start.revision = j.value("revision", "");
+  start.trigger_type = j.value("triggerType", start.trigger_type);
+  start.trigger_detail = j.value("triggerDetail", "");
+  return start;
 }
 
 base::Status Engine::Retry(const spec::Pipeline& pipeline, const std::string& execution_id,

@@ -16,6 +16,7 @@
 #include "base/status.h"
 #include "spec/kiln_config.h"
 #include "spec/pipeline.h"
+#include "store/store.h"
 
 namespace kiln::pipeline {
 
@@ -29,12 +30,38 @@ class ExecutionObserver {
   virtual void OnStage(const std::string& stage, const std::string& status) = 0;
   virtual void OnAction(const std::string& stage, const std::string& action,
                         const std::string& status, const std::string& summary) = 0;
+  // A CodeBuild action's build started (status IN_PROGRESS) or ended.
+  virtual void OnBuild(const std::string& /*stage*/, const std::string& /*action*/,
+                       const std::string& /*build_id*/, const std::string& /*status*/) {}
+};
+
+// Rolls a service out for the Deploy `ECS` action; the server provides it (the process
+// provider lives in `kiln serve`). Called on an action thread; blocks until the deployment
+// reaches a steady state, fails, or is cancelled. Implementations must be thread-safe.
+class Deployer {
+ public:
+  struct Request {
+    std::string cluster, service;
+    std::filesystem::path artifact_dir;  // the action's input artifact, unpacked
+    std::string file_name;               // imagedefinitions.json (FileName)
+    int64_t timeout_ms = 60 * 60 * 1000;  // DeploymentTimeout (CodePipeline: minutes)
+    std::string execution_id;
+    int cancel_fd = -1;  // readable => stop waiting (the execution was abandoned)
+  };
+  struct Outcome {
+    bool succeeded = false;
+    std::string summary;      // the reason, on failure; what was deployed, on success
+    std::string deployment_id;  // the action's external execution id
+  };
+  virtual ~Deployer() = default;
+  virtual Outcome Deploy(const Request& request) = 0;
 };
 
 struct EngineOptions {
   std::filesystem::path state_dir;
   const spec::KilnConfig* config = nullptr;  // connections, projects, secrets; may be null
   ExecutionObserver* observer = nullptr;
+  Deployer* deployer = nullptr;  // null: ECS actions fail ("needs kiln serve")
   int console_fd = -1;  // build logs, each line prefixed by its action
   int64_t approval_timeout_ms = 7LL * 24 * 3600 * 1000;  // CodePipeline: 7 days
   int64_t poll_ms = 100;                                 // how often waits look at the store
@@ -47,6 +74,9 @@ struct StartOptions {
   std::string trigger_detail;
 };
 
+std::string StartOptionsToJson(const StartOptions& start);
+StartOptions StartOptionsFromJson(const std::string& text);
+
 class Engine {
  public:
   explicit Engine(EngineOptions options);
@@ -57,6 +87,14 @@ class Engine {
   // variable override.
   base::Result<std::string> Run(const spec::Pipeline& pipeline, int64_t version,
                                 const StartOptions& start);
+
+  // The server's two steps: Queue validates the start and makes the row to store (status
+  // Queued; nothing is written here); RunQueued claims a stored Queued execution and runs it
+  // to the end in this process. dedupe_revision: see store::QueuedExecution.
+  static base::Result<store::QueuedExecution> Queue(const spec::Pipeline& pipeline,
+                                                    int64_t version, const StartOptions& start,
+                                                    const std::string& dedupe_revision);
+  base::Status RunQueued(const spec::Pipeline& pipeline, const std::string& execution_id);
 
   // Retries stage `stage` of a Failed or Stopped execution (mode FAILED_ACTIONS re-runs the
   // actions that did not succeed; ALL_ACTIONS all of them), then runs the stages after it.

@@ -41,15 +41,17 @@ bool IsAlive(int64_t pid, const std::string& token) {
   return !start.empty() && BootId() + ":" + start == token;
 }
 
-base::Result<int> ReconcileDeadExecutions(store::Store& store) {
+base::Result<int> ReconcileDeadExecutions(store::Store& store, const std::string& reason_given) {
   auto active = store.ActiveExecutions("");
   if (!active.ok()) return active.status();
   int count = 0;
   int64_t now = base::NowMillis();
   for (const auto& e : *active) {
     if (IsAlive(e.owner_pid, e.owner_token)) continue;
-    std::string reason = "the process running this execution (pid " + std::to_string(e.owner_pid) +
-                         ") stopped before it finished";
+    std::string reason = !reason_given.empty()
+                             ? reason_given
+                             : "the process running this execution (pid " +
+                                   std::to_string(e.owner_pid) + ") stopped before it finished";
     auto st = store.db().Transaction([&]() -> base::Status {
       if (auto s = store.SetExecutionStatus(e.id, "Failed", reason, now); !s.ok()) return s;
       auto stages = store.Stages(e.id);

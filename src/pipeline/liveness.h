@@ -22,6 +22,7 @@ bool IsAlive(int64_t pid, const std::string& token);
 // Marks every active execution whose owner process is gone as Failed ("the process running
 // this execution stopped"), fails its in-progress stages and actions (ending the processes
 // of their builds, which outlive it), and releases its stage locks. Returns how many it reconciled.
-base::Result<int> ReconcileDeadExecutions(store::Store& store);
+// `reason`, when given, replaces that summary (the server says "server restarted").
+base::Result<int> ReconcileDeadExecutions(store::Store& store, const std::string& reason = "");
 
 }  // namespace kiln::pipeline

@@ -57,6 +57,30 @@ CREATE TABLE trigger_starts (
   PRIMARY KEY (pipeline, revision));
 ALTER TABLE executions ADD COLUMN start_json TEXT NOT NULL DEFAULT '';
 )SQL",
+    // 3: services (src/deploy): revisions, deployments, tasks, scaled desired counts, events.
+    R"SQL(
+CREATE TABLE service_revisions (
+  service TEXT NOT NULL, number INTEGER NOT NULL, task_definition TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, PRIMARY KEY (service, number));
+CREATE TABLE service_deployments (
+  id TEXT PRIMARY KEY, service TEXT NOT NULL, revision INTEGER NOT NULL, status TEXT NOT NULL,
+  rollout_state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+  desired_count INTEGER NOT NULL, failed_tasks INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX service_deployments_by_service ON service_deployments (service, created_ms);
+CREATE TABLE service_tasks (
+  id TEXT PRIMARY KEY, service TEXT NOT NULL, revision INTEGER NOT NULL, pid INTEGER NOT NULL,
+  pid_token TEXT NOT NULL, port INTEGER NOT NULL, state TEXT NOT NULL, health TEXT NOT NULL,
+  started_ms INTEGER NOT NULL, stopped_ms INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX service_tasks_by_service ON service_tasks (service, state);
+CREATE TABLE service_settings (
+  service TEXT PRIMARY KEY, desired_count INTEGER NOT NULL,
+  config_desired_count INTEGER NOT NULL);
+CREATE TABLE service_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, service TEXT NOT NULL, at_ms INTEGER NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX service_events_by_service ON service_events (service, seq);
+)SQL",
 };
 
 constexpr char kExecutionColumns[] =
@@ -435,6 +459,17 @@ base::Result<std::string> Store::StageHolder(const std::string& pipeline,
   auto row = q->Step();
   if (!row.ok()) return row.status();
   return *row ? q->Text(0) : std::string();
+}
+
+}  // namespace kiln::store
+
+namespace kiln::store {
+
+base::Result<std::vector<ExecutionRow>> Store::QueuedExecutions() {
+  auto q = db_->Prepare(std::string("SELECT ") + kExecutionColumns +
+                        " FROM executions WHERE status = 'Queued' ORDER BY seq");
+  if (!q.ok()) return q.status();
+  return Collect<ExecutionRow>(*q, ReadExecution);
 }
 
 }  // namespace kiln::store

@@ -69,6 +69,28 @@ struct BuildRow {
   int64_t start_ms = 0, end_ms = 0;
 };
 
+// A webhook delivery as received (exactly once by its id).
+struct DeliveryRow {
+  std::string id, connection, event;
+  int64_t received_ms = 0;
+  std::string outcome;  // started | ignored | duplicate-commit | ping ...
+  std::string detail;
+};
+
+// An execution the server accepted and will run: inserted with status Queued.
+struct QueuedExecution {
+  ExecutionRow row;        // id, pipeline, version, trigger, mode, start_ms
+  std::string start_json;  // the start options (variables, revision)
+  std::string revision;    // de-duplication key with the pipeline; empty: none
+};
+
+struct IntakeResult {
+  bool duplicate = false;                  // the delivery id was seen before: nothing done
+  std::vector<std::string> executions;     // ids of executions created
+  std::vector<std::string> builds;         // ids of builds queued
+  std::vector<std::string> already;        // "pipeline@revision" already started before
+};
+
 class Store {
  public:
   static base::Result<std::unique_ptr<Store>> Open(const std::string& path);
@@ -115,6 +137,24 @@ class Store {
   // Artifacts produced by an execution, by name.
   base::Status PutArtifact(const ArtifactRow& row);
   base::Result<std::vector<ArtifactRow>> Artifacts(const std::string& execution_id);
+
+  // The server's intake, in one transaction: records the delivery (unless delivery.id is
+  // empty) and queues the executions whose (pipeline, revision) was not started before, and
+  // the builds (rows with status QUEUED). A delivery id seen before changes nothing.
+  base::Result<IntakeResult> Accept(const DeliveryRow& delivery,
+                                    const std::vector<QueuedExecution>& executions,
+                                    const std::vector<BuildRow>& builds);
+  // Executions with status Queued, oldest first.
+  base::Result<std::vector<ExecutionRow>> QueuedExecutions();
+  base::Result<std::string> StartJson(const std::string& execution_id);
+  // Queued -> InProgress, owned by (pid, token); false if it was not Queued any more.
+  base::Result<bool> ClaimQueued(const std::string& id, int64_t pid, const std::string& token);
+  // Builds with status QUEUED, oldest first; and the builds of a project, newest first.
+  base::Result<std::vector<BuildRow>> QueuedBuilds();
+  base::Result<std::vector<BuildRow>> ListBuilds(const std::string& project, int limit = 100);
+  // Marks FAILED the builds left IN_PROGRESS outside any running execution (the server calls
+  // this at start-up, after reconciling dead executions: its previous life's builds are dead).
+  base::Result<int> FailUnfinishedBuilds(int64_t end_ms);
 
   // Builds (CodeBuild records).
   base::Status PutBuild(const BuildRow& row);

@@ -211,9 +211,12 @@ class PipelineFixture : public ::testing::Test {
 
   // kiln.yml as JSON (which is YAML): the connection, projects and pipelines so far.
   void WriteConfig() {
-    json config = {{"connections", {{"cruddur", {{"url", repo_.string()}, {"arn", kArn}}}}},
+    json connection = {{"url", repo_.string()}, {"arn", kArn}};
+    connection.update(connection_extra_);
+    json config = {{"connections", {{"cruddur", connection}}},
                    {"projects", projects_},
                    {"pipelines", pipelines_}};
+    config.update(config_extra_);
     tmp_.Write("kiln.yml", config.dump(2));
   }
 
@@ -294,6 +297,8 @@ class PipelineFixture : public ::testing::Test {
   fs::path state_ = tmp_.path() / "state";
   json projects_ = json::object();
   json pipelines_ = json::object();
+  json connection_extra_ = json::object();  // more keys for connection cruddur
+  json config_extra_ = json::object();      // more top-level keys of kiln.yml
 };
 
 }  // namespace kiln::e2e

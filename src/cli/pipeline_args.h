@@ -1,0 +1,19 @@
+// What `kiln pipeline ...` was given (shared by the in-process and the --server paths).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kiln::cli {
+
+struct PipelineArgs {
+  std::string target;                  // pipeline name/file, execution id, or template
+  std::vector<std::string> variables;  // K=V
+  std::vector<std::string> parameters, exports;
+  std::string revision, stage, action, summary, mode = "FAILED_ACTIONS", output;
+  bool abandon = false;
+  bool detach = false;  // --server run/retry: return once started
+  int limit = 20;
+};
+
+}  // namespace kiln::cli

@@ -1,0 +1,79 @@
+// ServiceController::Describe: DescribeServices' shape, plus Kiln's tasks and load balancer.
+#include "base/ids.h"
+#include "deploy/service_controller.h"
+#include "deploy/service_parts.h"
+
+namespace kiln::deploy {
+namespace {
+
+using Json = nlohmann::json;
+
+Json TargetsJson(const LoadBalancer& lb) {
+  Json out = Json::array();
+  for (const TargetInfo& t : lb.Targets()) {
+    out.push_back({{"id", t.id},
+                   {"port", t.port},
+                   {"state", t.state == TargetInfo::State::kRegistered ? "healthy" : "draining"},
+                   {"inFlight", t.in_flight},
+                   {"served", t.served}});
+  }
+  return out;
+}
+
+}  // namespace
+
+Json ServiceController::Describe() const {
+  int running = 0, pending = 0;
+  Json tasks = Json::array();
+  for (const auto& [id, t] : tasks_) {
+    (t->healthy() ? running : pending) += t->stopping() ? 0 : 1;
+    tasks.push_back({{"taskId", id},
+                     {"revision", t->row.revision},
+                     {"port", t->row.port},
+                     {"lastStatus", t->row.state},
+                     {"healthStatus", t->row.health},
+                     {"pid", t->row.pid},
+                     {"startedAt", base::IsoTime(t->row.started_ms)}});
+  }
+  Json deployments = Json::array();
+  for (const auto& d : deployments_) {
+    int on_revision = 0;
+    for (const auto& [id, t] : tasks_)
+      on_revision += !t->stopping() && t->row.revision == d->row.revision;
+    deployments.push_back({{"id", d->row.id},
+                           {"status", d->row.status},
+                           {"taskDefinition", d->row.revision},
+                           {"desiredCount", d->row.desired_count},
+                           {"runningCount", on_revision},
+                           {"failedTasks", d->row.failed_tasks},
+                           {"rolloutState", d->row.rollout_state},
+                           {"rolloutStateReason", d->row.reason},
+                           {"createdAt", base::IsoTime(d->row.created_ms)},
+                           {"updatedAt", base::IsoTime(d->row.updated_ms)}});
+  }
+  Json events = Json::array();
+  if (auto rows = ctx_.store->Events(spec_.name, 50); rows.ok()) {
+    for (const auto& e : *rows) {
+      events.push_back(
+          {{"id", e.seq}, {"createdAt", base::IsoTime(e.at_ms)}, {"message", e.message}});
+    }
+  }
+  Json out = {{"serviceName", spec_.name},
+              {"status", shutting_down_ ? "DRAINING" : "ACTIVE"},
+              {"desiredCount", desired_},
+              {"runningCount", running},
+              {"pendingCount", pending},
+              {"taskDefinition", PrimaryRevision()},
+              {"deployments", deployments},
+              {"events", events},
+              {"tasks", tasks}};
+  if (!Primary()) out["statusReason"] = "no deployment yet: the service runs no tasks";
+  if (lb_) {
+    out["loadBalancer"] = {{"listen", spec_.load_balancer->listen},
+                           {"port", lb_->port()},
+                           {"targets", TargetsJson(*lb_)}};
+  }
+  return out;
+}
+
+}  // namespace kiln::deploy

@@ -1,0 +1,230 @@
+// /api/v1/pipelines... and /api/v1/executions...: CodePipeline's shapes (the CLI's --json).
+#include <boost/asio/post.hpp>
+
+#include "base/ids.h"
+#include "pipeline/engine.h"
+#include "pipeline/state_json.h"
+#include "server/api_handlers.h"
+#include "spec/pipeline.h"
+
+namespace kiln::server {
+namespace {
+
+using nlohmann::json;
+
+const CatalogEntry* FindPipeline(ServerContext& ctx, const ExchangePtr& ex,
+                                 const std::string& name) {
+  auto it = ctx.catalog.find(name);
+  if (it != ctx.catalog.end()) return &it->second;
+  ex->Reply(JsonError(404, "pipeline_not_found", "no pipeline named '" + name + "'"));
+  return nullptr;
+}
+
+void ListPipelines(ServerContext& ctx, const ExchangePtr& ex) {
+  json list = json::array();
+  for (const auto& [name, e] : ctx.catalog) {
+    list.push_back({{"name", name},
+                    {"version", e.version},
+                    {"pipelineType", e.pipeline.pipeline_type},
+                    {"executionMode", spec::ExecutionModeName(e.pipeline.execution_mode)}});
+  }
+  ex->Reply(JsonResponse(200, {{"pipelines", list}}));
+}
+
+// GetPipelineState: the latest execution's stage states (or the stages, never run).
+std::string PipelineState(ServerContext& ctx, const CatalogEntry& entry) {
+  auto cached = ctx.state_cache.find(entry.pipeline.name);
+  if (cached != ctx.state_cache.end()) return cached->second;
+  json state{{"pipelineName", entry.pipeline.name}, {"pipelineVersion", entry.version}};
+  auto rows = ctx.reads.ListExecutions(entry.pipeline.name, 1);
+  json exec;
+  if (rows.ok() && !rows->empty()) {
+    auto j = pipeline::ExecutionJson(ctx.reads, rows->front().id);
+    if (j.ok()) exec = std::move(*j);
+  }
+  if (exec.is_object()) {
+    state["stageStates"] = exec.value("stageStates", json::array());
+    state["latestExecution"] = {{"pipelineExecutionId", exec.value("pipelineExecutionId", "")},
+                                {"status", exec.value("status", "")},
+                                {"statusSummary", exec.value("statusSummary", "")}};
+  } else {
+    json stages = json::array();
+    for (const auto& s : entry.pipeline.stages) stages.push_back({{"stageName", s.name}});
+    state["stageStates"] = stages;
+  }
+  std::string text = state.dump();
+  ctx.state_cache[entry.pipeline.name] = text;
+  return text;
+}
+
+// StartPipelineExecution: {variables: [{name, value}], sourceRevisions: [{actionName,
+// revisionType: COMMIT_ID, revisionValue}]}.
+void StartExecution(ServerContext& ctx, const ExchangePtr& ex, const CatalogEntry& entry) {
+  json body;
+  if (!BodyJson(ex, &body)) return;
+  pipeline::StartOptions start;
+  start.trigger_detail = ex->remote();
+  if (body.contains("variables")) {
+    if (!body["variables"].is_array()) {
+      ex->Reply(JsonError(400, "bad_request", "variables must be an array of {name, value}"));
+      return;
+    }
+    for (const auto& v : body["variables"]) {
+      if (!v.is_object() || !v.contains("name") || !v["name"].is_string() ||
+          !v.value("value", json("")).is_string()) {
+        ex->Reply(JsonError(400, "bad_request", "variables must be an array of {name, value}"));
+        return;
+      }
+      start.variables[v["name"].get<std::string>()] = v.value("value", "");
+    }
+  }
+  if (body.contains("sourceRevisions") && body["sourceRevisions"].is_array()) {
+    for (const auto& r : body["sourceRevisions"]) {
+      if (r.is_object() && r.value("revisionValue", json("")).is_string()) {
+        start.revision = r.value("revisionValue", "");
+      }
+    }
+  }
+  auto queued = pipeline::Engine::Queue(entry.pipeline, entry.version, start, "");
+  if (!queued.ok()) {
+    ex->Reply(JsonError(400, "bad_request", queued.status().message()));
+    return;
+  }
+  std::string id = queued->row.id;
+  uint64_t event_id = ctx.events.last_id();
+  ctx.writer.Post([&ctx, ex, q = std::move(*queued), id, event_id](store::Store* store) {
+    if (!store) return ex->Reply(JsonError(500, "store", "the store is not available"));
+    auto r = store->Accept({}, {q}, {});
+    if (!r.ok()) return ex->Reply(JsonError(500, "store", r.status().message()));
+    PublishQueued(ctx, {q}, *r);
+    ctx.runner.Wake();
+    ex->Reply(JsonResponse(201, {{"pipelineExecutionId", id}, {"eventId", event_id}}));
+  });
+}
+
+void GetExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string& id) {
+  auto j = pipeline::ExecutionJson(ctx.reads, id);
+  if (!j.ok()) {
+    bool missing = j.status().kind() == base::ErrorKind::kNotFound;
+    ex->Reply(JsonError(missing ? 404 : 500, missing ? "execution_not_found" : "store",
+                        j.status().message()));
+    return;
+  }
+  ex->Reply(JsonResponse(200, *j));
+}
+
+// stop {abandon, reason} | retry {stageName, retryMode} | approve/reject {stageName,
+// actionName, summary}. Writes go through the writer; the engine running the execution sees
+// them in the store.
+void ExecutionCommand(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
+                      const std::string& verb) {
+  json body;
+  if (!BodyJson(ex, &body)) return;
+  auto row = ctx.reads.GetExecution(id);
+  if (!row.ok() || !*row) {
+    ex->Reply(JsonError(404, "execution_not_found", "no execution " + id));
+    return;
+  }
+  const store::ExecutionRow exec = **row;
+  if (verb == "stop") {
+    std::string mode = body.value("abandon", false) ? "abandon" : "wait";
+    // CodePipeline: a stop-and-wait that is still Stopping can be turned into an abandon.
+    if (exec.status != "InProgress" && exec.status != "Queued" &&
+        !(exec.status == "Stopping" && mode == "abandon")) {
+      ex->Reply(JsonError(409, "not_running", "execution " + id + " is " + exec.status));
+      return;
+    }
+    ctx.writer.Post([&ctx, ex, id, mode, queued = exec.status == "Queued"](store::Store* s) {
+      if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
+      // A queued execution has no engine yet: it stops here and now.
+      auto st = queued ? s->SetExecutionStatus(id, "Stopped", "Stopped before it started",
+                                               base::NowMillis())
+                       : s->db().Transaction([&] {
+                           auto set = s->SetStopRequest(id, mode);
+                           return set.ok() ? s->SetExecutionStatus(id, "Stopping",
+                                                                   "Stop requested", 0)
+                                           : set;
+                         });
+      if (!st.ok()) return ex->Reply(JsonError(500, "store", st.message()));
+      ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"stopRequested", mode}}));
+    });
+    return;
+  }
+  if (verb == "retry") {
+    std::string stage = body.value("stageName", "");
+    std::string mode = body.value("retryMode", "FAILED_ACTIONS");
+    if (exec.status != "Failed" && exec.status != "Stopped") {
+      ex->Reply(JsonError(409, "not_retryable",
+                          "execution " + id + " is " + exec.status +
+                              ": only Failed or Stopped executions can be retried"));
+      return;
+    }
+    if (mode != "FAILED_ACTIONS" && mode != "ALL_ACTIONS") {
+      ex->Reply(JsonError(400, "bad_request", "retryMode must be FAILED_ACTIONS or ALL_ACTIONS"));
+      return;
+    }
+    uint64_t event_id = ctx.events.last_id();
+    ctx.runner.Retry(exec, stage, mode);
+    ex->Reply(JsonResponse(
+        202, {{"pipelineExecutionId", id}, {"stageName", stage}, {"eventId", event_id}}));
+    return;
+  }
+  std::string stage = body.value("stageName", ""), action = body.value("actionName", "");
+  std::string summary = body.value("summary", "");
+  std::string result = verb == "approve" ? "Approved" : "Rejected";
+  ctx.writer.Post([ex, id, stage, action, summary, result](store::Store* s) {
+    if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
+    auto st = s->DecideApproval(id, stage, action, result, summary);
+    if (!st.ok()) return ex->Reply(JsonError(409, "no_approval_waiting", st.message()));
+    ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"status", result}}));
+  });
+}
+
+}  // namespace
+
+bool RoutePipelines(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
+  if (t.Is({"api", "v1", "pipelines"}) && IsGet(ex)) {
+    ListPipelines(ctx, ex);
+  } else if (t.Is({"api", "v1", "pipelines", "*"}) && IsGet(ex)) {
+    if (auto* e = FindPipeline(ctx, ex, t.segments[3])) {
+      Response r;
+      r.body = R"({"pipeline":)" + e->definition_json + R"(,"metadata":{"version":)" +
+               std::to_string(e->version) + "}}";
+      ex->Reply(std::move(r));
+    }
+  } else if (t.Is({"api", "v1", "pipelines", "*", "state"}) && IsGet(ex)) {
+    if (auto* e = FindPipeline(ctx, ex, t.segments[3])) {
+      Response r;
+      r.body = PipelineState(ctx, *e);
+      ex->Reply(std::move(r));
+    }
+  } else if (t.Is({"api", "v1", "pipelines", "*", "executions"})) {
+    const CatalogEntry* e = FindPipeline(ctx, ex, t.segments[3]);
+    if (!e) return true;
+    if (IsPost(ex)) return StartExecution(ctx, ex, *e), true;
+    int limit = std::atoi(t.Query("limit", "100").c_str());
+    auto rows = ctx.reads.ListExecutions(e->pipeline.name, limit > 0 ? limit : 100);
+    if (!rows.ok()) return ex->Reply(JsonError(500, "store", rows.status().message())), true;
+    ex->Reply(JsonResponse(200, pipeline::ExecutionListJson(*rows)));
+  } else if (t.Is({"api", "v1", "events"}) && IsGet(ex)) {
+    EventFilter filter{.pipeline = t.Query("pipeline"),
+                       .execution_id = t.Query("execution"),
+                       .type = t.Query("type")};
+    std::optional<uint64_t> after;
+    auto last = ex->request()["Last-Event-ID"];
+    if (!last.empty()) after = std::strtoull(std::string(last).c_str(), nullptr, 10);
+    if (t.Query("replay") == "all") after = 0;
+    ctx.events.Subscribe(ex->StartEvents(), std::move(filter), after);
+  } else if (t.Is({"api", "v1", "executions", "*"}) && IsGet(ex)) {
+    GetExecution(ctx, ex, t.segments[3]);
+  } else if (t.Is({"api", "v1", "executions", "*", "*"}) && IsPost(ex)) {
+    const std::string& verb = t.segments[4];
+    if (verb != "stop" && verb != "retry" && verb != "approve" && verb != "reject") return false;
+    ExecutionCommand(ctx, ex, t.segments[3], verb);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace kiln::server

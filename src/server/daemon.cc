@@ -1,0 +1,248 @@
+#include "server/daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "base/ids.h"
+#include "exec/process.h"
+#include "pipeline/liveness.h"
+#include "server/api.h"
+#include "server/api_handlers.h"
+#include "server/poller.h"
+#include "server/service_host.h"
+#include "source/trigger_owner.h"
+
+namespace kiln::server {
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitUsage = 2, kExitInternal = 70;
+
+bool CheckConfig(const DaemonOptions& o) {
+  std::vector<const spec::Pipeline*> pipelines;
+  for (const auto& p : o.pipelines) pipelines.push_back(&p.pipeline);
+  auto conflicts = source::TriggerOwnerConflicts(o.config, pipelines);
+  for (const auto& c : conflicts) std::fprintf(stderr, "%s: error: %s\n", o.config.file.c_str(), c.c_str());
+  return conflicts.empty();
+}
+
+base::Result<Catalog> SavePipelines(store::Store& store, const DaemonOptions& o) {
+  Catalog catalog;
+  for (const auto& p : o.pipelines) {
+    auto version = store.SavePipeline(p.pipeline.name, p.definition_json);
+    if (!version.ok()) return version.status();
+    catalog[p.pipeline.name] = {p.pipeline, *version, p.definition_json};
+  }
+  return catalog;
+}
+
+base::Result<std::map<std::string, std::string>> WebhookSecrets(const spec::KilnConfig& config) {
+  std::map<std::string, std::string> secrets;
+  for (const auto& c : config.connections) {
+    if (c.webhook_secret.kind == spec::ValueRef::Kind::kNone) continue;
+    auto v = spec::ResolveValue(c.webhook_secret, config);
+    if (!v.ok) return base::InvalidInput("connection " + c.name + ": webhook_secret: " + v.error);
+    secrets[c.name] = v.value;
+  }
+  return secrets;
+}
+
+// What a crash of the previous server left: its executions failed with the reason, its
+// builds failed; queued work stays queued.
+void Reconcile(store::Store& store) {
+  auto n = pipeline::ReconcileDeadExecutions(
+      store, "server restarted: the process running this execution stopped before it "
+             "finished (its logs are kept)");
+  auto b = store.FailUnfinishedBuilds(base::NowMillis());
+  if ((n.ok() && *n > 0) || (b.ok() && *b > 0)) {
+    std::fprintf(stderr, "kiln serve: marked %d interrupted execution(s) and %d build(s) Failed\n",
+                 n.ok() ? *n : 0, b.ok() ? *b : 0);
+  }
+}
+
+// Measures how late a 100 ms timer fires: the loop's latency, for /metrics.
+void WatchLoopLag(asio::steady_timer& timer, Metrics& metrics, int64_t expected) {
+  timer.expires_after(std::chrono::milliseconds(100));
+  timer.async_wait([&timer, &metrics, expected](boost::system::error_code ec) {
+    if (ec) return;
+    int64_t now = base::MonotonicMillis();
+    metrics.Gauge("kiln_event_loop_lag_seconds", "",
+                  static_cast<double>(std::max<int64_t>(0, now - expected)) / 1000.0);
+    WatchLoopLag(timer, metrics, now + 100);
+  });
+}
+
+void DescribeMetrics(Metrics& m) {
+  m.Describe("kiln_executions_finished_total", "counter", "Pipeline executions ended, by status");
+  m.Describe("kiln_builds_finished_total", "counter", "Builds started by the server, by status");
+  m.Describe("kiln_build_duration_seconds", "histogram", "Durations of builds run by the server");
+  m.Describe("kiln_queue_depth", "gauge", "Queued work waiting for a free slot");
+  m.Describe("kiln_webhook_deliveries_total", "counter", "Webhook deliveries by outcome");
+  m.Describe("kiln_event_loop_lag_seconds", "gauge", "How late the event loop ran a 100 ms timer");
+  m.Describe("kiln_http_requests_total", "counter", "HTTP requests read");
+  m.Describe("kiln_sse_clients", "gauge", "Clients subscribed to /api/v1/events");
+  m.Describe("kiln_executions_running", "gauge", "Executions running now");
+  m.Describe("kiln_builds_running", "gauge", "Builds running now (started by the server)");
+}
+
+}  // namespace
+
+int RunDaemon(DaemonOptions o) {
+  ::signal(SIGPIPE, SIG_IGN);
+  exec::BecomeSubreaper();
+  if (!CheckConfig(o)) return kExitUsage;
+  std::error_code ec;
+  fs::create_directories(o.state_dir, ec);
+  o.state_dir = fs::absolute(o.state_dir);
+  auto reads = store::Store::Open((o.state_dir / "kiln.db").string());
+  if (!reads.ok()) {
+    std::fprintf(stderr, "kiln serve: %s\n", reads.status().message().c_str());
+    return kExitInternal;
+  }
+  auto catalog = SavePipelines(**reads, o);
+  auto auth = Auth::FromConfig(o.config);
+  auto secrets = WebhookSecrets(o.config);
+  if (!catalog.ok() || !auth.ok() || !secrets.ok()) {
+    const base::Status& st = !catalog.ok() ? catalog.status()
+                             : !auth.ok()  ? auth.status()
+                                           : secrets.status();
+    std::fprintf(stderr, "%s: error: %s\n", o.config.file.c_str(), st.message().c_str());
+    return kExitUsage;
+  }
+  Reconcile(**reads);
+
+  asio::io_context loop(1);
+  EventHub events(loop);
+  Metrics metrics;
+  DescribeMetrics(metrics);
+  StoreWorker writer(o.state_dir / "kiln.db");
+  ServiceHost services(loop, o.state_dir, o.config);
+  if (auto st = services.Start(events); !st.ok()) {
+    std::fprintf(stderr, "kiln serve: services: %s\n", st.message().c_str());
+    return kExitInternal;
+  }
+  RunnerOptions ro{.state_dir = o.state_dir,
+                   .config = &o.config,
+                   .max_executions = o.max_executions,
+                   .max_builds = o.max_builds,
+                   .deployer = services.deployer()};
+  const Catalog& cat = *catalog;
+  ro.find_pipeline = [&cat, &o](const std::string& name,
+                                int64_t version) -> std::optional<spec::Pipeline> {
+    auto it = cat.find(name);
+    if (it != cat.end() && it->second.version == version) return it->second.pipeline;
+    auto store = store::Store::Open((o.state_dir / "kiln.db").string());
+    if (!store.ok()) return std::nullopt;
+    auto stored = (*store)->GetPipeline(name, version);
+    if (!stored.ok() || !*stored) return std::nullopt;
+    return spec::ParsePipeline((*stored)->definition, "<stored definition>").pipeline;
+  };
+  Runner runner(std::move(ro), events, metrics);
+  ServerContext ctx{.loop = loop,
+                    .state_dir = o.state_dir,
+                    .config = o.config,
+                    .catalog = cat,
+                    .reads = **reads,
+                    .writer = writer,
+                    .events = events,
+                    .metrics = metrics,
+                    .runner = runner,
+                    .auth = *auth,
+                    .webhook_secrets = *secrets};
+  events.Listen([&ctx](const Event& e) {
+    if (!e.pipeline.empty()) ctx.state_cache.erase(e.pipeline);
+    if (e.type == "build" && e.data.find("\"IN_PROGRESS\"") == std::string::npos) {
+      auto j = nlohmann::json::parse(e.data, nullptr, false);
+      if (j.is_object()) BuildEnded(ctx, j.value("id", ""));
+    }
+  });
+  ctx.services = services.manager();
+
+  HttpServerOptions http_options;
+  http_options.listen = o.listen.empty() ? o.config.server.listen : o.listen;
+  if (const char* t = std::getenv("KILN_HTTP_HEADER_TIMEOUT_MS")) {  // tests shorten it
+    http_options.header_timeout_ms = std::max(100, std::atoi(t));
+  }
+  {
+    auto hp = ParseHostPort(http_options.listen);
+    bool loopback = hp.ok() && (hp->first.starts_with("127.") || hp->first == "::1");
+    auth->AllowAnonymousOperate(loopback);
+    if (loopback && !auth->has_tokens()) {
+      std::fprintf(stderr,
+                   "kiln serve: no tokens in kiln.yml: anyone who can reach %s may start and "
+                   "stop work (add server.tokens to require a bearer token)\n",
+                   http_options.listen.c_str());
+    } else if (!auth->has_tokens()) {
+      std::fprintf(stderr, "kiln serve: no tokens in kiln.yml: the API is read-only\n");
+    }
+  }
+  auto http = HttpServer::Start(
+      loop, http_options, BodyLimitFor,
+      [&ctx](std::shared_ptr<Exchange> ex) { HandleRequest(ctx, ex); });
+  if (!http.ok()) {
+    std::fprintf(stderr, "kiln serve: %s\n", http.status().message().c_str());
+    return kExitInternal;
+  }
+  runner.Start();
+  Poller poller(ctx, [&runner] { runner.Wake(); });
+
+  asio::steady_timer lag_timer(loop);
+  WatchLoopLag(lag_timer, metrics, base::MonotonicMillis() + 100);
+  asio::steady_timer gauges(loop);
+  int ticks = 0;
+  std::function<void()> update_gauges = [&] {
+    metrics.Gauge("kiln_http_requests_total", "", static_cast<double>((*http)->stats().requests));
+    metrics.Gauge("kiln_sse_clients", "", static_cast<double>(events.subscribers()));
+    metrics.Gauge("kiln_executions_running", "", static_cast<double>(runner.running_executions()));
+    metrics.Gauge("kiln_builds_running", "", static_cast<double>(runner.running_builds()));
+    if (++ticks % 10 == 0) events.Heartbeat();
+    gauges.expires_after(std::chrono::seconds(1));
+    gauges.async_wait([&](boost::system::error_code e) {
+      if (!e) update_gauges();
+    });
+  };
+  update_gauges();
+
+  std::thread stopper;
+  asio::signal_set signals(loop, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code e, int signo) {
+    if (e) return;
+    std::fprintf(stderr, "kiln serve: %s: shutting down (grace %lld ms)\n",
+                 signo == SIGTERM ? "SIGTERM" : "SIGINT",
+                 static_cast<long long>(o.shutdown_grace_ms));
+    (*http)->StopAccepting();
+    poller.Stop();
+    stopper = std::thread([&] {
+      runner.Shutdown(o.shutdown_grace_ms);
+      asio::post(loop, [&] {
+        events.CloseAll();
+        services.Shutdown([&] {
+          (*http)->CloseAll();
+          lag_timer.cancel();
+          gauges.cancel();
+          loop.stop();
+        });
+      });
+    });
+  });
+
+  std::printf("kiln serve: listening on http://%s (state %s)\n", (*http)->address().c_str(),
+              o.state_dir.c_str());
+  std::fflush(stdout);
+  loop.run();
+  if (stopper.joinable()) stopper.join();
+  std::fprintf(stderr, "kiln serve: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace kiln::server

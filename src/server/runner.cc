@@ -1,0 +1,343 @@
+#include "server/runner.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "base/files.h"
+#include "base/ids.h"
+#include "build/engine.h"
+#include "build/environment.h"
+#include "server/build_source.h"
+#include "store/store.h"
+
+namespace kiln::server {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Publishes an execution's progress as events (one observer per execution).
+class ExecutionEvents : public pipeline::ExecutionObserver {
+ public:
+  ExecutionEvents(EventHub& events, Metrics& metrics, std::string pipeline, std::string id)
+      : events_(events), metrics_(metrics), pipeline_(std::move(pipeline)), id_(std::move(id)) {}
+  void OnExecution(const std::string& id, const std::string& status,
+                   const std::string& summary) override {
+    events_.Publish("execution", pipeline_, id,
+                    {{"pipelineName", pipeline_},
+                     {"pipelineExecutionId", id},
+                     {"status", status},
+                     {"statusSummary", summary}});
+    if (status != "InProgress") {
+      metrics_.Count("kiln_executions_finished_total",
+                     "pipeline=\"" + pipeline_ + "\",status=\"" + status + "\"");
+    }
+  }
+  void OnStage(const std::string& stage, const std::string& status) override {
+    events_.Publish("stage", pipeline_, id_,
+                    {{"pipelineExecutionId", id_}, {"stageName", stage}, {"status", status}});
+  }
+  void OnAction(const std::string& stage, const std::string& action, const std::string& status,
+                const std::string& summary) override {
+    events_.Publish("action", pipeline_, id_,
+                    {{"pipelineExecutionId", id_},
+                     {"stageName", stage},
+                     {"actionName", action},
+                     {"status", status},
+                     {"summary", summary}});
+  }
+  void OnBuild(const std::string& stage, const std::string& action, const std::string& build_id,
+               const std::string& status) override {
+    events_.Publish("build", pipeline_, id_,
+                    {{"pipelineExecutionId", id_},
+                     {"stageName", stage},
+                     {"actionName", action},
+                     {"id", build_id},
+                     {"buildStatus", status}});
+  }
+
+ private:
+  EventHub& events_;
+  Metrics& metrics_;
+  std::string pipeline_, id_;
+};
+
+}  // namespace
+
+Runner::Runner(RunnerOptions options, EventHub& events, Metrics& metrics)
+    : options_(std::move(options)), events_(events), metrics_(metrics) {}
+
+Runner::~Runner() { Shutdown(0); }
+
+void Runner::Start() { dispatcher_ = std::thread([this] { Dispatch(); }); }
+
+void Runner::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    wake_pending_ = true;
+  }
+  wake_.notify_all();
+}
+
+size_t Runner::running_executions() const {
+  std::lock_guard lock(mu_);
+  return executions_.size();
+}
+
+size_t Runner::running_builds() const {
+  std::lock_guard lock(mu_);
+  return builds_.size();
+}
+
+void Runner::Dispatch() {
+  auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
+  if (!store.ok()) {
+    std::fprintf(stderr, "kiln serve: runner cannot open the store: %s\n",
+                 store.status().message().c_str());
+    return;
+  }
+  for (;;) {
+    std::vector<std::thread> done;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(500),
+                     [this] { return wake_pending_ || stopping_; });
+      if (stopping_) return;
+      wake_pending_ = false;
+      done.swap(finished_);
+    }
+    for (auto& t : done) t.join();
+    StartQueuedExecutions(**store);
+    StartQueuedBuilds(**store);
+  }
+}
+
+void Runner::StartQueuedExecutions(store::Store& store) {
+  auto rows = store.QueuedExecutions();
+  if (!rows.ok()) return;
+  size_t waiting = 0;
+  std::lock_guard lock(mu_);
+  for (const auto& row : *rows) {
+    if (executions_.contains(row.id)) continue;
+    if (static_cast<int>(executions_.size()) >= options_.max_executions) {
+      ++waiting;
+      continue;
+    }
+    executions_.insert(row.id);
+    threads_[row.id] = std::thread([this, row] { RunExecution(row); });
+  }
+  queued_ = waiting;
+  metrics_.Gauge("kiln_queue_depth", "kind=\"execution\"", static_cast<double>(waiting));
+}
+
+void Runner::StartQueuedBuilds(store::Store& store) {
+  auto rows = store.QueuedBuilds();
+  if (!rows.ok()) return;
+  size_t waiting = 0;
+  std::lock_guard lock(mu_);
+  for (const auto& row : *rows) {
+    if (builds_.contains(row.id)) continue;
+    if (static_cast<int>(builds_.size()) >= options_.max_builds ||
+        builds_by_project_[row.project] >= options_.max_builds_per_project) {
+      ++waiting;
+      continue;
+    }
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) break;
+    builds_.insert(row.id);
+    ++builds_by_project_[row.project];
+    build_cancel_[row.id] = p[1];
+    threads_[row.id] = std::thread([this, row, fd = p[0]] {
+      RunBuildRow(row, fd);
+      ::close(fd);
+    });
+  }
+  metrics_.Gauge("kiln_queue_depth", "kind=\"build\"", static_cast<double>(waiting));
+}
+
+void Runner::RunExecution(const store::ExecutionRow& row) {
+  std::optional<spec::Pipeline> pipeline =
+      options_.find_pipeline ? options_.find_pipeline(row.pipeline, row.pipeline_version)
+                             : std::nullopt;
+  std::string error;
+  if (!pipeline) {
+    error = "pipeline " + row.pipeline + " version " + std::to_string(row.pipeline_version) +
+            " is not known to this server";
+  } else {
+    ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
+    pipeline::Engine engine({.state_dir = options_.state_dir,
+                             .config = options_.config,
+                             .observer = &observer,
+                             .deployer = options_.deployer});
+    if (auto st = engine.RunQueued(*pipeline, row.id); !st.ok()) error = st.message();
+  }
+  if (!error.empty()) {
+    if (auto store = store::Store::Open((options_.state_dir / "kiln.db").string()); store.ok()) {
+      auto current = (*store)->GetExecution(row.id);
+      if (current.ok() && *current &&
+          ((*current)->status == "Queued" || (*current)->status == "InProgress")) {
+        (void)(*store)->SetExecutionStatus(row.id, "Failed", error, base::NowMillis());
+        (void)(*store)->UnlockAll(row.id);
+      }
+    }
+    events_.Publish("execution", row.pipeline, row.id,
+                    {{"pipelineName", row.pipeline},
+                     {"pipelineExecutionId", row.id},
+                     {"status", "Failed"},
+                     {"statusSummary", error}});
+  }
+  Finished(row.id);
+}
+
+void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
+  auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
+  auto request = json::parse(row.record_json, nullptr, false);
+  build::BuildRecord record;
+  std::string error;
+  if (!store.ok()) {
+    error = store.status().message();
+  } else {
+    auto prepared = PrepareBuild(options_, row, request);
+    if (!prepared.ok()) {
+      error = prepared.status().message();
+    } else {
+      build::BuildRequest& req = prepared->request;
+      req.cancel_fd = cancel_read;
+      bool recorded = false;
+      req.on_update = [&](const build::BuildRecord& r) {
+        if (recorded || r.id.empty()) return;
+        recorded = true;
+        (void)(*store)->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
+                                  build::ToJson(r).dump(), r.log_path, r.start_ms, 0});
+        events_.Publish("build", "", "",
+                        {{"id", r.id}, {"projectName", r.project}, {"buildStatus", "IN_PROGRESS"}});
+      };
+      record = build::RunBuild(req);
+      std::error_code ec;
+      fs::remove_all(prepared->work_dir, ec);
+    }
+  }
+  std::string status = error.empty() ? std::string(build::StatusName(record.status)) : "FAILED";
+  if (store.ok()) {
+    json rec = error.empty() ? build::ToJson(record)
+                             : json{{"id", row.id},
+                                    {"projectName", row.project},
+                                    {"buildStatus", "FAILED"},
+                                    {"statusReason", error}};
+    (void)(*store)->PutBuild({row.id, row.project, record.build_number, status, "", rec.dump(),
+                              record.log_path, error.empty() ? record.start_ms : row.start_ms,
+                              base::NowMillis()});
+  }
+  events_.Publish("build", "", "",
+                  {{"id", row.id}, {"projectName", row.project}, {"buildStatus", status}});
+  metrics_.Count("kiln_builds_finished_total",
+                 "project=\"" + row.project + "\",status=\"" + status + "\"");
+  if (error.empty()) {
+    metrics_.Observe("kiln_build_duration_seconds",
+                     static_cast<double>(record.end_ms - record.start_ms) / 1000.0);
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = build_cancel_.find(row.id); it != build_cancel_.end()) {
+      ::close(it->second);
+      build_cancel_.erase(it);
+    }
+    --builds_by_project_[row.project];
+  }
+  Finished(row.id);
+}
+
+void Runner::Finished(const std::string& key) {
+  {
+    std::lock_guard lock(mu_);
+    executions_.erase(key);
+    builds_.erase(key);
+    if (auto it = threads_.find(key); it != threads_.end()) {
+      finished_.push_back(std::move(it->second));
+      threads_.erase(it);
+    }
+    wake_pending_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Runner::Retry(const store::ExecutionRow& row, const std::string& stage,
+                   const std::string& mode) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || executions_.contains(row.id)) return;
+  executions_.insert(row.id);
+  threads_[row.id] = std::thread([this, row, stage, mode] {
+    auto pipeline = options_.find_pipeline(row.pipeline, row.pipeline_version);
+    if (pipeline) {
+      ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
+      pipeline::Engine engine({.state_dir = options_.state_dir,
+                               .config = options_.config,
+                               .observer = &observer,
+                               .deployer = options_.deployer});
+      if (auto st = engine.Retry(*pipeline, row.id, stage, mode); !st.ok()) {
+        events_.Publish("execution", row.pipeline, row.id,
+                        {{"pipelineExecutionId", row.id}, {"retryRefused", st.message()}});
+      }
+    }
+    Finished(row.id);
+  });
+}
+
+base::Status Runner::StopBuild(const std::string& build_id) {
+  std::lock_guard lock(mu_);
+  auto it = build_cancel_.find(build_id);
+  if (it == build_cancel_.end()) return base::NotFound("build " + build_id + " is not running");
+  [[maybe_unused]] ssize_t n = ::write(it->second, "x", 1);
+  return base::Status::Ok();
+}
+
+void Runner::Shutdown(int64_t grace_ms) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !dispatcher_.joinable() && threads_.empty() && finished_.empty()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  int64_t deadline = base::MonotonicMillis() + grace_ms;
+  while (base::MonotonicMillis() < deadline) {
+    {
+      std::lock_guard lock(mu_);
+      if (executions_.empty() && builds_.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::set<std::string> stopped;
+  {
+    std::lock_guard lock(mu_);
+    stopped = executions_;
+    for (auto& [id, fd] : build_cancel_) [[maybe_unused]] ssize_t n = ::write(fd, "x", 1);
+  }
+  auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
+  if (store.ok()) {
+    for (const auto& id : stopped) (void)(*store)->SetStopRequest(id, "abandon");
+  }
+  std::vector<std::thread> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, t] : threads_) all.push_back(std::move(t));
+    threads_.clear();
+    for (auto& t : finished_) all.push_back(std::move(t));
+    finished_.clear();
+  }
+  for (auto& t : all) t.join();
+  if (!store.ok()) return;
+  std::string reason = "kiln serve shut down: stopped after its grace time of " +
+                       std::to_string(grace_ms / 1000) + " s";
+  for (const auto& id : stopped) {
+    auto row = (*store)->GetExecution(id);
+    if (row.ok() && *row && (*row)->status == "Stopped") {
+      (void)(*store)->SetExecutionStatus(id, "Stopped", reason, (*row)->end_ms);
+    }
+  }
+}
+
+}  // namespace kiln::server

@@ -1,0 +1,85 @@
+// Runs what the server accepted: queued pipeline executions and queued builds, oldest first,
+// within the concurrency limits (globally and per project), each on its own thread (the
+// pipeline and build engines block). The queue is the store, so it survives a restart.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "pipeline/engine.h"
+#include "server/event_hub.h"
+#include "server/metrics.h"
+#include "spec/kiln_config.h"
+#include "spec/pipeline.h"
+
+namespace kiln::server {
+
+struct RunnerOptions {
+  std::filesystem::path state_dir;
+  const spec::KilnConfig* config = nullptr;  // outlives the runner
+  int max_executions = 16;                   // executions running at once, all pipelines
+  int max_builds = 8;                        // builds started through the API/webhooks at once
+  int max_builds_per_project = 4;
+  pipeline::Deployer* deployer = nullptr;
+  // The definition an execution was queued with (name, stored version).
+  std::function<std::optional<spec::Pipeline>(const std::string&, int64_t)> find_pipeline;
+};
+
+class Runner {
+ public:
+  Runner(RunnerOptions options, EventHub& events, Metrics& metrics);
+  ~Runner();
+  // Starts the dispatcher thread.
+  void Start();
+  // Looks at the queue now (new work was committed).
+  void Wake();
+  // Stops starting work; waits up to grace_ms for what runs; then stops it (executions are
+  // abandoned, builds stopped), records why, and waits for the threads.
+  void Shutdown(int64_t grace_ms);
+  size_t running_executions() const;
+  size_t running_builds() const;
+  size_t queued() const { return queued_; }
+  // Retries a stage of a Failed/Stopped execution on a thread (the engine re-checks and
+  // records a refusal as an event).
+  void Retry(const store::ExecutionRow& row, const std::string& stage, const std::string& mode);
+  // Cancels a running build started by the runner. kNotFound if it is not running here.
+  base::Status StopBuild(const std::string& build_id);
+
+ private:
+  void Dispatch();
+  void StartQueuedExecutions(store::Store& store);
+  void StartQueuedBuilds(store::Store& store);
+  void RunExecution(const store::ExecutionRow& row);
+  void RunBuildRow(const store::BuildRow& row, int cancel_read);
+  void Finished(const std::string& key);
+
+  RunnerOptions options_;
+  EventHub& events_;
+  Metrics& metrics_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool wake_pending_ = false;
+  bool stopping_ = false;
+  std::thread dispatcher_;
+  std::map<std::string, std::thread> threads_;     // by execution or build id
+  std::set<std::string> executions_, builds_;       // running
+  std::map<std::string, int> builds_by_project_;
+  std::map<std::string, int> build_cancel_;         // build id -> write end of its cancel pipe
+  std::vector<std::thread> finished_;               // to join
+  std::atomic<size_t> queued_{0};
+};
+
+}  // namespace kiln::server

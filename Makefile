@@ -31,6 +31,7 @@ demo: release
 	scripts/demo $(RELEASE_DIR)/src/kiln
 
 bench: release
+	@scripts/install-bench-deps
 	bench/run-all $(RELEASE_DIR)/src/kiln
 
 # Fuzz the parsers for FUZZ_SECONDS (default 60) with libFuzzer (clang, ASan).

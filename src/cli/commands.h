@@ -26,5 +26,6 @@ CommandSpec VersionCommand();
 CommandSpec PipelineCommand();
 CommandSpec ServeCommand();
 CommandSpec LogsCommand();
+CommandSpec ServiceCommand();
 
 }  // namespace kiln::cli

@@ -1,19 +1,118 @@
-// /api/v1/services...: DescribeServices-shaped answers and deployments (deploy/).
+// /api/v1/services...: DescribeServices-shaped answers, deployments, rollback and scaling
+// (the deploy layer's ServiceManager, on the loop).
+#include "deploy/service_manager.h"
 #include "server/api_handlers.h"
 
 namespace kiln::server {
+namespace {
+
+using nlohmann::json;
+
+json OutcomeJson(const deploy::DeploymentOutcome& o) {
+  return {{"deploymentId", o.deployment_id},
+          {"serviceName", o.service},
+          {"revision", o.revision},
+          {"rolloutState", o.rollout_state},
+          {"rolloutStateReason", o.reason},
+          {"rollbackRevision", o.rollback_revision}};
+}
+
+unsigned StatusFor(const base::Status& st) {
+  switch (st.kind()) {
+    case base::ErrorKind::kNotFound: return 404;
+    case base::ErrorKind::kInvalidInput: return 400;
+    case base::ErrorKind::kUnsupported: return 400;
+    default: return 500;
+  }
+}
+
+// Answers 202 with the deployment id, or with ?wait=true the outcome once it is known.
+void Answer(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
+            const std::function<base::Result<std::string>(deploy::OnDeploymentDone)>& start) {
+  bool wait = t.Query("wait") == "true" || t.Query("wait") == "1";
+  auto id = start([ex, wait, &ctx, service = t.segments[3]](const deploy::DeploymentOutcome& o) {
+    ctx.events.Publish("service", "", "",
+                       {{"serviceName", service}, {"deploymentId", o.deployment_id},
+                        {"status", o.rollout_state}, {"reason", o.reason}});
+    if (wait) ex->Reply(JsonResponse(200, OutcomeJson(o)));
+  });
+  if (!id.ok()) {
+    ex->Reply(JsonError(StatusFor(id.status()), "deployment_refused", id.status().message()));
+    return;
+  }
+  ctx.events.Publish("service", "", "",
+                     {{"serviceName", t.segments[3]}, {"deploymentId", *id}, {"status", "IN_PROGRESS"}});
+  if (!wait) ex->Reply(JsonResponse(202, {{"deploymentId", *id}, {"rolloutState", "IN_PROGRESS"}}));
+}
+
+// {imageDefinitions: [...] | imageDetail: {...} | revision: N, artifactDir?: "/abs/dir"}
+void Deploy(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
+  json body;
+  if (!BodyJson(ex, &body)) return;
+  deploy::DeployInput input;
+  if (body.contains("imageDefinitions")) {
+    input.image_file = body["imageDefinitions"].dump();
+  } else if (body.contains("imageDetail")) {
+    input.image_file = body["imageDetail"].dump();
+  } else if (body.contains("revision") && body["revision"].is_number_integer()) {
+    input.revision = body["revision"].get<int64_t>();
+  } else {
+    ex->Reply(JsonError(400, "bad_request",
+                        "give imageDefinitions (imagedefinitions.json's array), imageDetail, or "
+                        "revision"));
+    return;
+  }
+  if (body.contains("artifactDir") && body["artifactDir"].is_string()) {
+    input.artifact_dir = body["artifactDir"].get<std::string>();
+    if (!input.artifact_dir.is_absolute()) {
+      ex->Reply(JsonError(400, "bad_request", "artifactDir must be an absolute path"));
+      return;
+    }
+  }
+  Answer(ctx, ex, t, [&](deploy::OnDeploymentDone done) {
+    return ctx.services->Deploy(t.segments[3], input, std::move(done));
+  });
+}
+
+}  // namespace
 
 bool RouteServices(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
   if (t.segments.size() < 3 || t.segments[2] != "services") return false;
   if (!ctx.services) {
     if (t.Is({"api", "v1", "services"}) && IsGet(ex)) {
-      ex->Reply(JsonResponse(200, {{"services", nlohmann::json::array()}}));
+      ex->Reply(JsonResponse(200, {{"services", json::array()}}));
     } else {
       ex->Reply(JsonError(404, "service_not_found", "this server runs no services"));
     }
     return true;
   }
-  return false;
+  if (t.Is({"api", "v1", "services"}) && IsGet(ex)) {
+    ex->Reply(JsonResponse(200, ctx.services->ServicesJson()));
+  } else if (t.Is({"api", "v1", "services", "*"}) && IsGet(ex)) {
+    auto j = ctx.services->ServiceJson(t.segments[3]);
+    if (!j.ok()) return ex->Reply(JsonError(404, "service_not_found", j.status().message())), true;
+    ex->Reply(JsonResponse(200, *j));
+  } else if (t.Is({"api", "v1", "services", "*", "deployments"}) && IsPost(ex)) {
+    Deploy(ctx, ex, t);
+  } else if (t.Is({"api", "v1", "services", "*", "rollback"}) && IsPost(ex)) {
+    Answer(ctx, ex, t, [&](deploy::OnDeploymentDone done) {
+      return ctx.services->Rollback(t.segments[3], std::move(done));
+    });
+  } else if (t.Is({"api", "v1", "services", "*", "scale"}) && IsPost(ex)) {
+    json body;
+    if (!BodyJson(ex, &body)) return true;
+    if (!body.contains("desiredCount") || !body["desiredCount"].is_number_integer() ||
+        body["desiredCount"].get<int64_t>() < 0 || body["desiredCount"].get<int64_t>() > 1000) {
+      return ex->Reply(JsonError(400, "bad_request", "desiredCount must be an integer 0-1000")), true;
+    }
+    auto st = ctx.services->Scale(t.segments[3], body["desiredCount"].get<int>());
+    if (!st.ok()) return ex->Reply(JsonError(StatusFor(st), "scale_refused", st.message())), true;
+    ex->Reply(JsonResponse(200, {{"serviceName", t.segments[3]},
+                                 {"desiredCount", body["desiredCount"]}}));
+  } else {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace kiln::server

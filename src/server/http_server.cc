@@ -11,6 +11,7 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -186,6 +187,9 @@ Connection::~Connection() {
 void Connection::ReadHead() {
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+  // The route's limit is applied once the head is read. (Not boost::none: Beast 1.74 compares
+  // a Content-Length with an empty optional as if the limit were 0.)
+  parser_->body_limit(std::numeric_limits<uint64_t>::max());
   stream_.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, size_t) {

@@ -139,6 +139,9 @@ void HandleGithubWebhook(ServerContext& ctx, const ExchangePtr& ex, const std::s
       return ex->Reply(JsonError(503, "store", r.status().message()));
     }
     std::string outcome = r->duplicate ? "duplicate" : row.outcome;
+    if (outcome == "started" && r->executions.empty() && r->builds.empty()) {
+      outcome = "already_started";  // every (pipeline, commit) had run before
+    }
     ctx.metrics.Count("kiln_webhook_deliveries_total",
                       "connection=\"" + row.connection + "\",outcome=\"" + outcome + "\"");
     PublishQueued(ctx, starts.executions, *r);

@@ -62,6 +62,12 @@ base::Result<IntakeResult> Store::Accept(const DeliveryRow& d,
       if (auto s = PutBuild(b); !s.ok()) return s;
       result.builds.push_back(b.id);
     }
+    if (!d.id.empty() && d.outcome == "started" && result.executions.empty() &&
+        result.builds.empty()) {
+      auto q = db_->Prepare("UPDATE deliveries SET outcome = 'already_started' WHERE id = ?");
+      if (!q.ok()) return q.status();
+      return q->Bind(1, d.id).Run();
+    }
     return base::Status::Ok();
   });
   if (!st.ok()) return st;

@@ -47,7 +47,9 @@ TEST_F(ServerWebhook, ConformancePushesStartOneExecutionEachAndOthersNone) {
     EXPECT_EQ(answer["executions"].size(), c.starts ? 1u : 0u) << c.file << ": " << r.body;
     EXPECT_EQ(r.status, c.starts ? 202 : 200) << c.file;
     if (c.starts) started_commits.insert(commit);
-    if (c.event == "ping") EXPECT_FALSE(answer.value("zen", "").empty()) << r.body;
+    if (c.event == "ping") {
+      EXPECT_FALSE(answer.value("zen", "").empty()) << r.body;
+    }
   }
   json list = Executions();
   ASSERT_EQ(list.size(), started_commits.size());

@@ -1,0 +1,191 @@
+// `kiln service list|status|deploy|rollback|scale`: services run by `kiln serve` (the process
+// provider lives in the server), so these always act through its API (--server URL or
+// $KILN_SERVER).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "base/files.h"
+#include "cli/api_client.h"
+#include "cli/app.h"
+#include "cli/commands.h"
+
+namespace kiln::cli {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+struct ServiceArgs {
+  std::string name, image_definitions;
+  int64_t revision = 0;
+  int desired = -1;
+  bool wait = false;
+};
+
+int Fail(const std::string& message, int code) {
+  std::fprintf(stderr, "kiln: error: %s\n", message.c_str());
+  return code;
+}
+
+std::optional<json> Call(const ApiClient& api, const std::string& method, const std::string& path,
+                         const json& body, int* code) {
+  auto r = api.Call(method, path, body.is_null() ? "" : body.dump());
+  if (!r.ok()) {
+    *code = Fail(r.status().message(), kExitInternal);
+    return std::nullopt;
+  }
+  if (r->status >= 300) {
+    *code = Fail(ErrorMessage(*r), ExitCodeFor(*r));
+    return std::nullopt;
+  }
+  return r->Json();
+}
+
+void PrintService(const json& s) {
+  std::printf("service %s: %s, desired %d, running %d, pending %d, revision %s\n",
+              s.value("serviceName", "").c_str(), s.value("status", "").c_str(),
+              s.value("desiredCount", 0), s.value("runningCount", 0), s.value("pendingCount", 0),
+              s.value("taskDefinition", json(0)).dump().c_str());
+  if (s.contains("statusReason")) std::printf("  %s\n", s["statusReason"].get<std::string>().c_str());
+  if (s.contains("loadBalancer")) {
+    std::printf("  load balancer: %s\n", s["loadBalancer"].value("listen", "").c_str());
+  }
+  std::printf("  %-10s %-8s %-24s %-9s %-10s %s\n", "DEPLOYMENT", "REVISION", "ROLLOUT", "RUNNING",
+              "FAILED", "REASON");
+  for (const auto& d : s.value("deployments", json::array())) {
+    std::printf("  %-10.10s %-8s %-24s %-9d %-10d %s\n", d.value("id", "").c_str(),
+                d["taskDefinition"].dump().c_str(),
+                (d.value("status", "") + "/" + d.value("rolloutState", "")).c_str(),
+                d.value("runningCount", 0), d.value("failedTasks", 0),
+                d.value("rolloutStateReason", "").c_str());
+  }
+  std::printf("  %-10s %-8s %-6s %-9s %-10s %s\n", "TASK", "REVISION", "PORT", "STATUS", "HEALTH",
+              "PID");
+  for (const auto& t : s.value("tasks", json::array())) {
+    std::printf("  %-10.10s %-8s %-6d %-9s %-10s %d\n", t.value("taskId", "").c_str(),
+                t["revision"].dump().c_str(), t.value("port", 0), t.value("lastStatus", "").c_str(),
+                t.value("healthStatus", "").c_str(), t.value("pid", 0));
+  }
+  int shown = 0;
+  for (const auto& e : s.value("events", json::array())) {
+    if (shown++ == 5) break;
+    std::printf("  %s %s\n", e.value("createdAt", "").c_str(), e.value("message", "").c_str());
+  }
+}
+
+int Deploy(const ApiClient& api, const ServiceArgs& a, const GlobalOptions& g,
+           const std::string& verb) {
+  json body = json::object();
+  std::string path = "/api/v1/services/" + a.name + "/" + verb;
+  if (verb == "deployments") {
+    if (a.revision > 0) {
+      body["revision"] = a.revision;
+    } else if (!a.image_definitions.empty()) {
+      auto text = base::ReadFile(a.image_definitions, 1 << 20);
+      if (!text.ok()) return Fail(text.status().message(), kExitUsage);
+      json doc = json::parse(*text, nullptr, false);
+      if (doc.is_array()) body["imageDefinitions"] = doc;
+      else if (doc.is_object()) body["imageDetail"] = doc;
+      else return Fail(a.image_definitions + ": not imagedefinitions.json or imageDetail.json", kExitUsage);
+      // Relative bundle paths are found beside the file (the server runs on this machine).
+      body["artifactDir"] = fs::absolute(a.image_definitions).parent_path().string();
+    } else {
+      return Fail("give --image-definitions FILE or --revision N", kExitUsage);
+    }
+  }
+  int code = kExitOk;
+  auto r = Call(api, "POST", path + (a.wait ? "?wait=true" : ""), body, &code);
+  if (!r) return code;
+  if (g.json) {
+    std::printf("%s\n", r->dump(2).c_str());
+  } else if (a.wait) {
+    std::printf("deployment %s of service %s: %s%s\n", r->value("deploymentId", "").c_str(),
+                a.name.c_str(), r->value("rolloutState", "").c_str(),
+                r->value("rolloutStateReason", "").empty()
+                    ? ""
+                    : (" (" + r->value("rolloutStateReason", "") + ")").c_str());
+  } else {
+    std::printf("deployment %s of service %s started\n", r->value("deploymentId", "").c_str(),
+                a.name.c_str());
+  }
+  return !a.wait || r->value("rolloutState", "") == "COMPLETED" ? kExitOk : kExitFailed;
+}
+
+int RunService(const std::string& which, const ServiceArgs& a, const GlobalOptions& g) {
+  if (ServerUrl(g).empty()) {
+    return Fail("kiln service acts through a running server: give --server URL or set KILN_SERVER",
+                kExitUsage);
+  }
+  auto api = ApiClient::FromGlobal(g);
+  if (!api.ok()) return Fail(api.status().message(), kExitUsage);
+  int code = kExitOk;
+  if (which == "list" || which == "status") {
+    auto r = Call(*api, "GET", "/api/v1/services" + (which == "status" ? "/" + a.name : ""),
+                  nullptr, &code);
+    if (!r) return code;
+    if (g.json) {
+      std::printf("%s\n", r->dump(2).c_str());
+    } else if (which == "status") {
+      PrintService(*r);
+    } else {
+      for (const auto& s : r->value("services", json::array())) {
+        std::printf("%-30s %-8s desired %d running %d revision %s\n",
+                    s.value("serviceName", "").c_str(), s.value("status", "").c_str(),
+                    s.value("desiredCount", 0), s.value("runningCount", 0),
+                    s.value("taskDefinition", json(0)).dump().c_str());
+      }
+    }
+    return kExitOk;
+  }
+  if (which == "scale") {
+    auto r = Call(*api, "POST", "/api/v1/services/" + a.name + "/scale",
+                  {{"desiredCount", a.desired}}, &code);
+    if (!r) return code;
+    std::printf("service %s: desired count %d\n", a.name.c_str(), a.desired);
+    return kExitOk;
+  }
+  return Deploy(*api, a, g, which == "deploy" ? "deployments" : "rollback");
+}
+
+CLI::App* Sub(CLI::App* parent, const char* name, const char* help, std::string* which) {
+  CLI::App* s = parent->add_subcommand(name, help);
+  s->fallthrough();
+  s->callback([which, name] { *which = name; });
+  return s;
+}
+
+}  // namespace
+
+CommandSpec ServiceCommand() {
+  return {"service", "services run by kiln serve: list, status, deploy, rollback, scale",
+          [](CLI::App* sub) {
+            auto a = std::make_shared<ServiceArgs>();
+            auto which = std::make_shared<std::string>();
+            sub->require_subcommand(1);
+            Sub(sub, "list", "list services", which.get());
+            Sub(sub, "status", "a service: deployments, tasks, events", which.get())
+                ->add_option("service", a->name)
+                ->required();
+            auto* deploy = Sub(sub, "deploy", "roll out a new revision", which.get());
+            deploy->add_option("service", a->name)->required();
+            deploy->add_option("--image-definitions", a->image_definitions,
+                               "imagedefinitions.json or imageDetail.json");
+            deploy->add_option("--revision", a->revision, "an existing revision number");
+            auto* rollback = Sub(sub, "rollback", "go back to the previous good revision", which.get());
+            rollback->add_option("service", a->name)->required();
+            for (auto* s : {deploy, rollback}) {
+              s->add_flag("--wait", a->wait, "wait for a steady state (exit 1 if it fails)");
+            }
+            auto* scale = Sub(sub, "scale", "set the desired count", which.get());
+            scale->add_option("service", a->name)->required();
+            scale->add_option("count", a->desired)->required()->check(CLI::Range(0, 1000));
+            return [a, which](const GlobalOptions& g) { return RunService(*which, *a, g); };
+          }};
+}
+
+}  // namespace kiln::cli

@@ -13,6 +13,7 @@ struct PipelineArgs {
   std::string revision, stage, action, summary, mode = "FAILED_ACTIONS", output;
   bool abandon = false;
   bool detach = false;  // --server run/retry: return once started
+  bool follow = false;  // --server status: follow the execution live
   int limit = 20;
 };
 

@@ -291,6 +291,7 @@ CommandSpec PipelineCommand() {
         history->add_option("--limit", a->limit, "how many (default 20)");
         auto* status = Sub(sub, "status", "show one execution", which.get());
         status->add_option("execution", a->target)->required();
+        status->add_flag("-f,--follow", a->follow, "with --server: follow it live until it ends");
         auto* stop = Sub(sub, "stop", "stop an execution", which.get());
         stop->add_option("execution", a->target)->required();
         stop->add_flag("--abandon", a->abandon, "abandon in-progress actions");

@@ -244,7 +244,9 @@ int RemotePipeline(const std::string& which, const PipelineArgs& a, const Global
   if (which == "run") return Start(*api, a, g);
   if (which == "list") return List(*api, g);
   if (which == "history") return History(*api, a, g);
-  if (which == "status") return ShowExecution(*api, a.target, g);
+  if (which == "status") {
+    return a.follow ? FollowExecution(*api, a.target, 0, g) : ShowExecution(*api, a.target, g);
+  }
   if (which == "stop") return Stop(*api, a);
   if (which == "approve" || which == "reject") return Decide(*api, a, which);
   if (which == "show") {

@@ -17,6 +17,7 @@ THREADS, CONNECTIONS, DURATION = 2, 16, "10s"
 
 
 def main(kiln):
+    sl.print_machine("server-api-reads")
     sl.require_wrk()
     with tempfile.TemporaryDirectory(prefix="kiln-bench-", dir="/tmp") as tmp:
         config, files = sl.pipeline_config(tmp)

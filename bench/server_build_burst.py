@@ -100,6 +100,7 @@ def baseline(parallel):
 
 
 def main(kiln):
+    sl.print_machine("server-build-burst")
     print(f"server-build-burst: {BUILDS} no-op builds POSTed over {CLIENTS} keep-alive "
           "connections, timed until all ended")
     for max_builds, projects in ((8, PROJECTS), (16, PROJECTS), (16, 1)):

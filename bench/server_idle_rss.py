@@ -21,7 +21,16 @@ REQUESTS = 1000
 BUILDS = 50
 
 
+def parts(pid):
+    """Where the RSS is: anonymous memory, mapped files (the binary, shared libraries), and
+    the thread count, from /proc/PID/status."""
+    return (f"RssAnon {sl.proc_status(pid, 'RssAnon') / 1024:.1f} MiB, RssFile "
+            f"{sl.proc_status(pid, 'RssFile') / 1024:.1f} MiB, threads "
+            f"{sl.proc_status(pid, 'Threads')}")
+
+
 def main(kiln):
+    sl.print_machine("server-idle-rss")
     with tempfile.TemporaryDirectory(prefix="kiln-bench-", dir="/tmp") as tmp:
         config, files = sl.pipeline_config(tmp)
         sleeper = subprocess.Popen(["sleep", "60"])
@@ -32,6 +41,7 @@ def main(kiln):
         with sl.Server(kiln, config, files) as server:
             time.sleep(1.0)
             rss_start, hwm_start = server.rss_kib(), server.hwm_kib()
+            parts_start = parts(server.pid)
             conn = server.connect()
             # The pipeline's one execution (not counted in the 1000).
             execution = sl.run_execution(server, conn)
@@ -54,12 +64,15 @@ def main(kiln):
             conn.close()
             time.sleep(1.0)
             rss_after, hwm_after = server.rss_kib(), server.hwm_kib()
+            parts_after = parts(server.pid)
     mib = lambda k: k / 1024.0  # noqa: E731
     print(f"server-idle-rss: pipeline execution before the requests: {execution.get('status')}; "
           f"{done} requests answered {statuses}")
     print(f"server-idle-rss: VmRSS after start {mib(rss_start):.1f} MiB (goal <= 8 MB; peer 9.5)")
     print(f"server-idle-rss: VmRSS after {REQUESTS} API requests {mib(rss_after):.1f} MiB "
           f"(goal <= 8 MB; peer 9.5)")
+    print(f"server-idle-rss: of which after start: {parts_start}; after the requests: "
+          f"{parts_after}")
     print(f"server-idle-rss: VmHWM (peak) after start {mib(hwm_start):.1f} MiB, after the "
           f"requests {mib(hwm_after):.1f} MiB")
     print(f"server-idle-rss: baseline idle `sleep` VmRSS {mib(floor):.1f} MiB; ratio "

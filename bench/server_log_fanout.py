@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Log fan-out: a build printing 200 MB (`cat` of a file of 100-byte lines prepared
 beforehand) started through `kiln serve`'s API (POST, 201 QUEUED), with 50 SSE clients
-(threads of this script, raw sockets) tailing GET /api/v1/builds/{id}/log with
+(processes forked by this script before the build starts, raw sockets) tailing GET /api/v1/builds/{id}/log with
 Accept: text/event-stream, started right after the POST answered; each reads until the
 server closes the stream and must have seen `event: end`; clients count bytes only.
 Reported: time from the POST until the build's record says it ended (polled every 5 ms) and
@@ -11,6 +11,7 @@ run) and the largest time one /metrics request took meanwhile.
 Goals: total <= 0.4 s (a peer C++ CI server: 2.7 s) and RSS <= 30 MB.
 Baselines, same run: the same build with no client, and `cat` of the file to /dev/null."""
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -27,9 +28,9 @@ LINE = "x" * 99 + "\n"
 CLIENTS = 50
 
 
-def tail_log(port, build_id, result):
-    """One SSE client: reads the whole stream, counting bytes; result gets bytes, end time,
-    whether `event: end` was the last event."""
+def tail_log(port, build_id):
+    """One SSE client: reads the whole stream, counting bytes; returns (bytes, end time,
+    whether `event: end` was the last event, the last bytes)."""
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(f"GET /api/v1/builds/{build_id}/log HTTP/1.1\r\nHost: 127.0.0.1\r\n"
               "Accept: text/event-stream\r\n\r\n".encode())
@@ -43,8 +44,16 @@ def tail_log(port, build_id, result):
         total += n
         last = (last + bytes(view[max(0, n - 256):n]))[-256:]
     s.close()
-    result.update(bytes=total, end=time.perf_counter(),
-                  ended=b"event: end" in last, head=last[-80:])
+    return total, time.perf_counter(), b"event: end" in last, last[-80:]
+
+
+def client_process(port, pipe):
+    """A client process, started before the build: waits for the build id on its pipe, tails
+    the log, sends back what tail_log returns. (Processes, not threads: 50 threads of one
+    interpreter would queue on its lock and be slower readers than the server is a writer.)"""
+    build_id = pipe.recv()
+    pipe.send(tail_log(port, build_id))
+    pipe.close()
 
 
 class Sampler(threading.Thread):
@@ -73,6 +82,14 @@ def one_run(kiln, tmp, clients):
     spec = f"version: 0.2\nphases:\n  build:\n    commands:\n      - cat {data}\n"
     with sl.Server(kiln, config, {"big.yml": spec}, tmp=os.path.join(tmp, f"srv{clients}")) as server:
         conn = server.connect()
+        ctx = multiprocessing.get_context("fork")
+        pipes, procs = [], []
+        for _ in range(clients):  # started and waiting before the build is
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=client_process, args=(server.port, theirs))
+            proc.start()
+            pipes.append(mine)
+            procs.append(proc)
         sampler = Sampler(server)
         sampler.start()
         time.sleep(0.3)  # a few idle samples first
@@ -82,11 +99,8 @@ def one_run(kiln, tmp, clients):
             raise SystemExit(f"server-log-fanout: POST /api/v1/projects/big/builds: {status} "
                              f"{body[:300]!r}")
         build_id = json.loads(body)["build"]["id"]
-        results = [{} for _ in range(clients)]
-        threads = [threading.Thread(target=tail_log, args=(server.port, build_id, r))
-                   for r in results]
-        for t in threads:
-            t.start()
+        for pipe in pipes:
+            pipe.send(build_id)
         build = {}
         while True:
             build = server.get_json(f"/api/v1/builds/{build_id}", conn)["build"]
@@ -94,8 +108,11 @@ def one_run(kiln, tmp, clients):
                 break
             time.sleep(0.005)
         t_build = time.perf_counter() - t0
-        for t in threads:
-            t.join()
+        results = []
+        for pipe, proc in zip(pipes, procs):
+            n, end, ended, head = pipe.recv()
+            results.append({"bytes": n, "end": end, "ended": ended, "head": head})
+            proc.join()
         t_clients = max((r["end"] for r in results), default=time.perf_counter()) - t0
         sampler.stop.set()
         sampler.join()
@@ -110,6 +127,7 @@ def one_run(kiln, tmp, clients):
 
 
 def main(kiln):
+    sl.print_machine("server-log-fanout")
     with tempfile.TemporaryDirectory(prefix="kiln-bench-", dir="/tmp") as tmp:
         data = os.path.join(tmp, "output.txt")
         subprocess.run(["sh", "-c", f"yes {LINE.strip()} | head -c {BYTES} > {data}"], check=True)

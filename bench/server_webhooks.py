@@ -72,6 +72,7 @@ def write_pool(path):
 
 
 def main(kiln):
+    sl.print_machine("server-webhooks")
     sl.require_wrk()
     with tempfile.TemporaryDirectory(prefix="kiln-bench-", dir="/tmp") as tmp:
         config, files = sl.pipeline_config(tmp)

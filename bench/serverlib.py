@@ -110,7 +110,11 @@ class Server:
         self.port = None
 
     def __enter__(self):
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.__exit__(None, None, None)  # stop it and remove the temp dir all the same
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -314,3 +318,10 @@ def run_execution(server, conn, pipeline="pl", timeout=60):
             return e
         time.sleep(0.05)
     raise RuntimeError(f"execution {eid} did not end within {timeout} s")
+
+
+def print_machine(name):
+    """One line on what the figures ran on: cores and the load other work put on them."""
+    one, five, _ = os.getloadavg()
+    print(f"{name}: machine: {os.cpu_count()} cores, load average {one:.1f} (1 min) "
+          f"{five:.1f} (5 min) before the run")

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -61,9 +62,15 @@ int ConfigureFds(posix_spawn_file_actions_t* a, const SpawnRequest& r) {
   out(r.stdout_fd, 1);
   out(r.stderr_fd, 2);
   // Parent fds are CLOEXEC and kept >= 10 by callers, so dup2 always clears the flag.
+  int highest = 2;
   for (auto [from, to] : r.extra_fds) {
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(a, from, to);
+    highest = std::max(highest, to);
   }
+  // Not every fd of this process is CLOEXEC (Boost.Asio opens its sockets without it), so
+  // everything above the child's own fds is closed: a task or build must never inherit the
+  // server's listening sockets (they would keep its ports bound after it dies).
+  if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(a, highest + 1);
   if (rc == 0 && !r.cwd.empty()) rc = posix_spawn_file_actions_addchdir_np(a, r.cwd.c_str());
   return rc;
 }

@@ -1,0 +1,171 @@
+// `kiln serve` running a service on the process provider, driven through the CLI and HTTP:
+// a deployment behind the load balancer, a task killed by hand and replaced, the server
+// killed with -9 and restarted (its tasks adopted, the service answering again within
+// seconds), and SIGTERM leaving no task behind.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server_fixture.h"
+
+namespace kiln::e2e {
+namespace {
+
+constexpr char kApp[] = R"PY(import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+VER = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "ver")).read().strip()
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = ('{"success": true, "ver": %s}' % VER).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+)PY";
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class ServerService : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    lb_port_ = FreePort();
+    tmp_.Write("bundle-src/app.py", kApp);
+    tmp_.Write("bundle-src/ver", "1\n");
+    fs::create_directories(tmp_.path() / "release" / "bundle");
+    auto tar = RunProcess({"tar", "-czf", (tmp_.path() / "release/bundle/web.tar.gz").string(), "-C",
+                           (tmp_.path() / "bundle-src").string(), "app.py", "ver"},
+                          tmp_.path());
+    ASSERT_EQ(tar.exit_code, 0) << tar.err;
+    tmp_.Write("release/imagedefinitions.json",
+               R"([{"name": "web", "imageUri": "bundle/web.tar.gz"}])");
+    config_extra_ = {
+        {"clusters", {{"local", {{"provider", "process"}}}}},
+        {"services",
+         {{"web",
+           {{"cluster", "local"},
+            {"desiredCount", 2},
+            {"taskDefinition",
+             {{"containerDefinitions",
+               {{{"name", "web"}, {"image", "bundle/web.tar.gz"}, {"command", {"python3", "app.py"}}}}}}},
+            {"deploymentConfiguration", {{"minimumHealthyPercent", 100}, {"maximumPercent", 200}}},
+            {"healthCheckGracePeriodSeconds", 1},
+            {"loadBalancer",
+             {{"listen", "127.0.0.1:" + std::to_string(lb_port_)},
+              {"healthCheck",
+               {{"path", "/health"}, {"interval", 2}, {"timeout", 1}, {"healthyThreshold", 2},
+                {"unhealthyThreshold", 2}}},
+              {"deregistrationDelay", 1}}}}}}}};
+    WriteConfig();
+  }
+
+  void Serve() { StartServer({}, {"KILN_TIME_SCALE=0.2"}); }
+
+  RunResult Service(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", Url(), "service"});
+    return RunKiln(args, tmp_.path());
+  }
+
+  json Status() { return json::parse(Service({"status", "web", "--json"}).out, nullptr, false); }
+
+  std::set<int> Pids() {
+    std::set<int> pids;
+    json s = Status();
+    if (!s.is_object()) return pids;
+    for (const auto& t : s["tasks"]) {
+      if (t["lastStatus"] == "RUNNING" && t["healthStatus"] == "HEALTHY") pids.insert(t["pid"].get<int>());
+    }
+    return pids;
+  }
+
+  std::string Answer() { return Http(lb_port_, "GET", "/health").body; }
+
+  uint16_t lb_port_ = 0;
+};
+
+TEST_F(ServerService, DeploysReplacesAKilledTaskAndAdoptsTasksAfterAServerCrash) {
+  Serve();
+  auto none = Status();
+  EXPECT_EQ(none["runningCount"], 0);
+  EXPECT_TRUE(Contains(none.value("statusReason", ""), "no deployment yet")) << none.dump(2);
+  auto deploy = Service({"deploy", "web", "--image-definitions",
+                         (tmp_.path() / "release/imagedefinitions.json").string(), "--wait"});
+  ASSERT_EQ(deploy.exit_code, 0) << deploy.out << deploy.err;
+  EXPECT_TRUE(Contains(deploy.out, "COMPLETED")) << deploy.out;
+  EXPECT_EQ(Answer(), R"({"success": true, "ver": 1})");
+  std::set<int> pids = Pids();
+  ASSERT_EQ(pids.size(), 2u) << Status().dump(2);
+
+  // A task killed by hand is replaced; the service keeps answering meanwhile.
+  int victim = *pids.begin();
+  ::kill(victim, SIGKILL);
+  int failed = 0;
+  std::string failures;
+  bool replaced = WaitUntil([&] {
+    HttpReply r = Http(lb_port_, "GET", "/health");
+    if (r.status != 200) {
+      ++failed;
+      failures += std::to_string(r.status) + " " + r.body + "\n";
+    }
+    std::set<int> now = Pids();
+    return now.size() == 2 && !now.contains(victim);
+  }, 20000);
+  EXPECT_TRUE(replaced) << Status().dump(2);
+  EXPECT_EQ(failed, 0) << failures;
+  pids = Pids();
+
+  // kill -9 of the server: its tasks keep running and are adopted by the next server.
+  server_->Signal(SIGKILL);
+  server_->Wait(10);
+  for (int pid : pids) EXPECT_TRUE(Running(pid)) << pid;
+  auto begin = Clock::now();
+  Serve();
+  EXPECT_TRUE(WaitUntil([&] { return Answer() == R"({"success": true, "ver": 1})"; }, 10000));
+  EXPECT_LT(Clock::now() - begin, std::chrono::seconds(10));
+  EXPECT_TRUE(WaitUntil([&] { return Pids() == pids; }, 10000)) << Status().dump(2);
+
+  // SIGTERM stops the server and every task it runs.
+  server_->Signal(SIGTERM);
+  auto done = server_->Wait(30);
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  for (int pid : pids) EXPECT_TRUE(WaitUntil([&] { return !Running(pid); }, 5000)) << pid;
+}
+
+TEST_F(ServerService, ScaleAndRollbackThroughTheCli) {
+  Serve();
+  std::string defs = (tmp_.path() / "release/imagedefinitions.json").string();
+  ASSERT_EQ(Service({"deploy", "web", "--image-definitions", defs, "--wait"}).exit_code, 0);
+  // Revision 2 with ver 2.
+  tmp_.Write("bundle-src/ver", "2\n");
+  RunProcess({"tar", "-czf", (tmp_.path() / "release/bundle/web.tar.gz").string(), "-C",
+              (tmp_.path() / "bundle-src").string(), "app.py", "ver"},
+             tmp_.path());
+  ASSERT_EQ(Service({"deploy", "web", "--image-definitions", defs, "--wait"}).exit_code, 0);
+  EXPECT_EQ(Answer(), R"({"success": true, "ver": 2})");
+  auto scale = Service({"scale", "web", "3"});
+  EXPECT_EQ(scale.exit_code, 0) << scale.err;
+  EXPECT_TRUE(WaitUntil([&] { return Pids().size() == 3; }, 20000)) << Status().dump(2);
+  auto back = Service({"rollback", "web", "--wait"});
+  EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_EQ(Answer(), R"({"success": true, "ver": 1})");
+  EXPECT_EQ(Status()["taskDefinition"], 1);
+  auto unknown = Service({"status", "nope"});
+  EXPECT_EQ(unknown.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace kiln::e2e

@@ -36,12 +36,13 @@ Result<std::string> ReadFile(const fs::path& path, size_t max_bytes) {
   return out;
 }
 
-Status WriteFileAtomic(const fs::path& path, std::string_view data) {
+Status WriteFileAtomic(const fs::path& path, std::string_view data, Durability durability) {
   fs::path tmp = path;
   tmp += ".tmp-" + NewUuid();
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return IoError(tmp.string(), errno);
-  if (!WriteAll(fd.get(), data.data(), data.size()) || ::fsync(fd.get()) != 0) {
+  if (!WriteAll(fd.get(), data.data(), data.size()) ||
+      (durability == Durability::kSync && ::fsync(fd.get()) != 0)) {
     int err = errno;
     ::unlink(tmp.c_str());
     return IoError(tmp.string(), err);

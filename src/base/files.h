@@ -12,8 +12,12 @@ namespace kiln::base {
 
 // Reads a whole file, refusing files over max_bytes with a clear message.
 Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_bytes);
-// Writes data to path atomically (temp file in the same folder, fsync, rename).
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data);
+// Writes data to path atomically (temp file in the same folder, fsync, rename). kNoSync
+// leaves out the fsync: readers still see the old file or the whole new one, but a crash of
+// the machine may lose the write (for scratch files, and copies of what a database holds).
+enum class Durability { kSync, kNoSync };
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
+                       Durability durability = Durability::kSync);
 // Copies the tree at from into to (which must not exist), keeping symlinks as links and
 // leaving out the paths in exclude (e.g. a state dir inside the tree).
 Status CopyTree(const std::filesystem::path& from, const std::filesystem::path& to,

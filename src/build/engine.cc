@@ -502,7 +502,7 @@ BuildRecord BuildRun::Run() {
   log_->Flush();
   auto st = base::WriteFileAtomic(
       build_dir_.parent_path() / (std::to_string(rec_.build_number) + ".json"),
-      ToJson(rec_).dump(2));
+      ToJson(rec_).dump(2), base::Durability::kNoSync);  // kiln.db holds the record durably
   (void)st;  // the record is also returned; a failed write is reported by the caller's output
   Notify();
   return rec_;

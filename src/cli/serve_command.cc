@@ -16,6 +16,7 @@ struct ServeArgs {
   std::string grace = "30s";
   int max_executions = 16;
   int max_builds = 8;
+  int max_builds_per_project = 4;
 };
 
 int RunServe(const GlobalOptions& g, const ServeArgs& a) {
@@ -36,7 +37,8 @@ int RunServe(const GlobalOptions& g, const ServeArgs& a) {
                           .listen = a.listen,
                           .shutdown_grace_ms = *grace,
                           .max_executions = a.max_executions,
-                          .max_builds = a.max_builds};
+                          .max_builds = a.max_builds,
+                          .max_builds_per_project = a.max_builds_per_project};
   for (const auto& ref : config->pipelines) {
     auto loaded = LoadPipeline(ref.name, config);
     if (!loaded) return kExitUsage;
@@ -61,6 +63,9 @@ CommandSpec ServeCommand() {
                 ->check(CLI::Range(1, 1000));
             sub->add_option("--max-builds", a->max_builds,
                             "project builds running at once (default 8)")
+                ->check(CLI::Range(1, 1000));
+            sub->add_option("--max-builds-per-project", a->max_builds_per_project,
+                            "builds of one project running at once (default 4)")
                 ->check(CLI::Range(1, 1000));
             return [a](const GlobalOptions& g) { return RunServe(g, *a); };
           }};

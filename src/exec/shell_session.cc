@@ -160,7 +160,8 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
   if (ec) return base::IoError(o.scratch_dir.string(), ec.value());
   ::chmod(o.scratch_dir.c_str(), 0700);
   fs::path driver = o.scratch_dir / "driver.sh";
-  if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state", token));
+  if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state", token),
+                                      base::Durability::kNoSync);
       !st.ok())
     return st;
 
@@ -173,7 +174,12 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
   ::fcntl(s->ack_.get(), F_SETFL, O_NONBLOCK);
 
   SpawnRequest req;
-  req.argv = {o.shell, driver.string()};
+  // sh and bash from /bin when they are there: a PATH search costs a failed execve per entry.
+  std::string shell = o.shell;
+  if ((shell == "sh" || shell == "bash") && ::access(("/bin/" + shell).c_str(), X_OK) == 0) {
+    shell = "/bin/" + shell;
+  }
+  req.argv = {shell, driver.string()};
   req.env = o.env;
   if (!o.tree_token.empty()) req.env.push_back(std::string(kTreeTokenVar) + "=" + o.tree_token);
   req.cwd = o.cwd.string();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/api_handlers.h"
+#include "server/web_ui.h"
 
 namespace kiln::server {
 namespace bhttp = boost::beast::http;
@@ -102,6 +103,13 @@ void HandleRequest(ServerContext& ctx, const ExchangePtr& ex) {
   if (!Authorized(ctx, ex, t)) return;
   if (t.Is({"healthz"})) {
     ex->Reply(JsonResponse(200, {{"status", "ok"}}));
+    return;
+  }
+  if (t.segments.empty() && IsGet(ex)) {
+    Response page;
+    page.content_type = "text/html; charset=utf-8";
+    page.body = std::string(WebUiPage());
+    ex->Reply(std::move(page));
     return;
   }
   if (t.Is({"metrics"})) {

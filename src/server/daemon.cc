@@ -135,6 +135,7 @@ int RunDaemon(DaemonOptions o) {
                    .config = &o.config,
                    .max_executions = o.max_executions,
                    .max_builds = o.max_builds,
+                   .max_builds_per_project = o.max_builds_per_project,
                    .deployer = services.deployer()};
   const Catalog& cat = *catalog;
   ro.find_pipeline = [&cat, &o](const std::string& name,

@@ -25,6 +25,7 @@ struct DaemonOptions {
   int64_t shutdown_grace_ms = 30'000;  // running work may finish within this on SIGTERM
   int max_executions = 16;
   int max_builds = 8;
+  int max_builds_per_project = 4;
 };
 
 // Returns the exit code: 0 after a clean shutdown; 2 for a configuration the server refuses

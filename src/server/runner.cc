@@ -192,13 +192,32 @@ void Runner::RunExecution(const store::ExecutionRow& row) {
   Finished(row.id);
 }
 
+std::unique_ptr<store::Store> Runner::TakeStore() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_stores_.empty()) {
+      auto s = std::move(idle_stores_.back());
+      idle_stores_.pop_back();
+      return s;
+    }
+  }
+  auto s = store::Store::Open((options_.state_dir / "kiln.db").string());
+  return s.ok() ? std::move(*s) : nullptr;
+}
+
+void Runner::ReturnStore(std::unique_ptr<store::Store> store) {
+  if (!store) return;
+  std::lock_guard lock(mu_);
+  idle_stores_.push_back(std::move(store));
+}
+
 void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
-  auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
+  std::unique_ptr<store::Store> store = TakeStore();
   auto request = json::parse(row.record_json, nullptr, false);
   build::BuildRecord record;
   std::string error;
-  if (!store.ok()) {
-    error = store.status().message();
+  if (!store) {
+    error = "the store cannot be opened";
   } else {
     auto prepared = PrepareBuild(options_, row, request);
     if (!prepared.ok()) {
@@ -210,7 +229,7 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
       req.on_update = [&](const build::BuildRecord& r) {
         if (recorded || r.id.empty()) return;
         recorded = true;
-        (void)(*store)->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
+        (void)store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
                                   build::ToJson(r).dump(), r.log_path, r.start_ms, 0});
         events_.Publish("build", "", "",
                         {{"id", r.id}, {"projectName", r.project}, {"buildStatus", "IN_PROGRESS"}});
@@ -221,16 +240,17 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
     }
   }
   std::string status = error.empty() ? std::string(build::StatusName(record.status)) : "FAILED";
-  if (store.ok()) {
+  if (store) {
     json rec = error.empty() ? build::ToJson(record)
                              : json{{"id", row.id},
                                     {"projectName", row.project},
                                     {"buildStatus", "FAILED"},
                                     {"statusReason", error}};
-    (void)(*store)->PutBuild({row.id, row.project, record.build_number, status, "", rec.dump(),
+    (void)store->PutBuild({row.id, row.project, record.build_number, status, "", rec.dump(),
                               record.log_path, error.empty() ? record.start_ms : row.start_ms,
                               base::NowMillis()});
   }
+  ReturnStore(std::move(store));
   events_.Publish("build", "", "",
                   {{"id", row.id}, {"projectName", row.project}, {"buildStatus", status}});
   metrics_.Count("kiln_builds_finished_total",

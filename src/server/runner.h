@@ -24,6 +24,7 @@
 #include "server/metrics.h"
 #include "spec/kiln_config.h"
 #include "spec/pipeline.h"
+#include "store/store.h"
 
 namespace kiln::server {
 
@@ -65,6 +66,9 @@ class Runner {
   void RunExecution(const store::ExecutionRow& row);
   void RunBuildRow(const store::BuildRow& row, int cancel_read);
   void Finished(const std::string& key);
+  // Store connections are reused across builds (opening one costs a migration check).
+  std::unique_ptr<store::Store> TakeStore();
+  void ReturnStore(std::unique_ptr<store::Store> store);
 
   RunnerOptions options_;
   EventHub& events_;
@@ -80,6 +84,7 @@ class Runner {
   std::map<std::string, int> build_cancel_;         // build id -> write end of its cancel pipe
   std::vector<std::thread> finished_;               // to join
   std::atomic<size_t> queued_{0};
+  std::vector<std::unique_ptr<store::Store>> idle_stores_;  // guarded by mu_
 };
 
 }  // namespace kiln::server

@@ -258,6 +258,9 @@ constexpr Schema kTaskDefinition{.fields = kTaskDefinitionFields,
 constexpr Field kCircuitBreakerFields[] = {
     {.key = "enable", .kind = FieldKind::kBool, .required = true},
     {.key = "rollback", .kind = FieldKind::kBool, .required = true},
+    // Kiln's: failed tasks that trip the breaker (default: ECS's rule, half the desired
+    // count between 3 and 200).
+    {.key = "threshold", .kind = FieldKind::kInteger, .min = 1, .max = 200},
 };
 constexpr Schema kCircuitBreaker{.fields = kCircuitBreakerFields};
 

@@ -194,3 +194,21 @@ TEST_F(ServerApi, ProjectWebhookOnThePipelinesBranchIsRefused) {
 
 }  // namespace
 }  // namespace kiln::e2e
+
+namespace kiln::e2e {
+namespace {
+
+TEST_F(ServerApi, WebUiPageIsServedAndReadsThePublicApi) {
+  StartServer();
+  auto page = Get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_TRUE(Contains(page.headers["content-type"], "text/html")) << page.headers["content-type"];
+  EXPECT_TRUE(Contains(page.body, "new EventSource('/api/v1/events')")) << page.body.substr(0, 200);
+  EXPECT_TRUE(Contains(page.body, "fetch('/api/v1'")) << page.body.substr(0, 200);
+  // What the page reads answers, with no token needed for reads.
+  EXPECT_EQ(Get("/api/v1/services").Json()["services"].size(), 0u);
+  EXPECT_EQ(Get("/api/v1/pipelines").Json()["pipelines"][0]["name"], "backend-flask");
+}
+
+}  // namespace
+}  // namespace kiln::e2e

@@ -17,6 +17,7 @@
 #include "server/api.h"
 #include "server/api_handlers.h"
 #include "server/poller.h"
+#include "server/scheduler.h"
 #include "server/service_host.h"
 #include "source/trigger_owner.h"
 
@@ -196,6 +197,7 @@ int RunDaemon(DaemonOptions o) {
   }
   runner.Start();
   Poller poller(ctx, [&runner] { runner.Wake(); });
+  Scheduler scheduler(ctx, [&runner] { runner.Wake(); });
 
   asio::steady_timer lag_timer(loop);
   WatchLoopLag(lag_timer, metrics, base::MonotonicMillis() + 100);
@@ -223,6 +225,7 @@ int RunDaemon(DaemonOptions o) {
                  static_cast<long long>(o.shutdown_grace_ms));
     (*http)->StopAccepting();
     poller.Stop();
+    scheduler.Stop();
     stopper = std::thread([&] {
       runner.Shutdown(o.shutdown_grace_ms);
       asio::post(loop, [&] {

@@ -21,7 +21,8 @@ using kiln_yml::YamlEntry;
 
 constexpr std::string_view kTopLevelKeys[] = {"connections", "projects",  "clusters",
                                               "services",    "pipelines", "parameters",
-                                              "secrets",     "server",    "tokens"};
+                                              "secrets",     "server",    "tokens",
+                                              "schedules"};
 constexpr size_t kMaxValueFileBytes = 1 << 20;
 
 template <typename T>
@@ -38,6 +39,7 @@ void ReadSection(ConfigReader& reader, const YamlEntry& entry, KilnConfig& confi
   if (key == "clusters") config.clusters = kiln_yml::ParseClusters(reader, node);
   if (key == "services") config.services = kiln_yml::ParseServices(reader, node);
   if (key == "pipelines") config.pipelines = kiln_yml::ParsePipelines(reader, node);
+  if (key == "schedules") config.schedules = kiln_yml::ParseSchedules(reader, node);
   if (key == "parameters") config.parameters = kiln_yml::ParseValueSources(reader, node, key);
   if (key == "secrets") config.secrets = kiln_yml::ParseValueSources(reader, node, key);
   if (key == "server") kiln_yml::ParseServer(reader, node, config.server);
@@ -126,6 +128,15 @@ KilnConfig ReadConfig(ConfigReader& reader, const YAML::Node& root, const std::s
     if (!problem.empty()) reader.Error(ref.mark, std::move(problem));
   }
   if (reader.error_count() == 0) CheckListeners(reader, root, config);
+  for (const Schedule& s : config.schedules) {
+    bool known = std::any_of(config.pipelines.begin(), config.pipelines.end(),
+                             [&](const PipelineRef& p) { return p.name == s.pipeline; });
+    if (!known && !s.pipeline.empty()) {
+      reader.Error(FindEntry(FindEntry(root, "schedules")->value, s.name)->key_node.Mark(),
+                   "schedules." + s.name + " names pipeline '" + s.pipeline +
+                       "', which pipelines does not define");
+    }
+  }
   return config;
 }
 

@@ -80,6 +80,15 @@ struct PipelineRef {
   int line = 0;
 };
 
+// schedules.NAME: {pipeline: NAME, expression: "0 3 * * *" | "cron(...)" | "rate(...)"}
+// starts the pipeline on a timer (UTC), as an EventBridge rule starts CodePipeline.
+struct Schedule {
+  std::string name;
+  std::string pipeline;
+  std::string expression;
+  int line = 0;
+};
+
 struct TokenSpec {
   std::string name;
   std::string role;    // read | operate | admin
@@ -100,6 +109,7 @@ struct KilnConfig {
   std::vector<Cluster> clusters;
   std::vector<Service> services;
   std::vector<PipelineRef> pipelines;
+  std::vector<Schedule> schedules;
   std::map<std::string, ValueRef> parameters;  // parameter-store name -> source
   std::map<std::string, ValueRef> secrets;     // secret id -> source
   ServerSettings server;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "spec/kiln_config_service.h"
+#include "spec/schedule.h"
 #include "spec/yaml_util.h"
 
 namespace kiln::spec::kiln_yml {
@@ -230,6 +231,32 @@ std::vector<Cluster> ParseClusters(ConfigReader& reader, const YAML::Node& node)
 
 std::vector<Service> ParseServices(ConfigReader& reader, const YAML::Node& node) {
   return ParseNamed(reader, node, "services", &ParseService);
+}
+
+Schedule ParseScheduleEntry(ConfigReader& reader, const YamlEntry& entry) {
+  static constexpr std::string_view kKeys[] = {"pipeline", "expression"};
+  std::string what = "schedules." + entry.key;
+  Schedule schedule{.name = entry.key, .line = LineOf(entry.key_node.Mark())};
+  std::optional<std::vector<YamlEntry>> fields = reader.Mapping(entry.value, what);
+  if (!fields) return schedule;
+  reader.CheckKeys(*fields, what, kKeys);
+  const YamlEntry* pipeline = FindEntry(*fields, "pipeline");
+  const YamlEntry* expression = FindEntry(*fields, "expression");
+  if (!pipeline || !expression) {
+    reader.Error(entry.key_node.Mark(), what + " needs pipeline and expression");
+    return schedule;
+  }
+  schedule.pipeline = reader.String(pipeline->value, what + ".pipeline").value_or("");
+  schedule.expression = reader.String(expression->value, what + ".expression").value_or("");
+  std::string error;
+  if (!spec::ParseSchedule(schedule.expression, &error)) {
+    reader.Error(expression->value.Mark(), what + ".expression: " + error);
+  }
+  return schedule;
+}
+
+std::vector<Schedule> ParseSchedules(ConfigReader& reader, const YAML::Node& node) {
+  return ParseNamed(reader, node, "schedules", &ParseScheduleEntry);
 }
 
 std::vector<PipelineRef> ParsePipelines(ConfigReader& reader, const YAML::Node& node) {

@@ -16,6 +16,7 @@ std::vector<Connection> ParseConnections(ConfigReader& reader, const YAML::Node&
 std::vector<Project> ParseProjects(ConfigReader& reader, const YAML::Node& node);
 std::vector<Cluster> ParseClusters(ConfigReader& reader, const YAML::Node& node);
 std::vector<Service> ParseServices(ConfigReader& reader, const YAML::Node& node);
+std::vector<Schedule> ParseSchedules(ConfigReader& reader, const YAML::Node& node);
 std::vector<PipelineRef> ParsePipelines(ConfigReader& reader, const YAML::Node& node);
 
 // `parameters` or `secrets` (section names which): name -> {file:}/{env:}/${...}.

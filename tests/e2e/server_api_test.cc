@@ -212,3 +212,31 @@ TEST_F(ServerApi, WebUiPageIsServedAndReadsThePublicApi) {
 
 }  // namespace
 }  // namespace kiln::e2e
+
+namespace kiln::e2e {
+namespace {
+
+TEST_F(ServerApi, ScheduleStartsThePipelineOnTheMinute) {
+  config_extra_ = {{"schedules",
+                    {{"every-minute", {{"pipeline", "backend-flask"}, {"expression", "rate(1 minute)"}}}}}};
+  WriteConfig();
+  StartServer();
+  // rate(1 minute) fires at the next whole minute (UTC), so within 61 s.
+  ASSERT_TRUE(WaitUntil([&] { return Executions().size() >= 1; }, 65000));
+  json e = Execution(Executions()[0]["pipelineExecutionId"]);
+  EXPECT_EQ(e["trigger"]["triggerType"], "CloudWatchEvent");
+  EXPECT_TRUE(Contains(e["trigger"]["triggerDetail"], "schedule every-minute")) << e.dump(2);
+  EXPECT_EQ(Executions().size(), 1u);
+  auto bad = RunKiln({"validate", "kiln.yml"}, tmp_.path());
+  EXPECT_EQ(bad.exit_code, 0) << bad.err;
+  config_extra_["schedules"]["every-minute"]["expression"] = "61 * * * *";
+  config_extra_["schedules"]["nightly"] = {{"pipeline", "nope"}, {"expression", "0 3 * * *"}};
+  WriteConfig();
+  bad = RunKiln({"validate", "kiln.yml"}, tmp_.path());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(Contains(bad.out + bad.err, "schedules.every-minute.expression: minute")) << bad.out << bad.err;
+  EXPECT_TRUE(Contains(bad.out + bad.err, "names pipeline 'nope'")) << bad.out << bad.err;
+}
+
+}  // namespace
+}  // namespace kiln::e2e

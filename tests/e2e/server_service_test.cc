@@ -75,6 +75,14 @@ class ServerService : public ServerFixture {
 
   void Serve() { StartServer({}, {"KILN_TIME_SCALE=0.2"}); }
 
+  // A failing test may leave tasks of a server it killed: end those we saw, by pid.
+  void TearDown() override {
+    ServerFixture::TearDown();
+    for (int pid : seen_) {
+      if (Running(pid)) ::kill(pid, SIGKILL);
+    }
+  }
+
   RunResult Service(std::vector<std::string> args) {
     args.insert(args.begin(), {"--server", Url(), "service"});
     return RunKiln(args, tmp_.path());
@@ -87,6 +95,7 @@ class ServerService : public ServerFixture {
     json s = Status();
     if (!s.is_object()) return pids;
     for (const auto& t : s["tasks"]) {
+      if (t["pid"].get<int>() > 0) seen_.insert(t["pid"].get<int>());
       if (t["lastStatus"] == "RUNNING" && t["healthStatus"] == "HEALTHY") pids.insert(t["pid"].get<int>());
     }
     return pids;
@@ -95,6 +104,7 @@ class ServerService : public ServerFixture {
   std::string Answer() { return Http(lb_port_, "GET", "/health").body; }
 
   uint16_t lb_port_ = 0;
+  std::set<int> seen_;  // every task pid the server reported
 };
 
 TEST_F(ServerService, DeploysReplacesAKilledTaskAndAdoptsTasksAfterAServerCrash) {

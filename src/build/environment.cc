@@ -136,4 +136,25 @@ void ResolveConfigStores(const spec::KilnConfig& config, std::map<std::string, s
   }
 }
 
+base::Status AppendTypedVariables(const nlohmann::json& vars,
+                                  const std::map<std::string, std::string>& parameters,
+                                  const std::map<std::string, std::string>& secrets, VarList* out) {
+  for (const auto& v : vars) {
+    if (!v.is_object()) return base::InvalidInput("a variable is not a {name, value, type} object");
+    std::string name = v.value("name", ""), value = v.value("value", "");
+    std::string type = v.value("type", "PLAINTEXT");
+    if (type == "PARAMETER_STORE") {
+      auto it = parameters.find(value);
+      if (it == parameters.end()) return base::NotFound("parameter '" + value + "' not found");
+      value = it->second;
+    } else if (type == "SECRETS_MANAGER") {
+      auto s = ResolveSecretRef(value, secrets);
+      if (!s.ok()) return s.status();
+      value = *s;
+    }
+    out->emplace_back(name, value);
+  }
+  return base::Status::Ok();
+}
+
 }  // namespace kiln::build

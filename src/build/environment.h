@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,14 @@ base::Result<std::string> ResolveSecretRef(const std::string& ref,
 
 // "NAME=VALUE" strings for exec.
 std::vector<std::string> ToEnvStrings(const VarList& vars);
+
+// CodeBuild's typed variables ([{name, value, type}], as a pipeline action's
+// EnvironmentVariables or StartBuild's environmentVariablesOverride): PLAINTEXT as given,
+// PARAMETER_STORE and SECRETS_MANAGER looked up in parameters / secrets. Appends to out;
+// kNotFound naming a missing parameter or secret.
+base::Status AppendTypedVariables(const nlohmann::json& vars,
+                                  const std::map<std::string, std::string>& parameters,
+                                  const std::map<std::string, std::string>& secrets, VarList* out);
 
 // Resolves every parameter and secret kiln.yml defines (for a buildspec's parameter-store and
 // secrets-manager sections); ones that cannot be resolved are left out (the build then fails

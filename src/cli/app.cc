@@ -22,6 +22,13 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
 
 }  // namespace
 
+CLI::App* AddVerb(CLI::App* parent, const char* name, const char* help, std::string* which) {
+  CLI::App* s = parent->add_subcommand(name, help);
+  s->fallthrough();
+  s->callback([which, name] { *which = name; });
+  return s;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app("Kiln: CodeBuild buildspecs and CodePipeline pipelines on your own machines",
                "kiln");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "cli/context.h"
@@ -19,6 +20,10 @@ struct CommandSpec {
   // Adds options to sub and returns the function that runs the command.
   std::function<std::function<int(const GlobalOptions&)>(CLI::App* sub)> setup;
 };
+
+// Adds a verb under a command group (`kiln pipeline run`): global options fall through to it,
+// and *which records its name when it is chosen.
+CLI::App* AddVerb(CLI::App* parent, const char* name, const char* help, std::string* which);
 
 CommandSpec BuildCommand();
 CommandSpec ValidateCommand();

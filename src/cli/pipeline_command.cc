@@ -263,13 +263,6 @@ int Import(const PipelineArgs& a, const GlobalOptions& g) {
   return problems.empty() ? kExitOk : kExitUsage;
 }
 
-// Registers one nested subcommand; `which` records the chosen one.
-CLI::App* Sub(CLI::App* parent, const char* name, const char* help, std::string* which) {
-  CLI::App* s = parent->add_subcommand(name, help);
-  s->fallthrough();
-  s->callback([which, name] { *which = name; });
-  return s;
-}
 
 }  // namespace
 
@@ -279,28 +272,28 @@ CommandSpec PipelineCommand() {
         auto a = std::make_shared<PipelineArgs>();
         auto which = std::make_shared<std::string>();
         sub->require_subcommand(1);
-        auto* run = Sub(sub, "run", "run a pipeline (a name in kiln.yml, or a file)", which.get());
+        auto* run = AddVerb(sub, "run", "run a pipeline (a name in kiln.yml, or a file)", which.get());
         run->add_option("pipeline", a->target, "pipeline name or file")->required();
         run->add_option("--variable", a->variables, "pipeline variable NAME=VALUE");
         run->add_option("--revision", a->revision, "commit to build instead of the branch head");
-        Sub(sub, "list", "list pipelines with their latest status", which.get());
-        auto* show = Sub(sub, "show", "print a pipeline's definition", which.get());
+        AddVerb(sub, "list", "list pipelines with their latest status", which.get());
+        auto* show = AddVerb(sub, "show", "print a pipeline's definition", which.get());
         show->add_option("pipeline", a->target)->required();
-        auto* history = Sub(sub, "history", "list a pipeline's executions", which.get());
+        auto* history = AddVerb(sub, "history", "list a pipeline's executions", which.get());
         history->add_option("pipeline", a->target)->required();
         history->add_option("--limit", a->limit, "how many (default 20)");
-        auto* status = Sub(sub, "status", "show one execution", which.get());
+        auto* status = AddVerb(sub, "status", "show one execution", which.get());
         status->add_option("execution", a->target)->required();
         status->add_flag("-f,--follow", a->follow, "with --server: follow it live until it ends");
-        auto* stop = Sub(sub, "stop", "stop an execution", which.get());
+        auto* stop = AddVerb(sub, "stop", "stop an execution", which.get());
         stop->add_option("execution", a->target)->required();
         stop->add_flag("--abandon", a->abandon, "abandon in-progress actions");
-        auto* retry = Sub(sub, "retry", "retry a failed stage", which.get());
+        auto* retry = AddVerb(sub, "retry", "retry a failed stage", which.get());
         retry->add_option("execution", a->target)->required();
         retry->add_option("--stage", a->stage, "stage to retry")->required();
         retry->add_option("--mode", a->mode, "FAILED_ACTIONS (default) or ALL_ACTIONS");
         for (const char* verb : {"approve", "reject"}) {
-          auto* d = Sub(sub, verb,
+          auto* d = AddVerb(sub, verb,
                         verb[0] == 'a' ? "approve a manual approval" : "reject a manual approval",
                         which.get());
           d->add_option("execution", a->target)->required();
@@ -308,7 +301,7 @@ CommandSpec PipelineCommand() {
           d->add_option("--action", a->action)->required();
           d->add_option("--summary", a->summary, "a comment recorded with the decision");
         }
-        auto* imp = Sub(sub, "import", "convert a CloudFormation pipeline", which.get());
+        auto* imp = AddVerb(sub, "import", "convert a CloudFormation pipeline", which.get());
         imp->add_option("template", a->target)->required();
         imp->add_option("--parameter", a->parameters, "template parameter NAME=VALUE");
         imp->add_option("--export", a->exports, "value of an Fn::ImportValue NAME=VALUE");

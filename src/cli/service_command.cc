@@ -152,12 +152,6 @@ int RunService(const std::string& which, const ServiceArgs& a, const GlobalOptio
   return Deploy(*api, a, g, which == "deploy" ? "deployments" : "rollback");
 }
 
-CLI::App* Sub(CLI::App* parent, const char* name, const char* help, std::string* which) {
-  CLI::App* s = parent->add_subcommand(name, help);
-  s->fallthrough();
-  s->callback([which, name] { *which = name; });
-  return s;
-}
 
 }  // namespace
 
@@ -167,21 +161,21 @@ CommandSpec ServiceCommand() {
             auto a = std::make_shared<ServiceArgs>();
             auto which = std::make_shared<std::string>();
             sub->require_subcommand(1);
-            Sub(sub, "list", "list services", which.get());
-            Sub(sub, "status", "a service: deployments, tasks, events", which.get())
+            AddVerb(sub, "list", "list services", which.get());
+            AddVerb(sub, "status", "a service: deployments, tasks, events", which.get())
                 ->add_option("service", a->name)
                 ->required();
-            auto* deploy = Sub(sub, "deploy", "roll out a new revision", which.get());
+            auto* deploy = AddVerb(sub, "deploy", "roll out a new revision", which.get());
             deploy->add_option("service", a->name)->required();
             deploy->add_option("--image-definitions", a->image_definitions,
                                "imagedefinitions.json or imageDetail.json");
             deploy->add_option("--revision", a->revision, "an existing revision number");
-            auto* rollback = Sub(sub, "rollback", "go back to the previous good revision", which.get());
+            auto* rollback = AddVerb(sub, "rollback", "go back to the previous good revision", which.get());
             rollback->add_option("service", a->name)->required();
             for (auto* s : {deploy, rollback}) {
               s->add_flag("--wait", a->wait, "wait for a steady state (exit 1 if it fails)");
             }
-            auto* scale = Sub(sub, "scale", "set the desired count", which.get());
+            auto* scale = AddVerb(sub, "scale", "set the desired count", which.get());
             scale->add_option("service", a->name)->required();
             scale->add_option("count", a->desired)->required()->check(CLI::Range(0, 1000));
             return [a, which](const GlobalOptions& g) { return RunService(*which, *a, g); };

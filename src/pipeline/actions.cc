@@ -99,21 +99,7 @@ base::Status ApplyActionVariables(const std::string& json_text, build::BuildRequ
   if (json_text.empty()) return base::Status::Ok();
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (!doc.is_array()) return base::InvalidInput("EnvironmentVariables is not a JSON array");
-  for (const auto& v : doc) {
-    std::string name = v.value("name", ""), value = v.value("value", "");
-    std::string type = v.value("type", "PLAINTEXT");
-    if (type == "PARAMETER_STORE") {
-      auto it = req->parameters.find(value);
-      if (it == req->parameters.end()) return base::NotFound("parameter '" + value + "' not found");
-      value = it->second;
-    } else if (type == "SECRETS_MANAGER") {
-      auto s = build::ResolveSecretRef(value, req->secrets);
-      if (!s.ok()) return s.status();
-      value = *s;
-    }
-    req->overrides.emplace_back(name, value);
-  }
-  return base::Status::Ok();
+  return build::AppendTypedVariables(doc, req->parameters, req->secrets, &req->overrides);
 }
 
 int CancelFd(ExecutionContext& ctx) { return ctx.cancel_read; }

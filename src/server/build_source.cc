@@ -47,20 +47,7 @@ base::Status ExportSource(const RunnerOptions& options, const json& source, cons
 
 base::Status ApplyOverrides(const json& vars, build::BuildRequest* req) {
   if (!vars.is_array()) return base::Status::Ok();
-  for (const auto& v : vars) {
-    std::string name = Text(v, "name"), value = Text(v, "value"), type = Text(v, "type");
-    if (type == "PARAMETER_STORE") {
-      auto it = req->parameters.find(value);
-      if (it == req->parameters.end()) return base::NotFound("parameter '" + value + "' not found");
-      value = it->second;
-    } else if (type == "SECRETS_MANAGER") {
-      auto s = build::ResolveSecretRef(value, req->secrets);
-      if (!s.ok()) return s.status();
-      value = *s;
-    }
-    req->overrides.emplace_back(name, value);
-  }
-  return base::Status::Ok();
+  return build::AppendTypedVariables(vars, req->parameters, req->secrets, &req->overrides);
 }
 
 }  // namespace

@@ -13,15 +13,6 @@ constexpr char kBuildColumns[] =
     "SELECT id, project, number, status, execution_id, record_json, log_path, start_ms, end_ms "
     "FROM builds ";
 
-base::Result<std::vector<BuildRow>> CollectBuilds(Statement& q) {
-  std::vector<BuildRow> out;
-  for (;;) {
-    auto more = q.Step();
-    if (!more.ok()) return more.status();
-    if (!*more) return out;
-    out.push_back(ReadBuild(q));
-  }
-}
 
 }  // namespace
 
@@ -98,7 +89,7 @@ base::Result<std::vector<BuildRow>> Store::QueuedBuilds() {
   auto q = db_->Prepare(std::string(kBuildColumns) +
                         "WHERE status = 'QUEUED' ORDER BY start_ms, rowid");
   if (!q.ok()) return q.status();
-  return CollectBuilds(*q);
+  return Collect<BuildRow>(*q, ReadBuild);
 }
 
 base::Result<std::vector<BuildRow>> Store::ListBuilds(const std::string& project, int limit) {
@@ -107,7 +98,7 @@ base::Result<std::vector<BuildRow>> Store::ListBuilds(const std::string& project
                         "LIMIT ?2");
   if (!q.ok()) return q.status();
   q->Bind(1, project).Bind(2, static_cast<int64_t>(limit));
-  return CollectBuilds(*q);
+  return Collect<BuildRow>(*q, ReadBuild);
 }
 
 base::Result<int> Store::FailUnfinishedBuilds(int64_t end_ms) {

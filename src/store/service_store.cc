@@ -35,16 +35,6 @@ TaskRow ReadTask(const Statement& s) {
           .stopped_ms = s.Int(9)};
 }
 
-template <typename Row, typename Read>
-base::Result<std::vector<Row>> Collect(Statement& s, Read read) {
-  std::vector<Row> out;
-  for (;;) {
-    auto more = s.Step();
-    if (!more.ok()) return more.status();
-    if (!*more) return out;
-    out.push_back(read(s));
-  }
-}
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -66,5 +67,17 @@ class Database {
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
 };
+
+// Steps a query to its end and maps every row with read.
+template <typename Row, typename Read>
+base::Result<std::vector<Row>> Collect(Statement& s, Read read) {
+  std::vector<Row> out;
+  for (;;) {
+    auto more = s.Step();
+    if (!more.ok()) return more.status();
+    if (!*more) return out;
+    out.push_back(read(s));
+  }
+}
 
 }  // namespace kiln::store

@@ -108,17 +108,6 @@ ExecutionRow ReadExecution(const Statement& s) {
           .waiting_stage = s.Text(16)};
 }
 
-// Runs a query and maps every row with read.
-template <typename Row, typename Read>
-base::Result<std::vector<Row>> Collect(Statement& s, Read read) {
-  std::vector<Row> out;
-  for (;;) {
-    auto more = s.Step();
-    if (!more.ok()) return more.status();
-    if (!*more) return out;
-    out.push_back(read(s));
-  }
-}
 
 }  // namespace
 

@@ -62,6 +62,10 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   void OnUpstreamResponse(beast::error_code ec);
   void DropUpstream();
   void Fail(beast::error_code ec, bool retryable);
+  bool SafeMethod() const {
+    auto m = request_.method();
+    return m == http::verb::get || m == http::verb::head || m == http::verb::options;
+  }
   void ForwardResponse(bool upstream_reusable);
   void Reply(http::status status, std::string_view code, std::string_view message);
   void WriteResponse();
@@ -211,8 +215,9 @@ void HttpSession::SendUpstream() {
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       if (self->closed_) return;
                       if (ec) {
-                        // Nothing read yet: a reused connection closed under us.
-                        self->Fail(ec, self->upstream_reused_);
+                        // Nothing read yet: a reused connection closed under us, or the
+                        // target died (a safe request may go elsewhere).
+                        self->Fail(ec, self->upstream_reused_ || self->SafeMethod());
                         return;
                       }
                       self->ReadUpstream();
@@ -233,9 +238,11 @@ void HttpSession::ReadUpstream() {
 void HttpSession::OnUpstreamResponse(beast::error_code ec) {
   if (closed_) return;
   if (ec) {
-    // Retrying is safe only if the target cannot have seen the request: a pooled
-    // connection that failed before any response byte (the keep-alive close race).
-    Fail(ec, upstream_reused_ && !response_parser_->got_some());
+    // Retrying is safe only before any response byte, and only if the target cannot have
+    // acted on the request: a pooled connection (the keep-alive close race), or a safe
+    // method (GET/HEAD/OPTIONS) whose target died under it (HAProxy's retry-on
+    // conn-failure/empty-response).
+    Fail(ec, (upstream_reused_ || SafeMethod()) && !response_parser_->got_some());
     return;
   }
   const unsigned status = response_parser_->get().result_int();

@@ -2,6 +2,11 @@
 BUILD_DIR ?= build
 RELEASE_DIR ?= build-release
 JOBS ?= $(shell nproc)
+# ccache (installed by install-deps) makes rebuilds of an unchanged file free.
+# Paths relative to the checkout, so another clone of the tree hits the same cache entries.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 
 .PHONY: all deps configure build release test demo bench fuzz format clean
 
@@ -13,7 +18,7 @@ deps:
 # The test build: ASan + UBSan, every test through CTest.
 configure: deps
 	@test -f $(BUILD_DIR)/build.ninja || cmake -S . -B $(BUILD_DIR) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON
+	  -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON $(LAUNCHER)
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -21,7 +26,7 @@ build: configure
 # The optimised binary used by the demo and the benchmarks.
 release: deps
 	@test -f $(RELEASE_DIR)/build.ninja || cmake -S . -B $(RELEASE_DIR) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=Release -DKILN_TESTS=OFF
+	  -DCMAKE_BUILD_TYPE=Release -DKILN_TESTS=OFF $(LAUNCHER)
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target kiln
 
 test: build

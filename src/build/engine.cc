@@ -10,6 +10,7 @@
 #include "base/fd.h"
 #include "base/files.h"
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "build/artifacts.h"
 #include "build/cache.h"
 #include "build/log_sink.h"
@@ -502,7 +503,8 @@ BuildRecord BuildRun::Run() {
   log_->Flush();
   auto st = base::WriteFileAtomic(
       build_dir_.parent_path() / (std::to_string(rec_.build_number) + ".json"),
-      ToJson(rec_).dump(2), base::Durability::kNoSync);  // kiln.db holds the record durably
+      base::JsonText(ToJson(rec_), 2),
+      base::Durability::kNoSync);  // kiln.db holds the record durably
   (void)st;  // the record is also returned; a failed write is reported by the caller's output
   Notify();
   return rec_;

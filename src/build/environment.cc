@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
+
 namespace kiln::build {
 namespace {
 
@@ -73,7 +75,7 @@ base::Result<std::string> ResolveSecretRef(const std::string& ref,
     return Missing("secret '" + id + "' has no JSON key '" + json_key + "'");
   }
   const auto& v = doc[json_key];
-  return v.is_string() ? v.get<std::string>() : v.dump();
+  return v.is_string() ? v.get<std::string>() : base::JsonText(v);
 }
 
 base::Result<ComposedEnv> ComposeEnvironment(const EnvInputs& in) {
@@ -124,7 +126,8 @@ std::vector<std::string> ToEnvStrings(const VarList& vars) {
   return out;
 }
 
-void ResolveConfigStores(const spec::KilnConfig& config, std::map<std::string, std::string>* parameters,
+void ResolveConfigStores(const spec::KilnConfig& config,
+                         std::map<std::string, std::string>* parameters,
                          std::map<std::string, std::string>* secrets) {
   for (const auto& [name, ref] : config.parameters) {
     auto v = spec::ResolveValue(ref, config);

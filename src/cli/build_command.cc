@@ -9,6 +9,7 @@
 
 #include "base/duration.h"
 #include "base/files.h"
+#include "base/json_text.h"
 #include "build/engine.h"
 #include "cli/app.h"
 #include "cli/build_output.h"
@@ -119,14 +120,14 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
   exec::BecomeSubreaper();
   build::BuildRecord r = build::RunBuild(req);
   if (auto store = store::Store::Open((req.state_dir / "kiln.db").string()); store.ok()) {
-    auto st = (*store)->PutBuild({r.id, r.project, r.build_number,
-                                  std::string(build::StatusName(r.status)), "",
-                                  build::ToJson(r).dump(), r.log_path, r.start_ms, r.end_ms});
+    auto st = (*store)->PutBuild(
+        {r.id, r.project, r.build_number, std::string(build::StatusName(r.status)), "",
+         base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, r.end_ms});
     if (!st.ok())
       std::fprintf(stderr, "kiln: warning: build not recorded: %s\n", st.message().c_str());
   }
   if (g.json) {
-    std::printf("%s\n", build::ToJson(r).dump(2).c_str());
+    std::printf("%s\n", base::JsonText(build::ToJson(r), 2).c_str());
   } else {
     std::string table = PhaseTable(r, UseColor(g, STDOUT_FILENO));
     std::fwrite(table.data(), 1, table.size(), stdout);

@@ -10,12 +10,13 @@
 #include "base/duration.h"
 #include "base/files.h"
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/pipeline_args.h"
 #include "cli/pipeline_loader.h"
-#include "cli/remote_commands.h"
 #include "cli/pipeline_output.h"
+#include "cli/remote_commands.h"
 #include "exec/process.h"
 #include "pipeline/engine.h"
 #include "pipeline/liveness.h"
@@ -34,7 +35,7 @@ int Fail(const std::string& message, int code = kExitUsage) {
   return code;
 }
 
-void PrintJson(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+void PrintJson(const json& j) { std::printf("%s\n", base::JsonText(j, 2).c_str()); }
 
 // Opens the store and marks executions whose process died as Failed.
 std::unique_ptr<store::Store> OpenStore(const GlobalOptions& g) {
@@ -253,7 +254,8 @@ int Import(const PipelineArgs& a, const GlobalOptions& g) {
   auto problems = spec::ValidatePipeline(*result.pipeline, a.target);
   for (const auto& d : problems) std::fprintf(stderr, "%s\n", d.ToString().c_str());
   std::string out =
-      json({{"pipeline", json::parse(spec::PipelineToJson(*result.pipeline))}}).dump(2) + "\n";
+      base::JsonText(json({{"pipeline", json::parse(spec::PipelineToJson(*result.pipeline))}}), 2) +
+      "\n";
   if (a.output.empty()) {
     std::fwrite(out.data(), 1, out.size(), stdout);
   } else if (auto st = base::WriteFileAtomic(a.output, out); !st.ok()) {
@@ -263,7 +265,6 @@ int Import(const PipelineArgs& a, const GlobalOptions& g) {
   return problems.empty() ? kExitOk : kExitUsage;
 }
 
-
 }  // namespace
 
 CommandSpec PipelineCommand() {
@@ -272,7 +273,8 @@ CommandSpec PipelineCommand() {
         auto a = std::make_shared<PipelineArgs>();
         auto which = std::make_shared<std::string>();
         sub->require_subcommand(1);
-        auto* run = AddVerb(sub, "run", "run a pipeline (a name in kiln.yml, or a file)", which.get());
+        auto* run =
+            AddVerb(sub, "run", "run a pipeline (a name in kiln.yml, or a file)", which.get());
         run->add_option("pipeline", a->target, "pipeline name or file")->required();
         run->add_option("--variable", a->variables, "pipeline variable NAME=VALUE");
         run->add_option("--revision", a->revision, "commit to build instead of the branch head");
@@ -293,9 +295,9 @@ CommandSpec PipelineCommand() {
         retry->add_option("--stage", a->stage, "stage to retry")->required();
         retry->add_option("--mode", a->mode, "FAILED_ACTIONS (default) or ALL_ACTIONS");
         for (const char* verb : {"approve", "reject"}) {
-          auto* d = AddVerb(sub, verb,
-                        verb[0] == 'a' ? "approve a manual approval" : "reject a manual approval",
-                        which.get());
+          auto* d = AddVerb(
+              sub, verb, verb[0] == 'a' ? "approve a manual approval" : "reject a manual approval",
+              which.get());
           d->add_option("execution", a->target)->required();
           d->add_option("--stage", a->stage)->required();
           d->add_option("--action", a->action)->required();

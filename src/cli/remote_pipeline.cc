@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "cli/app.h"
 #include "cli/pipeline_output.h"
 #include "cli/remote_commands.h"
@@ -25,7 +26,7 @@ int Fail(const std::string& message, int code) {
 // Calls the API; on failure prints the server's message and sets *code.
 std::optional<json> CallJson(const ApiClient& api, const std::string& method,
                              const std::string& path, const json& body, int* code) {
-  auto r = api.Call(method, path, body.is_null() ? "" : body.dump());
+  auto r = api.Call(method, path, body.is_null() ? "" : base::JsonText(body));
   if (!r.ok()) {
     *code = Fail(r.status().message(), kExitInternal);
     return std::nullopt;
@@ -42,7 +43,7 @@ std::optional<json> CallJson(const ApiClient& api, const std::string& method,
   return j;
 }
 
-void PrintJson(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+void PrintJson(const json& j) { std::printf("%s\n", base::JsonText(j, 2).c_str()); }
 
 bool Terminal(const std::string& status) {
   return status == "Succeeded" || status == "Failed" || status == "Stopped" ||
@@ -64,10 +65,9 @@ int ShowExecution(const ApiClient& api, const std::string& id, const GlobalOptio
 
 int History(const ApiClient& api, const PipelineArgs& a, const GlobalOptions& g) {
   int code = kExitOk;
-  auto list = CallJson(api, "GET",
-                       "/api/v1/pipelines/" + a.target + "/executions?limit=" +
-                           std::to_string(a.limit),
-                       nullptr, &code);
+  auto list = CallJson(
+      api, "GET", "/api/v1/pipelines/" + a.target + "/executions?limit=" + std::to_string(a.limit),
+      nullptr, &code);
   if (!list) return code;
   if (g.json) {
     PrintJson(*list);
@@ -125,8 +125,10 @@ int Start(const ApiClient& api, const PipelineArgs& a, const GlobalOptions& g) {
   if (!started) return code;
   std::string id = started->value("pipelineExecutionId", "");
   if (a.detach) {
-    if (g.json) PrintJson(*started);
-    else std::printf("execution %s queued\n", id.c_str());
+    if (g.json)
+      PrintJson(*started);
+    else
+      std::printf("execution %s queued\n", id.c_str());
     return kExitOk;
   }
   return FollowExecution(api, id, started->value("eventId", uint64_t{0}), g);
@@ -144,9 +146,9 @@ int Stop(const ApiClient& api, const PipelineArgs& a) {
 
 int Decide(const ApiClient& api, const PipelineArgs& a, const std::string& verb) {
   int code = kExitOk;
-  auto r = CallJson(api, "POST", "/api/v1/executions/" + a.target + "/" + verb,
-                    {{"stageName", a.stage}, {"actionName", a.action}, {"summary", a.summary}},
-                    &code);
+  auto r =
+      CallJson(api, "POST", "/api/v1/executions/" + a.target + "/" + verb,
+               {{"stageName", a.stage}, {"actionName", a.action}, {"summary", a.summary}}, &code);
   if (!r) return code == kExitUsage ? kExitFailed : code;
   std::printf("%s %s/%s of execution %s\n", verb == "approve" ? "Approved" : "Rejected",
               a.stage.c_str(), a.action.c_str(), a.target.c_str());
@@ -179,8 +181,8 @@ int FollowExecution(const ApiClient& api, const std::string& id, uint64_t after_
         }
         if (ev.event == "stage") live.OnStage(d.value("stageName", ""), d.value("status", ""));
         if (ev.event == "action") {
-          live.OnAction(d.value("stageName", ""), d.value("actionName", ""),
-                        d.value("status", ""), d.value("summary", ""));
+          live.OnAction(d.value("stageName", ""), d.value("actionName", ""), d.value("status", ""),
+                        d.value("summary", ""));
         }
         std::string build = d.value("id", "");
         if (ev.event == "build" && !build.empty() && followed.insert(build).second) {
@@ -233,7 +235,8 @@ int RemoteLogs(const ApiClient& api, const std::string& build_id, bool follow) {
     std::fflush(stdout);
     return true;
   });
-  if (!st.ok()) return Fail(st.message(), st.kind() == base::ErrorKind::kIo ? kExitInternal : kExitUsage);
+  if (!st.ok())
+    return Fail(st.message(), st.kind() == base::ErrorKind::kIo ? kExitInternal : kExitUsage);
   return status == "SUCCEEDED" || status.empty() ? kExitOk : kExitFailed;
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/files.h"
+#include "base/json_text.h"
 #include "cli/api_client.h"
 #include "cli/app.h"
 #include "cli/commands.h"
@@ -34,7 +35,7 @@ int Fail(const std::string& message, int code) {
 
 std::optional<json> Call(const ApiClient& api, const std::string& method, const std::string& path,
                          const json& body, int* code) {
-  auto r = api.Call(method, path, body.is_null() ? "" : body.dump());
+  auto r = api.Call(method, path, body.is_null() ? "" : base::JsonText(body));
   if (!r.ok()) {
     *code = Fail(r.status().message(), kExitInternal);
     return std::nullopt;
@@ -50,8 +51,9 @@ void PrintService(const json& s) {
   std::printf("service %s: %s, desired %d, running %d, pending %d, revision %s\n",
               s.value("serviceName", "").c_str(), s.value("status", "").c_str(),
               s.value("desiredCount", 0), s.value("runningCount", 0), s.value("pendingCount", 0),
-              s.value("taskDefinition", json(0)).dump().c_str());
-  if (s.contains("statusReason")) std::printf("  %s\n", s["statusReason"].get<std::string>().c_str());
+              base::JsonText(s.value("taskDefinition", json(0))).c_str());
+  if (s.contains("statusReason"))
+    std::printf("  %s\n", s["statusReason"].get<std::string>().c_str());
   if (s.contains("loadBalancer")) {
     std::printf("  load balancer: %s\n", s["loadBalancer"].value("listen", "").c_str());
   }
@@ -59,7 +61,7 @@ void PrintService(const json& s) {
               "FAILED", "REASON");
   for (const auto& d : s.value("deployments", json::array())) {
     std::printf("  %-10.10s %-8s %-24s %-9d %-10d %s\n", d.value("id", "").c_str(),
-                d["taskDefinition"].dump().c_str(),
+                base::JsonText(d["taskDefinition"]).c_str(),
                 (d.value("status", "") + "/" + d.value("rolloutState", "")).c_str(),
                 d.value("runningCount", 0), d.value("failedTasks", 0),
                 d.value("rolloutStateReason", "").c_str());
@@ -68,8 +70,9 @@ void PrintService(const json& s) {
               "PID");
   for (const auto& t : s.value("tasks", json::array())) {
     std::printf("  %-10.10s %-8s %-6d %-9s %-10s %d\n", t.value("taskId", "").c_str(),
-                t["revision"].dump().c_str(), t.value("port", 0), t.value("lastStatus", "").c_str(),
-                t.value("healthStatus", "").c_str(), t.value("pid", 0));
+                base::JsonText(t["revision"]).c_str(), t.value("port", 0),
+                t.value("lastStatus", "").c_str(), t.value("healthStatus", "").c_str(),
+                t.value("pid", 0));
   }
   int shown = 0;
   for (const auto& e : s.value("events", json::array())) {
@@ -89,9 +92,13 @@ int Deploy(const ApiClient& api, const ServiceArgs& a, const GlobalOptions& g,
       auto text = base::ReadFile(a.image_definitions, 1 << 20);
       if (!text.ok()) return Fail(text.status().message(), kExitUsage);
       json doc = json::parse(*text, nullptr, false);
-      if (doc.is_array()) body["imageDefinitions"] = doc;
-      else if (doc.is_object()) body["imageDetail"] = doc;
-      else return Fail(a.image_definitions + ": not imagedefinitions.json or imageDetail.json", kExitUsage);
+      if (doc.is_array())
+        body["imageDefinitions"] = doc;
+      else if (doc.is_object())
+        body["imageDetail"] = doc;
+      else
+        return Fail(a.image_definitions + ": not imagedefinitions.json or imageDetail.json",
+                    kExitUsage);
       // Relative bundle paths are found beside the file (the server runs on this machine).
       body["artifactDir"] = fs::absolute(a.image_definitions).parent_path().string();
     } else {
@@ -137,7 +144,7 @@ int RunService(const std::string& which, const ServiceArgs& a, const GlobalOptio
         std::printf("%-30s %-8s desired %d running %d revision %s\n",
                     s.value("serviceName", "").c_str(), s.value("status", "").c_str(),
                     s.value("desiredCount", 0), s.value("runningCount", 0),
-                    s.value("taskDefinition", json(0)).dump().c_str());
+                    base::JsonText(s.value("taskDefinition", json(0))).c_str());
       }
     }
     return kExitOk;
@@ -151,7 +158,6 @@ int RunService(const std::string& which, const ServiceArgs& a, const GlobalOptio
   }
   return Deploy(*api, a, g, which == "deploy" ? "deployments" : "rollback");
 }
-
 
 }  // namespace
 
@@ -170,7 +176,8 @@ CommandSpec ServiceCommand() {
             deploy->add_option("--image-definitions", a->image_definitions,
                                "imagedefinitions.json or imageDetail.json");
             deploy->add_option("--revision", a->revision, "an existing revision number");
-            auto* rollback = AddVerb(sub, "rollback", "go back to the previous good revision", which.get());
+            auto* rollback =
+                AddVerb(sub, "rollback", "go back to the previous good revision", which.get());
             rollback->add_option("service", a->name)->required();
             for (auto* s : {deploy, rollback}) {
               s->add_flag("--wait", a->wait, "wait for a steady state (exit 1 if it fails)");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/files.h"
+#include "base/json_text.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/pipeline_loader.h"
@@ -134,7 +135,7 @@ int Run(const std::vector<std::string>& files, const GlobalOptions& g) {
     for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.c_str());
     if (r.ok) std::printf("%s: ok (%s)\n", f.c_str(), r.summary.c_str());
   }
-  if (g.json) std::printf("%s\n", out.dump(2).c_str());
+  if (g.json) std::printf("%s\n", base::JsonText(out, 2).c_str());
   return all_ok ? kExitOk : kExitUsage;
 }
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 
@@ -12,16 +13,17 @@ namespace kiln::cli {
 #endif
 
 CommandSpec VersionCommand() {
-  return {"version", "print Kiln's version", [](CLI::App*) {
-            return [](const GlobalOptions& g) {
-              if (g.json) {
-                std::printf("%s\n", nlohmann::json{{"version", KILN_VERSION}}.dump().c_str());
-              } else {
-                std::printf("kiln %s\n", KILN_VERSION);
-              }
-              return kExitOk;
-            };
-          }};
+  return {
+      "version", "print Kiln's version", [](CLI::App*) {
+        return [](const GlobalOptions& g) {
+          if (g.json) {
+            std::printf("%s\n", base::JsonText(nlohmann::json{{"version", KILN_VERSION}}).c_str());
+          } else {
+            std::printf("kiln %s\n", KILN_VERSION);
+          }
+          return kExitOk;
+        };
+      }};
 }
 
 }  // namespace kiln::cli

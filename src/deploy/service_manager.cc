@@ -4,6 +4,7 @@
 #include <future>
 
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "deploy/revision.h"
 #include "spec/kiln_config.h"
 #include "store/service_store.h"
@@ -115,7 +116,7 @@ void ServiceManager::ImportAndDeploy(const std::string& service, const std::stri
   auto finish = [this, life = std::weak_ptr<int>(life_), service, id, on_done](Json next,
                                                                                std::string error) {
     if (!life.lock()) return;
-    auto revision = error.empty() ? service_store_->AddRevision(service, next.dump())
+    auto revision = error.empty() ? service_store_->AddRevision(service, base::JsonText(next))
                                   : base::Result<int64_t>(base::InvalidInput(error));
     auto started = revision.ok() ? controllers_.at(service)->StartDeployment(*revision, on_done, id)
                                  : base::Result<std::string>(revision.status());

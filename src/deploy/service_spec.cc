@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/duration.h"
+#include "base/json_text.h"
 #include "spec/kiln_config.h"
 
 namespace kiln::deploy {
@@ -49,7 +50,7 @@ std::vector<std::pair<std::string, std::string>> Pairs(const Json& object, const
 base::Result<int64_t> Duration(const Json& object, const char* key, int64_t fallback) {
   const Json& v = Member(object, key);
   if (v.is_null()) return fallback;
-  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+  std::string text = v.is_string() ? v.get<std::string>() : base::JsonText(v);
   auto ms = base::ParseDuration(text);
   if (!ms.ok()) return base::InvalidInput(std::string(key) + ": " + ms.status().message());
   return *ms;

@@ -10,6 +10,7 @@
 
 #include "base/files.h"
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "build/engine.h"
 #include "build/environment.h"
 #include "pipeline/execution_context.h"
@@ -173,9 +174,8 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
       std::lock_guard lock(ctx.mu);
       (void)ctx.store->SetActionExternalId(ctx.execution_id, stage.name, a.name, r.id);
       // Recorded while it runs, so its log can be followed (kiln logs -f, the API).
-      (void)ctx.store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS",
-                                 ctx.execution_id, build::ToJson(r).dump(), r.log_path,
-                                 r.start_ms, 0});
+      (void)ctx.store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", ctx.execution_id,
+                                 base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, 0});
     }
     if (ctx.options->observer) {
       ctx.options->observer->OnBuild(stage.name, a.name, r.id, "IN_PROGRESS");
@@ -187,8 +187,8 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
     std::lock_guard lock(ctx.mu);
     (void)ctx.store->PutBuild({record.id, record.project, record.build_number,
                                std::string(build::StatusName(record.status)), ctx.execution_id,
-                               build::ToJson(record).dump(), record.log_path, record.start_ms,
-                               record.end_ms});
+                               base::JsonText(build::ToJson(record)), record.log_path,
+                               record.start_ms, record.end_ms});
   }
   if (ctx.options->observer) {
     ctx.options->observer->OnBuild(stage.name, a.name, record.id,
@@ -246,8 +246,9 @@ ActionOutcome RunApproval(ExecutionContext& ctx, const spec::Stage& stage, const
 // DeploymentTimeout is in minutes (1-60, default 60).
 ActionOutcome RunEcsDeploy(ExecutionContext& ctx, const spec::Action& a) {
   if (!ctx.options->deployer) {
-    return Fail("the ECS deploy action needs the process provider of `kiln serve`: run this "
-                "pipeline through the server (kiln serve, or --server URL)");
+    return Fail(
+        "the ECS deploy action needs the process provider of `kiln serve`: run this "
+        "pipeline through the server (kiln serve, or --server URL)");
   }
   if (a.input_artifacts.empty()) return Fail("the ECS deploy action has no input artifact");
   std::string input = a.input_artifacts.front();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "pipeline/execution_context.h"
 #include "pipeline/liveness.h"
 
@@ -270,7 +271,7 @@ std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::
   row.status = out.status;
   row.summary = out.summary;
   row.external_id = out.external_id;
-  row.output_variables_json = json(out.variables).dump();
+  row.output_variables_json = base::JsonText(json(out.variables));
   row.end_ms = base::NowMillis();
   {
     std::lock_guard lock(ctx_.mu);
@@ -484,7 +485,7 @@ base::Status ExecutionContext::SaveVariablesLocked() {
     revs.push_back(
         {{"actionName", r.action}, {"revisionId", r.revision_id}, {"revisionSummary", r.summary}});
   }
-  return store->SetExecutionVariables(execution_id, vars.dump(), revs.dump());
+  return store->SetExecutionVariables(execution_id, base::JsonText(vars), base::JsonText(revs));
 }
 
 Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
@@ -507,8 +508,8 @@ base::Status Engine::RunQueued(const spec::Pipeline& pipeline, const std::string
   return run.RunFrom(0, "");
 }
 
-base::Result<store::QueuedExecution> Engine::Queue(const spec::Pipeline& pipeline,
-                                                   int64_t version, const StartOptions& start,
+base::Result<store::QueuedExecution> Engine::Queue(const spec::Pipeline& pipeline, int64_t version,
+                                                   const StartOptions& start,
                                                    const std::string& dedupe_revision) {
   if (auto vars = PipelineVariables(pipeline, start); !vars.ok()) return vars.status();
   store::QueuedExecution q;
@@ -526,11 +527,10 @@ base::Result<store::QueuedExecution> Engine::Queue(const spec::Pipeline& pipelin
 }
 
 std::string StartOptionsToJson(const StartOptions& start) {
-  return json{{"variables", start.variables},
-              {"revision", start.revision},
-              {"triggerType", start.trigger_type},
-              {"triggerDetail", start.trigger_detail}}
-      .dump();
+  return base::JsonText(json{{"variables", start.variables},
+                             {"revision", start.revision},
+                             {"triggerType", start.trigger_type},
+                             {"triggerDetail", start.trigger_detail}});
 }
 
 StartOptions StartOptionsFromJson(const std::string& text) {

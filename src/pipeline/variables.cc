@@ -2,13 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
+
 namespace kiln::pipeline {
 namespace {
 
 std::string Quote(const std::string& value, Quoting quoting) {
   if (quoting == Quoting::kNone) return value;
-  std::string quoted =
-      nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string quoted = base::JsonText(nlohmann::json(value));
   return quoted.substr(1, quoted.size() - 2);
 }
 

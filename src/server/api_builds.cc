@@ -4,6 +4,7 @@
 
 #include "base/fd.h"
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "server/api_handlers.h"
 #include "server/log_tail.h"
 
@@ -44,7 +45,8 @@ void GetLog(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
     tail->Start();
     return;
   }
-  uint64_t limit = std::strtoull(t.Query("limit", std::to_string(kMaxLogRead)).c_str(), nullptr, 10);
+  uint64_t limit =
+      std::strtoull(t.Query("limit", std::to_string(kMaxLogRead)).c_str(), nullptr, 10);
   limit = std::min(limit, kMaxLogRead);
   Response r;
   r.content_type = "text/plain; charset=utf-8";
@@ -79,25 +81,27 @@ void StartBuild(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
     }
   }
   json request{{"projectName", project}, {"initiator", "kiln-api"}};
-  for (const char* key : {"buildspecOverride", "environmentVariablesOverride",
-                          "timeoutInMinutesOverride"}) {
+  for (const char* key :
+       {"buildspecOverride", "environmentVariablesOverride", "timeoutInMinutesOverride"}) {
     if (body.contains(key)) request[key] = body[key];
   }
   store::BuildRow row{.id = project + ":" + base::NewUuid(),
                       .project = project,
                       .status = "QUEUED",
-                      .record_json = request.dump(),
+                      .record_json = base::JsonText(request),
                       .start_ms = base::NowMillis()};
   bool wait = t.Query("wait") == "true" || t.Query("wait") == "1";
   if (wait) ctx.build_waiters.emplace(row.id, ex);
   ctx.writer.Post([&ctx, ex, row, wait](store::Store* s) {
-    auto r = s ? s->Accept({}, {}, {row}) : base::Result<store::IntakeResult>(base::Status(
-                                               base::ErrorKind::kIo, "store unavailable"));
+    auto r = s ? s->Accept({}, {}, {row})
+               : base::Result<store::IntakeResult>(
+                     base::Status(base::ErrorKind::kIo, "store unavailable"));
     if (!r.ok()) return ex->Reply(JsonError(500, "store", r.status().message()));
     ctx.runner.Wake();
     if (!wait) {
       ex->Reply(JsonResponse(
-          201, {{"build", {{"id", row.id}, {"projectName", row.project}, {"buildStatus", "QUEUED"}}}}));
+          201,
+          {{"build", {{"id", row.id}, {"projectName", row.project}, {"buildStatus", "QUEUED"}}}}));
     }
   });
 }

@@ -2,6 +2,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "pipeline/engine.h"
 #include "pipeline/state_json.h"
 #include "server/api_handlers.h"
@@ -52,7 +53,7 @@ std::string PipelineState(ServerContext& ctx, const CatalogEntry& entry) {
     for (const auto& s : entry.pipeline.stages) stages.push_back({{"stageName", s.name}});
     state["stageStates"] = stages;
   }
-  std::string text = state.dump();
+  std::string text = base::JsonText(state);
   ctx.state_cache[entry.pipeline.name] = text;
   return text;
 }
@@ -137,14 +138,14 @@ void ExecutionCommand(ServerContext& ctx, const ExchangePtr& ex, const std::stri
     ctx.writer.Post([&ctx, ex, id, mode, queued = exec.status == "Queued"](store::Store* s) {
       if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
       // A queued execution has no engine yet: it stops here and now.
-      auto st = queued ? s->SetExecutionStatus(id, "Stopped", "Stopped before it started",
-                                               base::NowMillis())
-                       : s->db().Transaction([&] {
-                           auto set = s->SetStopRequest(id, mode);
-                           return set.ok() ? s->SetExecutionStatus(id, "Stopping",
-                                                                   "Stop requested", 0)
-                                           : set;
-                         });
+      auto st =
+          queued
+              ? s->SetExecutionStatus(id, "Stopped", "Stopped before it started", base::NowMillis())
+              : s->db().Transaction([&] {
+                  auto set = s->SetStopRequest(id, mode);
+                  return set.ok() ? s->SetExecutionStatus(id, "Stopping", "Stop requested", 0)
+                                  : set;
+                });
       if (!st.ok()) return ex->Reply(JsonError(500, "store", st.message()));
       ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"stopRequested", mode}}));
     });

@@ -1,5 +1,6 @@
 // /api/v1/services...: DescribeServices-shaped answers, deployments, rollback and scaling
 // (the deploy layer's ServiceManager, on the loop).
+#include "base/json_text.h"
 #include "deploy/service_manager.h"
 #include "server/api_handlers.h"
 
@@ -9,20 +10,21 @@ namespace {
 using nlohmann::json;
 
 json OutcomeJson(const deploy::DeploymentOutcome& o) {
-  return {{"deploymentId", o.deployment_id},
-          {"serviceName", o.service},
-          {"revision", o.revision},
-          {"rolloutState", o.rollout_state},
-          {"rolloutStateReason", o.reason},
-          {"rollbackRevision", o.rollback_revision}};
+  return {{"deploymentId", o.deployment_id}, {"serviceName", o.service},
+          {"revision", o.revision},          {"rolloutState", o.rollout_state},
+          {"rolloutStateReason", o.reason},  {"rollbackRevision", o.rollback_revision}};
 }
 
 unsigned StatusFor(const base::Status& st) {
   switch (st.kind()) {
-    case base::ErrorKind::kNotFound: return 404;
-    case base::ErrorKind::kInvalidInput: return 400;
-    case base::ErrorKind::kUnsupported: return 400;
-    default: return 500;
+    case base::ErrorKind::kNotFound:
+      return 404;
+    case base::ErrorKind::kInvalidInput:
+      return 400;
+    case base::ErrorKind::kUnsupported:
+      return 400;
+    default:
+      return 500;
   }
 }
 
@@ -32,16 +34,19 @@ void Answer(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
   bool wait = t.Query("wait") == "true" || t.Query("wait") == "1";
   auto id = start([ex, wait, &ctx, service = t.segments[3]](const deploy::DeploymentOutcome& o) {
     ctx.events.Publish("service", "", "",
-                       {{"serviceName", service}, {"deploymentId", o.deployment_id},
-                        {"status", o.rollout_state}, {"reason", o.reason}});
+                       {{"serviceName", service},
+                        {"deploymentId", o.deployment_id},
+                        {"status", o.rollout_state},
+                        {"reason", o.reason}});
     if (wait) ex->Reply(JsonResponse(200, OutcomeJson(o)));
   });
   if (!id.ok()) {
     ex->Reply(JsonError(StatusFor(id.status()), "deployment_refused", id.status().message()));
     return;
   }
-  ctx.events.Publish("service", "", "",
-                     {{"serviceName", t.segments[3]}, {"deploymentId", *id}, {"status", "IN_PROGRESS"}});
+  ctx.events.Publish(
+      "service", "", "",
+      {{"serviceName", t.segments[3]}, {"deploymentId", *id}, {"status", "IN_PROGRESS"}});
   if (!wait) ex->Reply(JsonResponse(202, {{"deploymentId", *id}, {"rolloutState", "IN_PROGRESS"}}));
 }
 
@@ -51,9 +56,9 @@ void Deploy(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
   if (!BodyJson(ex, &body)) return;
   deploy::DeployInput input;
   if (body.contains("imageDefinitions")) {
-    input.image_file = body["imageDefinitions"].dump();
+    input.image_file = base::JsonText(body["imageDefinitions"]);
   } else if (body.contains("imageDetail")) {
-    input.image_file = body["imageDetail"].dump();
+    input.image_file = base::JsonText(body["imageDetail"]);
   } else if (body.contains("revision") && body["revision"].is_number_integer()) {
     input.revision = body["revision"].get<int64_t>();
   } else {
@@ -103,12 +108,13 @@ bool RouteServices(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
     if (!BodyJson(ex, &body)) return true;
     if (!body.contains("desiredCount") || !body["desiredCount"].is_number_integer() ||
         body["desiredCount"].get<int64_t>() < 0 || body["desiredCount"].get<int64_t>() > 1000) {
-      return ex->Reply(JsonError(400, "bad_request", "desiredCount must be an integer 0-1000")), true;
+      return ex->Reply(JsonError(400, "bad_request", "desiredCount must be an integer 0-1000")),
+             true;
     }
     auto st = ctx.services->Scale(t.segments[3], body["desiredCount"].get<int>());
     if (!st.ok()) return ex->Reply(JsonError(StatusFor(st), "scale_refused", st.message())), true;
-    ex->Reply(JsonResponse(200, {{"serviceName", t.segments[3]},
-                                 {"desiredCount", body["desiredCount"]}}));
+    ex->Reply(JsonResponse(
+        200, {{"serviceName", t.segments[3]}, {"desiredCount", body["desiredCount"]}}));
   } else {
     return false;
   }

@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "base/json_text.h"
+
 namespace kiln::server {
 
 bool EventFilter::Matches(const Event& e) const {
@@ -15,7 +17,7 @@ void EventHub::Publish(std::string type, std::string pipeline, std::string execu
   Event e{.type = std::move(type),
           .pipeline = std::move(pipeline),
           .execution_id = std::move(execution_id),
-          .data = data.dump()};
+          .data = base::JsonText(data)};
   boost::asio::post(loop_, [this, e = std::move(e)]() mutable { Deliver(std::move(e)); });
 }
 

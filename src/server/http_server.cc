@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "base/json_text.h"
+
 namespace kiln::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -24,7 +26,7 @@ using tcp = asio::ip::tcp;
 Response JsonError(unsigned status, const std::string& code, const std::string& message) {
   Response r;
   r.status = status;
-  r.body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+  r.body = base::JsonText(nlohmann::json{{"error", {{"code", code}, {"message", message}}}});
   return r;
 }
 
@@ -191,17 +193,16 @@ void Connection::ReadHead() {
   // a Content-Length with an empty optional as if the limit were 0.)
   parser_->body_limit(std::numeric_limits<uint64_t>::max());
   stream_.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             self->OnHead(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
 }
 
 void Connection::OnHead(beast::error_code ec) {
   if (ec == bhttp::error::header_limit) {
-    return Fail(431, "header_too_large",
-                "request header fields exceed " + std::to_string(options_.max_header_bytes) +
-                    " bytes");
+    return Fail(
+        431, "header_too_large",
+        "request header fields exceed " + std::to_string(options_.max_header_bytes) + " bytes");
   }
   if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
       ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
@@ -219,10 +220,9 @@ void Connection::OnHead(beast::error_code ec) {
   parser_->body_limit(limit);
   if (parser_->is_done()) return Dispatch();
   stream_.expires_after(std::chrono::milliseconds(options_.body_timeout_ms));
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnBody(ec);
-                    });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
 void Connection::OnBody(beast::error_code ec) {
@@ -242,8 +242,8 @@ void Connection::Dispatch() {
   Request request = parser_->release();
   keep_alive_ = keep_alive_ && request.keep_alive();
   ++server_->stats_.requests;
-  auto exchange = std::make_shared<Exchange>(shared_from_this(), server_->loop_,
-                                             std::move(request), remote_);
+  auto exchange =
+      std::make_shared<Exchange>(shared_from_this(), server_->loop_, std::move(request), remote_);
   server_->handler_(exchange);
 }
 
@@ -265,11 +265,10 @@ void Connection::Reply(Response r) {
   res->keep_alive(keep_alive_);
   res->prepare_payload();
   stream_.expires_after(std::chrono::milliseconds(options_.body_timeout_ms));
-  bhttp::async_write(stream_, *res,
-                     [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                       if (ec || !self->keep_alive_) return self->CloseNow();
-                       self->ReadHead();
-                     });
+  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    if (ec || !self->keep_alive_) return self->CloseNow();
+    self->ReadHead();
+  });
 }
 
 std::shared_ptr<EventStream> Connection::StartEvents(size_t max_buffered) {
@@ -395,8 +394,7 @@ std::shared_ptr<EventStream> Exchange::StartEvents(size_t max_buffered) {
 
 base::Result<std::unique_ptr<HttpServer>> HttpServer::Start(asio::io_context& loop,
                                                             HttpServerOptions options,
-                                                            BodyLimit body_limit,
-                                                            Handler handler) {
+                                                            BodyLimit body_limit, Handler handler) {
   auto server = std::make_unique<ServerImpl>(loop, std::move(options), std::move(body_limit),
                                              std::move(handler));
   if (auto st = server->Listen(); !st.ok()) return st;

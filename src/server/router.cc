@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
+
 namespace kiln::server {
 namespace {
 
@@ -76,7 +78,7 @@ bool ParseTarget(std::string_view target, Target* out) {
 Response JsonResponse(unsigned status, const nlohmann::json& body) {
   Response r;
   r.status = status;
-  r.body = body.dump();
+  r.body = base::JsonText(body);
   return r;
 }
 

@@ -8,6 +8,7 @@
 
 #include "base/files.h"
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "build/engine.h"
 #include "build/environment.h"
 #include "server/build_source.h"
@@ -72,7 +73,9 @@ Runner::Runner(RunnerOptions options, EventHub& events, Metrics& metrics)
 
 Runner::~Runner() { Shutdown(0); }
 
-void Runner::Start() { dispatcher_ = std::thread([this] { Dispatch(); }); }
+void Runner::Start() {
+  dispatcher_ = std::thread([this] { Dispatch(); });
+}
 
 void Runner::Wake() {
   {
@@ -230,7 +233,7 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
         if (recorded || r.id.empty()) return;
         recorded = true;
         (void)store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
-                                  build::ToJson(r).dump(), r.log_path, r.start_ms, 0});
+                               base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, 0});
         events_.Publish("build", "", "",
                         {{"id", r.id}, {"projectName", r.project}, {"buildStatus", "IN_PROGRESS"}});
       };
@@ -246,9 +249,9 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
                                     {"projectName", row.project},
                                     {"buildStatus", "FAILED"},
                                     {"statusReason", error}};
-    (void)store->PutBuild({row.id, row.project, record.build_number, status, "", rec.dump(),
-                              record.log_path, error.empty() ? record.start_ms : row.start_ms,
-                              base::NowMillis()});
+    (void)store->PutBuild({row.id, row.project, record.build_number, status, "",
+                           base::JsonText(rec), record.log_path,
+                           error.empty() ? record.start_ms : row.start_ms, base::NowMillis()});
   }
   ReturnStore(std::move(store));
   events_.Publish("build", "", "",

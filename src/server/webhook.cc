@@ -2,6 +2,7 @@
 // once. The signature is checked over the raw body before anything parses it; the answer is
 // sent only after the delivery and what it starts are committed (DESIGN.md "Server").
 #include "base/ids.h"
+#include "base/json_text.h"
 #include "pipeline/engine.h"
 #include "server/api_handlers.h"
 #include "source/github_webhook.h"
@@ -51,8 +52,8 @@ Starts Match(ServerContext& ctx, const std::string& connection, const std::strin
     pipeline::StartOptions start{
         .revision = revision,
         .trigger_type = entry.pipeline.triggers.empty() ? "Webhook" : "WebhookV2",
-        .trigger_detail = "delivery " + delivery + ": " + event.codebuild_event + " " +
-                          event.head_ref};
+        .trigger_detail =
+            "delivery " + delivery + ": " + event.codebuild_event + " " + event.head_ref};
     auto q = pipeline::Engine::Queue(entry.pipeline, entry.version, start, revision);
     if (q.ok()) out.executions.push_back(std::move(*q));
   }
@@ -63,20 +64,20 @@ Starts Match(ServerContext& ctx, const std::string& connection, const std::strin
                               ? "pr/" + std::to_string(event.pull_request_number)
                               : (event.IsTag() ? "tag/" + std::string(event.TagName())
                                                : "branch/" + std::string(event.BranchName()));
-    json source{{"connection", connection},
-                {"revision", event.IsPullRequest() && !event.merged ? event.head_sha : event.commit},
-                {"webhookEvent", event.codebuild_event},
-                {"webhookHeadRef", event.head_ref},
-                {"webhookBaseRef", event.base_ref},
-                {"webhookTrigger", trigger},
-                {"webhookActorAccountId", event.actor_account_id}};
-    json request{{"projectName", p.name},
-                 {"initiator", "GitHub-Hookshot/" + delivery},
-                 {"source", source}};
+    json source{
+        {"connection", connection},
+        {"revision", event.IsPullRequest() && !event.merged ? event.head_sha : event.commit},
+        {"webhookEvent", event.codebuild_event},
+        {"webhookHeadRef", event.head_ref},
+        {"webhookBaseRef", event.base_ref},
+        {"webhookTrigger", trigger},
+        {"webhookActorAccountId", event.actor_account_id}};
+    json request{
+        {"projectName", p.name}, {"initiator", "GitHub-Hookshot/" + delivery}, {"source", source}};
     out.builds.push_back({.id = p.name + ":" + base::NewUuid(),
                           .project = p.name,
                           .status = "QUEUED",
-                          .record_json = request.dump(),
+                          .record_json = base::JsonText(request),
                           .start_ms = base::NowMillis()});
   }
   return out;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/duration.h"
+#include "base/json_text.h"
 #include "spec/yaml_util.h"
 
 namespace kiln::spec::kiln_yml {
@@ -383,7 +384,7 @@ OrderedJson YamlToJson(const YAML::Node& node) {
       OrderedJson out = OrderedJson::object();
       for (const auto& entry : node) {
         std::string key =
-            entry.first.IsScalar() ? entry.first.Scalar() : YamlToJson(entry.first).dump();
+            entry.first.IsScalar() ? entry.first.Scalar() : base::JsonText(YamlToJson(entry.first));
         out[key] = YamlToJson(entry.second);
       }
       return out;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <utility>
 
+#include "base/json_text.h"
 #include "spec/kiln_config_service.h"
 #include "spec/schedule.h"
 #include "spec/yaml_util.h"
@@ -139,7 +140,7 @@ PipelineRef ParsePipelineRef(ConfigReader& reader, const YamlEntry& entry) {
                                             " inline must hold a CodePipeline structure "
                                             "(stages, or {pipeline: {...}})");
   } else {
-    ref.inline_json = YamlToJson(value).dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+    ref.inline_json = base::JsonText(YamlToJson(value));
   }
   return ref;
 }

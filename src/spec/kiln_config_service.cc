@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "base/json_text.h"
 #include "spec/kiln_config_schema.h"
 
 namespace kiln::spec::kiln_yml {
@@ -352,13 +353,12 @@ std::vector<std::string> ContainerNames(const OrderedJson& service) {
 Service ParseService(ConfigReader& reader, const YamlEntry& entry) {
   std::string what = "services." + entry.key;
   OrderedJson json = ReadObject(reader, entry.value, kService, what, entry.key_node.Mark());
-  Service service{
-      .name = entry.key,
-      .cluster = StringOr(json, "cluster", "default"),  // ECS's default cluster
-      .desired_count = int(IntOr(json, "desiredCount", 1)),
-      .container_names = ContainerNames(json),
-      .definition_json = json.dump(-1, ' ', false, OrderedJson::error_handler_t::replace),
-      .line = LineOf(entry.key_node.Mark())};
+  Service service{.name = entry.key,
+                  .cluster = StringOr(json, "cluster", "default"),  // ECS's default cluster
+                  .desired_count = int(IntOr(json, "desiredCount", 1)),
+                  .container_names = ContainerNames(json),
+                  .definition_json = base::JsonText(json),
+                  .line = LineOf(entry.key_node.Mark())};
   std::optional<YamlEntry> cluster = FindEntry(entry.value, "cluster");
   reader.Refer(PendingReference::Kind::kCluster, service.cluster,
                cluster ? cluster->value.Mark() : entry.key_node.Mark(), what + ".cluster");

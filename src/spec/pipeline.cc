@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "spec/pipeline_reader.h"
 #include "spec/pipeline_tree.h"
 #include "spec/yaml_util.h"
@@ -193,7 +194,7 @@ std::string PipelineToJson(const Pipeline& p) {
     Json& triggers = out["triggers"] = Json::array();
     for (const Trigger& trigger : p.triggers) triggers.push_back(TriggerJson(trigger));
   }
-  return out.dump(2);
+  return base::JsonText(out, 2);
 }
 
 }  // namespace kiln::spec

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "spec/yaml_util.h"
 
 namespace kiln::spec {
@@ -108,7 +109,7 @@ TreeValue TreeFromYaml(const YAML::Node& node, const std::string& file, Diagnost
   return value;
 }
 
-std::string TreeToJsonText(const TreeValue& value) { return ToJson(value).dump(); }
+std::string TreeToJsonText(const TreeValue& value) { return base::JsonText(ToJson(value)); }
 
 std::optional<int> ParseWholeInt(std::string_view text) {
   int value = 0;

@@ -6,7 +6,9 @@
 #include <boost/beast/http.hpp>
 #include <cstdlib>
 
+#include "base/files.h"
 #include "cli/app.h"
+#include "server/local_token.h"
 
 namespace kiln::cli {
 namespace asio = boost::asio;
@@ -21,6 +23,33 @@ std::string ServerUrl(const GlobalOptions& g) {
   const char* env = std::getenv("KILN_SERVER");
   return env ? env : "";
 }
+
+namespace {
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host.starts_with("127.") || host == "::1";
+}
+
+// The local operator's token that `kiln serve` keeps in the state dir (server/local_token.h),
+// sent only to a loopback address on the port that server recorded it listens on: never to
+// another machine, nor to another program on this one.
+std::string LocalToken(const GlobalOptions& g, const std::string& host, const std::string& port) {
+  if (!IsLoopbackHost(host)) return "";
+  std::filesystem::path dir = StateDir(g);
+  auto info = base::ReadFile(dir / server::kServerInfoFile, 4096);
+  if (!info.ok()) return "";
+  auto j = nlohmann::json::parse(*info, nullptr, false);
+  if (!j.is_object() || !j["url"].is_string()) return "";
+  std::string url = j["url"].get<std::string>();
+  if (url.substr(url.rfind(':') + 1) != port) return "";
+  auto token = base::ReadFile(dir / server::kLocalTokenFile, 1024);
+  if (!token.ok()) return "";
+  std::string t = *token;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
+
+}  // namespace
 
 base::Result<ApiClient> ApiClient::FromGlobal(const GlobalOptions& g) {
   ApiClient c;
@@ -42,6 +71,7 @@ base::Result<ApiClient> ApiClient::FromGlobal(const GlobalOptions& g) {
   if (c.token_.empty()) {
     if (const char* t = std::getenv("KILN_TOKEN")) c.token_ = t;
   }
+  if (c.token_.empty()) c.token_ = LocalToken(g, c.host_, c.port_);
   return c;
 }
 
@@ -53,7 +83,9 @@ base::Status Connect(const std::string& host, const std::string& port, beast::tc
   tcp::resolver resolver(s->get_executor());
   auto results = resolver.resolve(host, port, ec);
   if (!ec) s->connect(results, ec);
-  if (ec) return base::Status(base::ErrorKind::kIo, "cannot reach the server at " + url + ": " + ec.message());
+  if (ec)
+    return base::Status(base::ErrorKind::kIo,
+                        "cannot reach the server at " + url + ": " + ec.message());
   return base::Status::Ok();
 }
 
@@ -76,7 +108,7 @@ base::Result<ApiResult> ApiClient::Call(const std::string& method, const std::st
   asio::io_context io;
   beast::tcp_stream stream(io);
   if (auto st = Connect(host_, port_, &stream, url_); !st.ok()) return st;
-  auto req = MakeRequest(method, path, host_, token_);
+  auto req = MakeRequest(method, path, HostHeader(), token_);
   if (!body.empty() || method == "POST") {
     req.set(bhttp::field::content_type, "application/json");
     req.body() = body;
@@ -88,7 +120,8 @@ base::Result<ApiResult> ApiClient::Call(const std::string& method, const std::st
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(512ull * 1024 * 1024);
   if (!ec) bhttp::read(stream, buffer, parser, ec);
-  if (ec) return base::Status(base::ErrorKind::kIo, "request to " + url_ + " failed: " + ec.message());
+  if (ec)
+    return base::Status(base::ErrorKind::kIo, "request to " + url_ + " failed: " + ec.message());
   ApiResult r;
   auto& res = parser.get();
   r.status = res.result_int();
@@ -106,7 +139,7 @@ base::Status ApiClient::Stream(const std::string& path, const std::string& last_
   asio::io_context io;
   beast::tcp_stream stream(io);
   if (auto st = Connect(host_, port_, &stream, url_); !st.ok()) return st;
-  bhttp::request<bhttp::string_body> req = MakeRequest("GET", path, host_, token_);
+  bhttp::request<bhttp::string_body> req = MakeRequest("GET", path, HostHeader(), token_);
   req.set(bhttp::field::accept, "text/event-stream");
   if (!last_event_id.empty()) req.set("Last-Event-ID", last_event_id);
   beast::error_code ec;

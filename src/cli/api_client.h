@@ -38,6 +38,10 @@ class ApiClient {
   const std::string& url() const { return url_; }
 
  private:
+  // "HOST:PORT" as the Host header names it ("[::1]:8080" for IPv6).
+  std::string HostHeader() const {
+    return (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_;
+  }
   std::string url_, host_, port_, token_;
 };
 

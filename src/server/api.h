@@ -12,7 +12,9 @@ namespace kiln::server {
 
 void HandleRequest(ServerContext& ctx, const std::shared_ptr<Exchange>& ex);
 
-// A webhook may carry GitHub's maximum (25 MB); API calls 1 MiB; anything else none.
-uint64_t BodyLimitFor(const RequestHead& head);
+struct AdmissionPolicy;
+// The HTTP server's head check: admission.h's verdict, counted in the metrics.
+HeadDecision AdmitRequest(ServerContext& ctx, const AdmissionPolicy& policy,
+                          const RequestHead& head);
 
 }  // namespace kiln::server

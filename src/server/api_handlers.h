@@ -20,6 +20,8 @@ bool RouteBuilds(ServerContext& ctx, const ExchangePtr& ex, const Target& t);
 void BuildEnded(ServerContext& ctx, const std::string& id);
 // Services (api_services.cc).
 bool RouteServices(ServerContext& ctx, const ExchangePtr& ex, const Target& t);
+// GET /api/v1/server, POST /api/v1/server/local-token/rotate: role admin (api_server.cc).
+bool RouteServerSettings(ServerContext& ctx, const ExchangePtr& ex, const Target& t);
 // POST /webhooks/github/{connection} (webhook.cc).
 void HandleGithubWebhook(ServerContext& ctx, const ExchangePtr& ex, const std::string& connection);
 

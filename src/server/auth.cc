@@ -51,10 +51,14 @@ Role ParseRole(const std::string& role) {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kOperate: return "operate";
-    case Role::kRead: return "read";
-    case Role::kNone: break;
+    case Role::kAdmin:
+      return "admin";
+    case Role::kOperate:
+      return "operate";
+    case Role::kRead:
+      return "read";
+    case Role::kNone:
+      break;
   }
   return "none";
 }
@@ -81,7 +85,20 @@ base::Result<Auth> Auth::FromConfig(const spec::KilnConfig& config) {
     }
     auth.tokens_.push_back(std::move(token));
   }
+  auth.configured_ = auth.tokens_.size();
   return auth;
+}
+
+void Auth::SetLocalToken(std::string_view token) {
+  std::erase_if(tokens_, [](const Token& t) { return t.name == "local" && t.local; });
+  tokens_.push_back(
+      {.name = "local", .role = Role::kAdmin, .digest = Digest(token), .local = true});
+}
+
+std::vector<Auth::TokenInfo> Auth::Describe() const {
+  std::vector<TokenInfo> out;
+  for (const auto& t : tokens_) out.push_back({t.name, t.role});
+  return out;
 }
 
 Role Auth::RoleOf(std::string_view authorization) const {

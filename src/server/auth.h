@@ -1,6 +1,8 @@
-// Bearer tokens for the API (DESIGN.md "Server"): tokens are stored as SHA-256 digests; a
+// Bearer tokens for the API (DESIGN.md "Security"): tokens are stored as SHA-256 digests; a
 // request's token is hashed and compared in constant time with each. Roles: read < operate <
-// admin. Webhooks never use tokens (their signature authenticates them).
+// admin (admin: the server's settings and the local token). Without tokens in kiln.yml the
+// server makes a local token (local_token.h) with role admin, the machine's operator's.
+// Webhooks never use tokens (their signature authenticates them).
 #pragma once
 
 #include <string>
@@ -23,26 +25,29 @@ class Auth {
   static base::Result<Auth> FromConfig(const spec::KilnConfig& config);
   // The role an `Authorization` header grants (kNone without a valid bearer token).
   Role RoleOf(std::string_view authorization) const;
-  // What a request without a token may do: read, unless server.read_requires_token; and
-  // operate when no token is configured at all and the server listens on loopback only
-  // (a single-user machine: see AllowAnonymousOperate).
-  Role anonymous() const {
-    if (anonymous_operate_) return Role::kOperate;
-    return read_requires_token_ ? Role::kNone : Role::kRead;
-  }
-  // Called by the daemon once it knows its listen address.
-  void AllowAnonymousOperate(bool allow) { anonymous_operate_ = allow && tokens_.empty(); }
-  bool has_tokens() const { return !tokens_.empty(); }
+  // What a request without a token may do: read, unless server.read_requires_token. Never
+  // more: every mutation carries a credential.
+  Role anonymous() const { return read_requires_token_ ? Role::kNone : Role::kRead; }
+  // Tokens from kiln.yml (the local token aside).
+  bool has_tokens() const { return configured_ > 0; }
+  // Accepts `token` with role admin as "local" (replacing an earlier local token).
+  void SetLocalToken(std::string_view token);
+  struct TokenInfo {
+    std::string name;
+    Role role;
+  };
+  std::vector<TokenInfo> Describe() const;  // names and roles, never digests
 
  private:
   struct Token {
     std::string name;
     Role role;
     std::string digest;  // 32 raw bytes
+    bool local = false;  // made by the server (local_token.h), not from kiln.yml
   };
   std::vector<Token> tokens_;
+  size_t configured_ = 0;
   bool read_requires_token_ = false;
-  bool anonymous_operate_ = false;
 };
 
 }  // namespace kiln::server

@@ -54,7 +54,8 @@ base::Status ApplyOverrides(const json& vars, build::BuildRequest* req) {
 
 base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const store::BuildRow& row,
                                          const json& request) {
-  const spec::Project* project = options.config ? options.config->FindProject(row.project) : nullptr;
+  const spec::Project* project =
+      options.config ? options.config->FindProject(row.project) : nullptr;
   if (!project) return base::NotFound("project '" + row.project + "' is not defined in kiln.yml");
   PreparedBuild out;
   out.work_dir = options.state_dir / "server-builds" / row.id.substr(row.id.rfind(':') + 1);
@@ -87,7 +88,8 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
     fs::path path = base / project->buildspec;
     if (!base::IsInside(base, path)) return base::InvalidInput("buildspec path escapes the source");
     auto read = base::ReadFile(path, spec::BuildspecLimits{}.max_bytes);
-    if (!read.ok()) return base::NotFound("buildspec " + path.string() + ": " + read.status().message());
+    if (!read.ok())
+      return base::NotFound("buildspec " + path.string() + ": " + read.status().message());
     text = *read;
     file = path.string();
   }

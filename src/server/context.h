@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "server/auth.h"
-#include "server/http_server.h"
 #include "server/event_hub.h"
+#include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/runner.h"
 #include "spec/kiln_config.h"
@@ -65,9 +65,9 @@ struct ServerContext {
   EventHub& events;
   Metrics& metrics;
   Runner& runner;
-  const Auth& auth;
+  Auth& auth;  // loop-affine (the local token can be rotated)
   std::map<std::string, std::string> webhook_secrets;  // connection name -> resolved secret
-  deploy::ServiceManager* services = nullptr;  // loop-affine; null without services
+  deploy::ServiceManager* services = nullptr;          // loop-affine; null without services
   // Pipeline state JSON by pipeline name, dropped on any event of that pipeline.
   std::map<std::string, std::string> state_cache;
   // Requests waiting for a build to end (POST .../builds?wait=true), by build id.

@@ -1,6 +1,7 @@
 #include "server/daemon.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -14,8 +15,10 @@
 #include "base/ids.h"
 #include "exec/process.h"
 #include "pipeline/liveness.h"
+#include "server/admission.h"
 #include "server/api.h"
 #include "server/api_handlers.h"
+#include "server/local_token.h"
 #include "server/poller.h"
 #include "server/scheduler.h"
 #include "server/service_host.h"
@@ -33,7 +36,8 @@ bool CheckConfig(const DaemonOptions& o) {
   std::vector<const spec::Pipeline*> pipelines;
   for (const auto& p : o.pipelines) pipelines.push_back(&p.pipeline);
   auto conflicts = source::TriggerOwnerConflicts(o.config, pipelines);
-  for (const auto& c : conflicts) std::fprintf(stderr, "%s: error: %s\n", o.config.file.c_str(), c.c_str());
+  for (const auto& c : conflicts)
+    std::fprintf(stderr, "%s: error: %s\n", o.config.file.c_str(), c.c_str());
   return conflicts.empty();
 }
 
@@ -62,12 +66,83 @@ base::Result<std::map<std::string, std::string>> WebhookSecrets(const spec::Kiln
 // builds failed; queued work stays queued.
 void Reconcile(store::Store& store) {
   auto n = pipeline::ReconcileDeadExecutions(
-      store, "server restarted: the process running this execution stopped before it "
-             "finished (its logs are kept)");
+      store,
+      "server restarted: the process running this execution stopped before it "
+      "finished (its logs are kept)");
   auto b = store.FailUnfinishedBuilds(base::NowMillis());
   if ((n.ok() && *n > 0) || (b.ok() && *b > 0)) {
     std::fprintf(stderr, "kiln serve: marked %d interrupted execution(s) and %d build(s) Failed\n",
                  n.ok() ? *n : 0, b.ok() ? *b : 0);
+  }
+}
+
+// Open connections, event streams, log files and children all take descriptors: use what the
+// hard limit allows, and keep max_connections well under it so the server can still open its
+// own files when every connection slot is taken.
+size_t RaiseFileLimit(size_t wanted_connections) {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted_connections;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return wanted_connections;
+  size_t room = rl.rlim_cur > 512 ? static_cast<size_t>(rl.rlim_cur) - 256
+                                  : static_cast<size_t>(rl.rlim_cur) / 2;
+  return std::min(wanted_connections, room);
+}
+
+HttpServerOptions HttpOptions(const DaemonOptions& o) {
+  const spec::ServerLimits& limits = o.config.server.limits;
+  HttpServerOptions h;
+  h.listen = o.listen.empty() ? o.config.server.listen : o.listen;
+  h.header_timeout_ms = limits.header_timeout_ms;
+  if (const char* t = std::getenv("KILN_HTTP_HEADER_TIMEOUT_MS")) {  // tests shorten it
+    h.header_timeout_ms = std::max(100, std::atoi(t));
+  }
+  h.write_timeout_ms = limits.write_timeout_ms;
+  h.max_connections = RaiseFileLimit(static_cast<size_t>(limits.connections));
+  h.max_inflight_body_bytes = limits.inflight_bodies;
+  h.max_event_streams = static_cast<size_t>(limits.event_streams);
+  h.max_event_streams_per_client = static_cast<size_t>(limits.event_streams_per_client);
+  return h;
+}
+
+// Without tokens in kiln.yml the server keeps a local operator token (local_token.h).
+base::Status SetUpLocalToken(Auth& auth, const fs::path& state_dir) {
+  if (auth.has_tokens()) return base::Status::Ok();
+  auto token = LoadOrCreateLocalToken(state_dir);
+  if (!token.ok()) return token.status();
+  auth.SetLocalToken(*token);
+  std::fprintf(stderr,
+               "kiln serve: no tokens in kiln.yml: mutations need the local token in %s "
+               "(the kiln CLI on this machine sends it by itself)\n",
+               (state_dir / kLocalTokenFile).c_str());
+  return base::Status::Ok();
+}
+
+AdmissionPolicy MakePolicy(const ServerContext& ctx) {
+  AdmissionPolicy policy{
+      .auth = &ctx.auth, .hosts = ctx.config.server.hosts, .limits = ctx.config.server.limits};
+  policy.webhook_connection = [&ctx](std::string_view name) {
+    return ctx.webhook_secrets.count(std::string(name)) > 0;
+  };
+  return policy;
+}
+
+// Runs the loop until it is stopped. A handler that throws past its own boundary (a bug) is
+// logged and the loop goes on: one fault never ends the daemon.
+void RunLoop(asio::io_context& loop) {
+  for (;;) {
+    try {
+      loop.run();
+      return;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "kiln serve: internal error on the event loop: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "kiln serve: internal error on the event loop\n");
+    }
   }
 }
 
@@ -77,7 +152,7 @@ void WatchLoopLag(asio::steady_timer& timer, Metrics& metrics, int64_t expected)
   timer.async_wait([&timer, &metrics, expected](boost::system::error_code ec) {
     if (ec) return;
     int64_t now = base::MonotonicMillis();
-    metrics.Gauge("kiln_event_loop_lag_seconds", "",
+    metrics.Gauge("kiln_event_loop_lag_seconds", {},
                   static_cast<double>(std::max<int64_t>(0, now - expected)) / 1000.0);
     WatchLoopLag(timer, metrics, now + 100);
   });
@@ -170,30 +245,23 @@ int RunDaemon(DaemonOptions o) {
   });
   ctx.services = services.manager();
 
-  HttpServerOptions http_options;
-  http_options.listen = o.listen.empty() ? o.config.server.listen : o.listen;
-  if (const char* t = std::getenv("KILN_HTTP_HEADER_TIMEOUT_MS")) {  // tests shorten it
-    http_options.header_timeout_ms = std::max(100, std::atoi(t));
+  if (auto st = SetUpLocalToken(*auth, o.state_dir); !st.ok()) {
+    std::fprintf(stderr, "kiln serve: %s\n", st.message().c_str());
+    return kExitUsage;
   }
-  {
-    auto hp = ParseHostPort(http_options.listen);
-    bool loopback = hp.ok() && (hp->first.starts_with("127.") || hp->first == "::1");
-    auth->AllowAnonymousOperate(loopback);
-    if (loopback && !auth->has_tokens()) {
-      std::fprintf(stderr,
-                   "kiln serve: no tokens in kiln.yml: anyone who can reach %s may start and "
-                   "stop work (add server.tokens to require a bearer token)\n",
-                   http_options.listen.c_str());
-    } else if (!auth->has_tokens()) {
-      std::fprintf(stderr, "kiln serve: no tokens in kiln.yml: the API is read-only\n");
-    }
-  }
+  AdmissionPolicy policy = MakePolicy(ctx);
   auto http = HttpServer::Start(
-      loop, http_options, BodyLimitFor,
+      loop, HttpOptions(o),
+      [&ctx, &policy](const RequestHead& head, const std::string&) {
+        return AdmitRequest(ctx, policy, head);
+      },
       [&ctx](std::shared_ptr<Exchange> ex) { HandleRequest(ctx, ex); });
   if (!http.ok()) {
     std::fprintf(stderr, "kiln serve: %s\n", http.status().message().c_str());
     return kExitInternal;
+  }
+  if (auto st = WriteServerInfo(o.state_dir, (*http)->address()); !st.ok()) {
+    std::fprintf(stderr, "kiln serve: %s\n", st.message().c_str());
   }
   runner.Start();
   Poller poller(ctx, [&runner] { runner.Wake(); });
@@ -204,10 +272,10 @@ int RunDaemon(DaemonOptions o) {
   asio::steady_timer gauges(loop);
   int ticks = 0;
   std::function<void()> update_gauges = [&] {
-    metrics.Gauge("kiln_http_requests_total", "", static_cast<double>((*http)->stats().requests));
-    metrics.Gauge("kiln_sse_clients", "", static_cast<double>(events.subscribers()));
-    metrics.Gauge("kiln_executions_running", "", static_cast<double>(runner.running_executions()));
-    metrics.Gauge("kiln_builds_running", "", static_cast<double>(runner.running_builds()));
+    metrics.Gauge("kiln_http_requests_total", {}, static_cast<double>((*http)->stats().requests));
+    metrics.Gauge("kiln_sse_clients", {}, static_cast<double>(events.subscribers()));
+    metrics.Gauge("kiln_executions_running", {}, static_cast<double>(runner.running_executions()));
+    metrics.Gauge("kiln_builds_running", {}, static_cast<double>(runner.running_builds()));
     if (++ticks % 10 == 0) events.Heartbeat();
     gauges.expires_after(std::chrono::seconds(1));
     gauges.async_wait([&](boost::system::error_code e) {
@@ -243,8 +311,10 @@ int RunDaemon(DaemonOptions o) {
   std::printf("kiln serve: listening on http://%s (state %s)\n", (*http)->address().c_str(),
               o.state_dir.c_str());
   std::fflush(stdout);
-  loop.run();
+  RunLoop(loop);
   if (stopper.joinable()) stopper.join();
+  std::error_code removed;
+  fs::remove(o.state_dir / kServerInfoFile, removed);
   std::fprintf(stderr, "kiln serve: stopped\n");
   return kExitOk;
 }

@@ -5,14 +5,14 @@
 // Publish is thread-safe (it posts to the loop); everything else is loop-affine.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,8 +34,7 @@ struct EventFilter {
 
 class EventHub {
  public:
-  explicit EventHub(boost::asio::io_context& loop, size_t keep = 4096)
-      : loop_(loop), keep_(keep) {}
+  explicit EventHub(boost::asio::io_context& loop, size_t keep = 4096) : loop_(loop), keep_(keep) {}
   // Thread-safe.
   void Publish(std::string type, std::string pipeline, std::string execution_id,
                nlohmann::json data);

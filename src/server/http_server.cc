@@ -2,26 +2,47 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
-#include <deque>
+#include <cstdio>
+#include <exception>
 #include <limits>
-#include <nlohmann/json.hpp>
-#include <optional>
+#include <map>
 
 #include "base/json_text.h"
+#include "server/http_connection.h"
 
 namespace kiln::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// Sent with every answer that does not set its own (the page sets a policy for its assets).
+constexpr std::pair<const char*, const char*> kSecurityHeaders[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+    {"Cache-Control", "no-store"},
+};
+
+template <typename Message>
+void SetHeaders(Message& res, const Response& r) {
+  res.version(11);
+  res.result(r.status);
+  res.set(bhttp::field::server, "kiln");
+  for (const auto& [k, v] : kSecurityHeaders) res.set(k, v);
+  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.set(k, v);
+}
+
+}  // namespace
 
 Response JsonError(unsigned status, const std::string& code, const std::string& message) {
   Response r;
@@ -51,51 +72,16 @@ base::Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& 
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
-class ServerImpl;
-
-class Connection : public std::enable_shared_from_this<Connection> {
+class ServerImpl : public HttpServer, public ConnectionHost {
  public:
-  Connection(tcp::socket socket, ServerImpl* server, const HttpServerOptions& options);
-  ~Connection();
-  void Start() { ReadHead(); }
-  void Reply(Response response);
-  std::shared_ptr<EventStream> StartEvents(size_t max_buffered);
-  void QueueRaw(std::string bytes);
-  void CloseNow();
-  void StopAfterReply() { keep_alive_ = false; }
-
- private:
-  void ReadHead();
-  void OnHead(beast::error_code ec);
-  void OnBody(beast::error_code ec);
-  void Dispatch();
-  void Fail(unsigned status, const std::string& code, const std::string& message);
-  void WriteNext();
-  void WatchPeerClose();
-
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  ServerImpl* server_;
-  const HttpServerOptions& options_;
-  std::string remote_;
-  bool keep_alive_ = true;
-  bool closed_ = false;
-  // SSE mode: raw bytes out.
-  std::shared_ptr<EventStream> events_;
-  std::deque<std::string> out_;
-  bool writing_ = false;
-  char peek_[64];
-};
-
-class ServerImpl : public HttpServer {
- public:
-  ServerImpl(asio::io_context& loop, HttpServerOptions options, BodyLimit limit, Handler handler)
+  ServerImpl(asio::io_context& loop, HttpServerOptions options, HeadCheck check, Handler handler)
       : loop_(loop),
         options_(std::move(options)),
-        limit_(std::move(limit)),
+        check_(std::move(check)),
         handler_(std::move(handler)),
-        acceptor_(loop) {}
+        budget_(std::make_shared<BodyBudget>(options_.max_inflight_body_bytes)),
+        acceptor_(loop),
+        backoff_(loop) {}
 
   base::Status Listen() {
     auto hp = ParseHostPort(options_.listen);
@@ -113,19 +99,26 @@ class ServerImpl : public HttpServer {
                           "cannot listen on " + options_.listen + ": " + ec.message());
     }
     host_ = hp->first;
+    port_ = acceptor_.local_endpoint().port();
     Accept();
     return base::Status::Ok();
   }
 
-  uint16_t port() const override { return acceptor_.local_endpoint().port(); }
+  uint16_t port() const override { return port_; }
   std::string address() const override {
     return (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" +
            std::to_string(port_);
   }
-  HttpStats stats() const override { return stats_; }
+  HttpStats stats() const override {
+    HttpStats s = stats_;
+    s.event_streams = streams_;
+    s.body_bytes_held = budget_->used();
+    return s;
+  }
   void StopAccepting() override {
     beast::error_code ec;
     acceptor_.close(ec);
+    backoff_.cancel();
     for (auto& weak : live_) {
       if (auto c = weak.lock()) c->StopAfterReply();
     }
@@ -138,23 +131,59 @@ class ServerImpl : public HttpServer {
     }
   }
 
+  // ConnectionHost
+  asio::io_context& loop() override { return loop_; }
+  const HttpServerOptions& options() const override { return options_; }
+  HeadDecision Check(const RequestHead& head, const std::string& remote) override {
+    return check_(head, remote);
+  }
+  void Handle(std::shared_ptr<Exchange> exchange) override;
+  const std::shared_ptr<BodyBudget>& budget() override { return budget_; }
+  HttpStats& mutable_stats() override { return stats_; }
+  bool OpenStream(const std::string& remote) override {
+    int& mine = streams_by_client_[remote];
+    if (streams_ >= options_.max_event_streams ||
+        static_cast<size_t>(mine) >= options_.max_event_streams_per_client) {
+      if (mine == 0) streams_by_client_.erase(remote);
+      return false;
+    }
+    ++mine;
+    ++streams_;
+    return true;
+  }
+  void CloseStream(const std::string& remote) override {
+    auto it = streams_by_client_.find(remote);
+    if (it != streams_by_client_.end() && --it->second <= 0) streams_by_client_.erase(it);
+    if (streams_ > 0) --streams_;
+  }
+
+ private:
   void Accept() {
-    port_ = acceptor_.local_endpoint().port();
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
-        Prune();
-        if (live_.size() >= options_.max_connections) {
-          ++stats_.refused;  // closing it is the answer: the client sees a reset
-        } else {
-          socket.set_option(tcp::no_delay(true), ec);
-          auto c = std::make_shared<Connection>(std::move(socket), this, options_);
-          live_.push_back(c);
-          ++stats_.connections;
-          c->Start();
-        }
+      if (ec) return AcceptLater(ec);
+      Prune();
+      if (live_.size() >= options_.max_connections) {
+        ++stats_.refused;  // closing it is the answer: the client sees a reset
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        auto c = std::make_shared<Connection>(std::move(socket), this);
+        live_.push_back(c);
+        ++stats_.connections;
+        c->Start();
       }
       Accept();
+    });
+  }
+
+  // Out of file descriptors (EMFILE) or the like: accepting again at once would spin. Wait a
+  // little; connections closing meanwhile free descriptors.
+  void AcceptLater(const beast::error_code& ec) {
+    std::fprintf(stderr, "kiln serve: accept failed: %s (retrying in 100 ms)\n",
+                 ec.message().c_str());
+    backoff_.expires_after(std::chrono::milliseconds(100));
+    backoff_.async_wait([this](beast::error_code e) {
+      if (!e && acceptor_.is_open()) Accept();
     });
   }
 
@@ -165,34 +194,58 @@ class ServerImpl : public HttpServer {
 
   asio::io_context& loop_;
   HttpServerOptions options_;
-  BodyLimit limit_;
+  HeadCheck check_;
   Handler handler_;
+  std::shared_ptr<BodyBudget> budget_;
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
   std::string host_;
   uint16_t port_ = 0;
   HttpStats stats_;
+  size_t streams_ = 0;
+  std::map<std::string, int> streams_by_client_;
   std::vector<std::weak_ptr<Connection>> live_;
   uint64_t prune_tick_ = 0;
 };
 
-Connection::Connection(tcp::socket socket, ServerImpl* server, const HttpServerOptions& options)
-    : stream_(std::move(socket)), server_(server), options_(options) {
+// The catch boundary of every request: whatever a handler throws becomes a 500 with a JSON
+// error and one log line; the loop and the other requests go on.
+void ServerImpl::Handle(std::shared_ptr<Exchange> exchange) {
+  try {
+    handler_(exchange);
+  } catch (const std::exception& e) {
+    ++stats_.faults;
+    std::fprintf(stderr, "kiln serve: internal error answering %s: %s\n",
+                 std::string(exchange->request().target().substr(0, 200)).c_str(), e.what());
+    exchange->Reply(JsonError(500, "internal", "internal error; the server logged it"));
+  } catch (...) {
+    ++stats_.faults;
+    std::fprintf(stderr, "kiln serve: internal error answering a request\n");
+    exchange->Reply(JsonError(500, "internal", "internal error; the server logged it"));
+  }
+}
+
+Connection::Connection(tcp::socket socket, ConnectionHost* host)
+    : stream_(std::move(socket)), host_(host) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string();
 }
 
+// Not ForgetStream() here: a connection in stream mode always has a read pending that ends in
+// CloseNow(); one destroyed with the loop may outlive its server.
 Connection::~Connection() {
   if (events_) events_->MarkClosed();
 }
 
 void Connection::ReadHead() {
   parser_.emplace();
-  parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+  parser_->header_limit(static_cast<uint32_t>(host_->options().max_header_bytes));
   // The route's limit is applied once the head is read. (Not boost::none: Beast 1.74 compares
   // a Content-Length with an empty optional as if the limit were 0.)
   parser_->body_limit(std::numeric_limits<uint64_t>::max());
-  stream_.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
+  head_request_ = false;
+  stream_.expires_after(std::chrono::milliseconds(host_->options().header_timeout_ms));
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
@@ -200,9 +253,9 @@ void Connection::ReadHead() {
 
 void Connection::OnHead(beast::error_code ec) {
   if (ec == bhttp::error::header_limit) {
-    return Fail(
-        431, "header_too_large",
-        "request header fields exceed " + std::to_string(options_.max_header_bytes) + " bytes");
+    return Fail(431, "header_too_large",
+                "request header fields exceed " +
+                    std::to_string(host_->options().max_header_bytes) + " bytes");
   }
   if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
       ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
@@ -210,19 +263,40 @@ void Connection::OnHead(beast::error_code ec) {
     return CloseNow();
   }
   if (ec) return Fail(400, "bad_request", "malformed HTTP request: " + ec.message());
-  uint64_t limit = server_->limit_(parser_->get().base());
+  head_request_ = parser_->get().method() == bhttp::verb::head;
+  HeadDecision decision = host_->Check(parser_->get().base(), remote_);
+  if (decision.refusal) return Fail(std::move(*decision.refusal));
   auto length = parser_->content_length();
-  if (length && *length > limit) {
+  if (length && *length > decision.body_limit) {
     return Fail(413, "payload_too_large",
                 "request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
-                    std::to_string(limit));
+                    std::to_string(decision.body_limit));
   }
-  parser_->body_limit(limit);
+  if (!ReserveBody(decision.body_limit)) return;
+  parser_->body_limit(decision.body_limit);
   if (parser_->is_done()) return Dispatch();
-  stream_.expires_after(std::chrono::milliseconds(options_.body_timeout_ms));
+  stream_.expires_after(std::chrono::milliseconds(host_->options().body_timeout_ms));
   bhttp::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+}
+
+// Holds the body's bytes against the budget of all in-flight bodies: its Content-Length, or
+// the whole limit for a chunked body (its size is unknown until read).
+bool Connection::ReserveBody(uint64_t limit) {
+  auto length = parser_->content_length();
+  uint64_t need = length ? *length : (parser_->chunked() ? limit : 0);
+  if (need == 0) return true;
+  if (!host_->budget()->TryReserve(need)) {
+    ++host_->mutable_stats().busy;
+    Response busy =
+        JsonError(503, "busy", "the server is reading too many request bodies; retry shortly");
+    busy.headers.emplace_back("Retry-After", "1");
+    Fail(std::move(busy));
+    return false;
+  }
+  reservation_ = BodyReservation(host_->budget(), need);
+  return true;
 }
 
 void Connection::OnBody(beast::error_code ec) {
@@ -231,6 +305,7 @@ void Connection::OnBody(beast::error_code ec) {
   }
   if (ec == beast::error::timeout) return Fail(408, "timeout", "request body too slow");
   if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream) {
+    reservation_.Reset();
     return CloseNow();  // truncated body: the client is gone
   }
   if (ec) return Fail(400, "bad_request", "malformed request body: " + ec.message());
@@ -241,83 +316,46 @@ void Connection::Dispatch() {
   stream_.expires_never();
   Request request = parser_->release();
   keep_alive_ = keep_alive_ && request.keep_alive();
-  ++server_->stats_.requests;
-  auto exchange =
-      std::make_shared<Exchange>(shared_from_this(), server_->loop_, std::move(request), remote_);
-  server_->handler_(exchange);
+  ++host_->mutable_stats().requests;
+  auto exchange = std::make_shared<Exchange>(shared_from_this(), host_->loop(), std::move(request),
+                                             remote_, std::move(reservation_));
+  host_->Handle(std::move(exchange));
+}
+
+// Refused before the body was read: the connection closes after the answer, since what is
+// left of the request on it cannot be told from the next one.
+void Connection::Fail(Response response) {
+  ++host_->mutable_stats().refused;
+  keep_alive_ = false;
+  reservation_.Reset();
+  Reply(std::move(response));
 }
 
 void Connection::Fail(unsigned status, const std::string& code, const std::string& message) {
-  ++server_->stats_.refused;
-  keep_alive_ = false;
-  Reply(JsonError(status, code, message));
+  Fail(JsonError(status, code, message));
 }
 
 void Connection::Reply(Response r) {
   if (closed_) return;
+  stream_.expires_after(std::chrono::milliseconds(host_->options().write_timeout_ms));
+  auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (ec || !self->keep_alive_) return self->CloseNow();
+    self->ReadHead();
+  };
+  if (head_request_) {  // RFC 9110 9.3.2: the head of the GET answer, without its content
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    SetHeaders(*res, r);
+    res->content_length(r.body.size());
+    res->keep_alive(keep_alive_);
+    bhttp::async_write(stream_, *res, [res, done](beast::error_code ec, size_t n) { done(ec, n); });
+    return;
+  }
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-  res->version(11);
-  res->result(r.status);
-  res->set(bhttp::field::server, "kiln");
-  if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
-  for (auto& [k, v] : r.headers) res->set(k, v);
+  SetHeaders(*res, r);
   res->body() = std::move(r.body);
   res->keep_alive(keep_alive_);
   res->prepare_payload();
-  stream_.expires_after(std::chrono::milliseconds(options_.body_timeout_ms));
-  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-    if (ec || !self->keep_alive_) return self->CloseNow();
-    self->ReadHead();
-  });
-}
-
-std::shared_ptr<EventStream> Connection::StartEvents(size_t max_buffered) {
-  events_ = std::make_shared<EventStream>(weak_from_this(), max_buffered);
-  stream_.expires_never();
-  out_.push_back(
-      "HTTP/1.1 200 OK\r\nServer: kiln\r\nContent-Type: text/event-stream\r\n"
-      "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n");
-  WriteNext();
-  WatchPeerClose();
-  return events_;
-}
-
-void Connection::WatchPeerClose() {
-  stream_.socket().async_read_some(
-      asio::buffer(peek_), [self = shared_from_this()](beast::error_code ec, size_t) {
-        if (ec) return self->CloseNow();
-        self->WatchPeerClose();  // a client does not send on an event stream; ignore it
-      });
-}
-
-void Connection::QueueRaw(std::string bytes) {
-  if (closed_) return;
-  out_.push_back(std::move(bytes));
-  WriteNext();
-}
-
-void Connection::WriteNext() {
-  if (writing_ || closed_) return;
-  if (out_.empty()) {
-    if (events_ && events_->closing_) CloseNow();
-    return;
-  }
-  writing_ = true;
-  // Gather what is queued into one write: fewer syscalls for many small events.
-  std::string chunk = std::move(out_.front());
-  out_.pop_front();
-  while (!out_.empty() && chunk.size() < 256 * 1024) {
-    chunk += out_.front();
-    out_.pop_front();
-  }
-  auto data = std::make_shared<std::string>(std::move(chunk));
-  asio::async_write(stream_.socket(), asio::buffer(*data),
-                    [self = shared_from_this(), data](beast::error_code ec, size_t n) {
-                      self->writing_ = false;
-                      if (ec) return self->CloseNow();
-                      if (self->events_) self->events_->Written(n);
-                      self->WriteNext();
-                    });
+  bhttp::async_write(stream_, *res, [res, done](beast::error_code ec, size_t n) { done(ec, n); });
 }
 
 void Connection::CloseNow() {
@@ -326,77 +364,21 @@ void Connection::CloseNow() {
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.socket().close(ec);
+  ForgetStream();
   if (events_) events_->MarkClosed();
 }
 
-bool EventStream::Send(std::string bytes) {
-  if (closed_ || closing_) return false;
-  auto c = connection_.lock();
-  if (!c) {
-    MarkClosed();
-    return false;
-  }
-  buffered_ += bytes.size();
-  c->QueueRaw(std::move(bytes));
-  if (buffered_ > max_buffered_) {
-    c->QueueRaw("event: dropped\ndata: {\"reason\":\"client too slow: more than " +
-                std::to_string(max_buffered_) + " bytes waiting\"}\n\n");
-    Close();
-    return false;
-  }
-  return true;
-}
-
-void EventStream::Written(size_t n) {
-  buffered_ = n > buffered_ ? 0 : buffered_ - n;
-  if (buffered_ == 0 && on_drained_ && !closed_ && !closing_) {
-    auto fn = on_drained_;
-    fn();
-  }
-}
-
-void EventStream::Close() {
-  if (closed_ || closing_) return;
-  closing_ = true;
-  if (auto c = connection_.lock()) {
-    c->QueueRaw("");  // wakes the writer, which closes once the queue is empty
-  } else {
-    MarkClosed();
-  }
-}
-
-void EventStream::MarkClosed() {
-  if (closed_) return;
-  closed_ = true;
-  on_drained_ = nullptr;
-  if (auto fn = std::move(on_closed_)) {
-    on_closed_ = nullptr;
-    fn();
-  }
-}
-
-void Exchange::Reply(Response response) {
-  if (replied_.exchange(true)) return;
-  asio::post(loop_, [c = std::move(connection_), r = std::move(response)]() mutable {
-    c->Reply(std::move(r));
-  });
-}
-
-std::shared_ptr<EventStream> Exchange::StartEvents(size_t max_buffered) {
-  if (replied_.exchange(true)) {  // already answered: a stream that is closed at once
-    auto dead = std::make_shared<EventStream>(std::weak_ptr<Connection>(), max_buffered);
-    dead->MarkClosed();
-    return dead;
-  }
-  auto c = std::move(connection_);
-  return c->StartEvents(max_buffered);
+void Connection::ForgetStream() {
+  if (!counted_stream_) return;
+  counted_stream_ = false;
+  host_->CloseStream(remote_);
 }
 
 base::Result<std::unique_ptr<HttpServer>> HttpServer::Start(asio::io_context& loop,
                                                             HttpServerOptions options,
-                                                            BodyLimit body_limit, Handler handler) {
-  auto server = std::make_unique<ServerImpl>(loop, std::move(options), std::move(body_limit),
-                                             std::move(handler));
+                                                            HeadCheck check, Handler handler) {
+  auto server =
+      std::make_unique<ServerImpl>(loop, std::move(options), std::move(check), std::move(handler));
   if (auto st = server->Listen(); !st.ok()) return st;
   return std::unique_ptr<HttpServer>(std::move(server));
 }

@@ -1,19 +1,23 @@
-// Kiln's HTTP/1.1 server on the one event loop (Boost.Beast): keep-alive, limits on headers
-// and bodies decided from the request head (so a body over its limit is refused with 413
-// before it is read), timeouts against slow clients, and server-sent-event streams with
-// bounded buffers.
+// Kiln's HTTP/1.1 server on the one event loop (Boost.Beast): keep-alive; every request judged
+// from its head before a byte of its body is read (the caller's HeadCheck: route, credential,
+// limit), so an unauthorised or oversized body is never read; a budget for the bytes all
+// in-flight bodies may hold together (503 beyond it); timeouts against slow clients, in
+// both directions; server-sent-event streams with bounded buffers and a cap on how many are
+// open, in all and per client address; HEAD answered without a body; one catch boundary
+// around each request's handler (a fault is a 500, never a dead daemon).
 //
 // Loop affinity: HttpServer, Connection and EventStream live on the io_context they were
 // started on. Exchange::Reply may be called from any thread (it posts to the loop).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +31,8 @@ using RequestHead = boost::beast::http::request_header<>;
 
 struct Response {
   unsigned status = 200;
+  // Sent with every answer unless the answer sets its own: no sniffing, no framing, no
+  // referrer, and a policy that lets an API answer load nothing.
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -34,6 +40,39 @@ struct Response {
 
 // {"error": {"code": ..., "message": ...}} with the status.
 Response JsonError(unsigned status, const std::string& code, const std::string& message);
+
+// What all in-flight request bodies may hold together. Thread-safe: reservations are released
+// wherever the request that held them ends (a writer thread, the loop).
+class BodyBudget {
+ public:
+  explicit BodyBudget(uint64_t capacity) : capacity_(capacity) {}
+  // Reserves n bytes; false (nothing reserved) when that would pass the capacity.
+  bool TryReserve(uint64_t n);
+  void Release(uint64_t n) { used_.fetch_sub(n); }
+  uint64_t used() const { return used_.load(); }
+
+ private:
+  const uint64_t capacity_;
+  std::atomic<uint64_t> used_{0};
+};
+
+// Bytes of a BodyBudget held by one request; released when it is destroyed.
+class BodyReservation {
+ public:
+  BodyReservation() = default;
+  BodyReservation(std::shared_ptr<BodyBudget> budget, uint64_t bytes)
+      : budget_(std::move(budget)), bytes_(bytes) {}
+  BodyReservation(BodyReservation&& other) noexcept { *this = std::move(other); }
+  BodyReservation& operator=(BodyReservation&& other) noexcept;
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+  ~BodyReservation() { Reset(); }
+  void Reset();
+
+ private:
+  std::shared_ptr<BodyBudget> budget_;
+  uint64_t bytes_ = 0;
+};
 
 class Connection;
 
@@ -73,16 +112,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   // Holds the connection open until the reply (or the event stream) is under way.
   Exchange(std::shared_ptr<Connection> connection, boost::asio::io_context& loop, Request request,
-           std::string remote)
+           std::string remote, BodyReservation reservation)
       : connection_(std::move(connection)),
         loop_(loop),
         request_(std::move(request)),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)),
+        reservation_(std::move(reservation)) {}
   const Request& request() const { return request_; }
   const std::string& remote() const { return remote_; }
   // Answers the request; thread-safe; only the first call counts.
   void Reply(Response response);
   // Switches the connection to an SSE stream (status 200, text/event-stream). Loop only.
+  // Over the server's stream caps the request is answered 503 instead, and for HEAD with the
+  // head alone; then the stream returned is already closed.
   std::shared_ptr<EventStream> StartEvents(size_t max_buffered = 1 << 20);
   boost::asio::io_context& loop() { return loop_; }
 
@@ -91,12 +133,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   boost::asio::io_context& loop_;
   Request request_;
   std::string remote_;
+  BodyReservation reservation_;
   std::atomic<bool> replied_{false};
 };
 
 using Handler = std::function<void(std::shared_ptr<Exchange>)>;
-// Decides a request's body limit from its head: 0 refuses any body.
-using BodyLimit = std::function<uint64_t(const RequestHead&)>;
+
+// The verdict on a request from its head alone: refused with an answer (the body is never
+// read and the connection closes), or admitted with the most body bytes it may send (0: none).
+struct HeadDecision {
+  uint64_t body_limit = 0;
+  std::optional<Response> refusal;
+};
+using HeadCheck = std::function<HeadDecision(const RequestHead&, const std::string& remote)>;
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port (port 0: any free one)
@@ -104,18 +153,27 @@ struct HttpServerOptions {
   // The whole head within this, also the longest a keep-alive connection idles (slowloris).
   int64_t header_timeout_ms = 10'000;
   int64_t body_timeout_ms = 30'000;
+  // A client that takes none of an answer's or a stream's bytes for this long is dropped.
+  int64_t write_timeout_ms = 30'000;
   size_t max_connections = 4096;
+  uint64_t max_inflight_body_bytes = 64ull * 1024 * 1024;
+  size_t max_event_streams = 512;
+  size_t max_event_streams_per_client = 32;
 };
 
 struct HttpStats {
   uint64_t connections = 0, requests = 0, refused = 0;  // refused: 4xx before a handler
+  uint64_t faults = 0;                                  // handlers that threw (answered 500)
+  uint64_t busy = 0;                                    // 503s: body budget or stream caps
+  size_t event_streams = 0;                             // open now
+  uint64_t body_bytes_held = 0;                         // reserved by in-flight bodies now
 };
 
 class HttpServer {
  public:
   static base::Result<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& loop,
-                                                         HttpServerOptions options,
-                                                         BodyLimit body_limit, Handler handler);
+                                                         HttpServerOptions options, HeadCheck check,
+                                                         Handler handler);
   virtual ~HttpServer() = default;
   virtual uint16_t port() const = 0;
   virtual std::string address() const = 0;  // "127.0.0.1:PORT"

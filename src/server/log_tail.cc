@@ -79,7 +79,8 @@ void LogTail::Pump() {
   }
   std::string_view data(chunk_.data(), static_cast<size_t>(n));
   size_t last_nl = data.rfind('\n');
-  if (last_nl == std::string_view::npos && data.size() == kChunk) last_nl = kChunk - 1;  // a huge line
+  if (last_nl == std::string_view::npos && data.size() == kChunk)
+    last_nl = kChunk - 1;  // a huge line
   if (last_nl != std::string_view::npos) {
     data = data.substr(0, last_nl + 1);
     offset_ += data.size();

@@ -7,14 +7,37 @@ namespace {
 constexpr double kBuckets[] = {0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600};
 }
 
-void Metrics::Count(const std::string& name, const std::string& labels, uint64_t by) {
-  std::lock_guard lock(mu_);
-  values_[name][labels] += static_cast<double>(by);
+std::string Metrics::Labels(const LabelSet& labels) {
+  std::string out;
+  for (const auto& [key, value] : labels) {
+    if (!out.empty()) out += ',';
+    out += key + "=\"";
+    for (char c : value) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '"') {
+        out += "\\\"";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
+  return out;
 }
 
-void Metrics::Gauge(const std::string& name, const std::string& labels, double value) {
+void Metrics::Count(const std::string& name, const LabelSet& labels, uint64_t by) {
+  std::string key = Labels(labels);
   std::lock_guard lock(mu_);
-  values_[name][labels] = value;
+  values_[name][key] += static_cast<double>(by);
+}
+
+void Metrics::Gauge(const std::string& name, const LabelSet& labels, double value) {
+  std::string key = Labels(labels);
+  std::lock_guard lock(mu_);
+  values_[name][key] = value;
 }
 
 void Metrics::Observe(const std::string& name, double seconds) {
@@ -28,8 +51,7 @@ void Metrics::Observe(const std::string& name, double seconds) {
   h.sum += seconds;
 }
 
-void Metrics::Describe(const std::string& name, const std::string& type,
-                       const std::string& help) {
+void Metrics::Describe(const std::string& name, const std::string& type, const std::string& help) {
   std::lock_guard lock(mu_);
   help_[name] = {type, help};
 }
@@ -46,8 +68,8 @@ std::string Metrics::Render() const {
   for (const auto& [name, series] : values_) {
     header(name);
     for (const auto& [labels, v] : series) {
-      out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + fmt::format("{:g}", v) +
-             "\n";
+      out +=
+          name + (labels.empty() ? "" : "{" + labels + "}") + " " + fmt::format("{:g}", v) + "\n";
     }
   }
   for (const auto& [name, h] : histograms_) {

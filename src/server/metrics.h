@@ -9,10 +9,18 @@
 
 namespace kiln::server {
 
+// Label names and values of one series; values are escaped when rendered (exposition format:
+// backslash, double quote, newline), so no value can end its label or add a series line.
+// Values must come from what the operator configured (a connection's name), never from a
+// request as such: each distinct value is a series held until the server stops.
+using LabelSet = std::vector<std::pair<std::string, std::string>>;
+
 class Metrics {
  public:
-  void Count(const std::string& name, const std::string& labels, uint64_t by = 1);
-  void Gauge(const std::string& name, const std::string& labels, double value);
+  void Count(const std::string& name, const LabelSet& labels, uint64_t by = 1);
+  void Gauge(const std::string& name, const LabelSet& labels, double value);
+  // `key="value",...` with the values escaped: the one place label text is made.
+  static std::string Labels(const LabelSet& labels);
   // Build durations and the like: observations into fixed buckets (seconds).
   void Observe(const std::string& name, double seconds);
   // Declares HELP/TYPE text for a family.

@@ -43,10 +43,10 @@ void Poller::PollOnce(const spec::Connection& conn) {
   if (!fetch.ok()) return;
   source::GitMirror mirror(ctx_.state_dir / "git");
   if (!mirror.Fetch(*fetch).ok()) {
-    ctx_.metrics.Count("kiln_polls_total", "connection=\"" + conn.name + "\",outcome=\"error\"");
+    ctx_.metrics.Count("kiln_polls_total", {{"connection", conn.name}, {"outcome", "error"}});
     return;
   }
-  ctx_.metrics.Count("kiln_polls_total", "connection=\"" + conn.name + "\",outcome=\"ok\"");
+  ctx_.metrics.Count("kiln_polls_total", {{"connection", conn.name}, {"outcome", "ok"}});
   auto same = source::SameConnectionIn(ctx_.config, conn.name);
   std::vector<store::QueuedExecution> starts;
   for (const auto& [name, entry] : ctx_.catalog) {

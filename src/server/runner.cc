@@ -34,7 +34,7 @@ class ExecutionEvents : public pipeline::ExecutionObserver {
                      {"statusSummary", summary}});
     if (status != "InProgress") {
       metrics_.Count("kiln_executions_finished_total",
-                     "pipeline=\"" + pipeline_ + "\",status=\"" + status + "\"");
+                     {{"pipeline", pipeline_}, {"status", status}});
     }
   }
   void OnStage(const std::string& stage, const std::string& status) override {
@@ -133,7 +133,7 @@ void Runner::StartQueuedExecutions(store::Store& store) {
     threads_[row.id] = std::thread([this, row] { RunExecution(row); });
   }
   queued_ = waiting;
-  metrics_.Gauge("kiln_queue_depth", "kind=\"execution\"", static_cast<double>(waiting));
+  metrics_.Gauge("kiln_queue_depth", {{"kind", "execution"}}, static_cast<double>(waiting));
 }
 
 void Runner::StartQueuedBuilds(store::Store& store) {
@@ -158,7 +158,7 @@ void Runner::StartQueuedBuilds(store::Store& store) {
       ::close(fd);
     });
   }
-  metrics_.Gauge("kiln_queue_depth", "kind=\"build\"", static_cast<double>(waiting));
+  metrics_.Gauge("kiln_queue_depth", {{"kind", "build"}}, static_cast<double>(waiting));
 }
 
 void Runner::RunExecution(const store::ExecutionRow& row) {
@@ -256,8 +256,7 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
   ReturnStore(std::move(store));
   events_.Publish("build", "", "",
                   {{"id", row.id}, {"projectName", row.project}, {"buildStatus", status}});
-  metrics_.Count("kiln_builds_finished_total",
-                 "project=\"" + row.project + "\",status=\"" + status + "\"");
+  metrics_.Count("kiln_builds_finished_total", {{"project", row.project}, {"status", status}});
   if (error.empty()) {
     metrics_.Observe("kiln_build_duration_seconds",
                      static_cast<double>(record.end_ms - record.start_ms) / 1000.0);

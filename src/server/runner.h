@@ -78,11 +78,11 @@ class Runner {
   bool wake_pending_ = false;
   bool stopping_ = false;
   std::thread dispatcher_;
-  std::map<std::string, std::thread> threads_;     // by execution or build id
-  std::set<std::string> executions_, builds_;       // running
+  std::map<std::string, std::thread> threads_;  // by execution or build id
+  std::set<std::string> executions_, builds_;   // running
   std::map<std::string, int> builds_by_project_;
-  std::map<std::string, int> build_cancel_;         // build id -> write end of its cancel pipe
-  std::vector<std::thread> finished_;               // to join
+  std::map<std::string, int> build_cancel_;  // build id -> write end of its cancel pipe
+  std::vector<std::thread> finished_;        // to join
   std::atomic<size_t> queued_{0};
   std::vector<std::unique_ptr<store::Store>> idle_stores_;  // guarded by mu_
 };

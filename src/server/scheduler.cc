@@ -63,7 +63,7 @@ void Scheduler::Fire(const spec::Schedule& schedule, int64_t at_ms) {
   auto q = pipeline::Engine::Queue(it->second.pipeline, it->second.version, start,
                                    "schedule:" + schedule.name + ":" + std::to_string(at_ms));
   if (!q.ok()) return;
-  ctx_.metrics.Count("kiln_schedule_firings_total", "schedule=\"" + schedule.name + "\"");
+  ctx_.metrics.Count("kiln_schedule_firings_total", {{"schedule", schedule.name}});
   ctx_.writer.Post([this, q = std::move(*q)](store::Store* s) {
     if (!s) return;
     auto r = s->Accept({}, {q}, {});

@@ -27,16 +27,16 @@ class LoopDeployer : public pipeline::Deployer {
     if (!base::IsInside(r.artifact_dir, file)) return {false, "FileName escapes the artifact", ""};
     auto text = base::ReadFile(file, 1 << 20);
     if (!text.ok()) {
-      return {false, "the input artifact has no " + r.file_name + ": " + text.status().message(), ""};
+      return {false, "the input artifact has no " + r.file_name + ": " + text.status().message(),
+              ""};
     }
     auto state = std::make_shared<std::promise<deploy::DeploymentOutcome>>();
     auto started = std::make_shared<std::promise<base::Result<std::string>>>();
     deploy::DeployInput input{.image_file = *text, .artifact_dir = r.artifact_dir};
     std::string service = r.service;
     asio::post(loop_, [this, service, input, state, started] {
-      auto id = manager_.Deploy(service, input, [state](const deploy::DeploymentOutcome& o) {
-        state->set_value(o);
-      });
+      auto id = manager_.Deploy(
+          service, input, [state](const deploy::DeploymentOutcome& o) { state->set_value(o); });
       started->set_value(id);
     });
     auto id = started->get_future().get();
@@ -47,8 +47,10 @@ class LoopDeployer : public pipeline::Deployer {
     int64_t deadline = base::MonotonicMillis() + r.timeout_ms;
     while (future.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
       if (base::MonotonicMillis() > deadline) {
-        return {false, "deployment " + *id + " did not reach a steady state within " +
-                           std::to_string(r.timeout_ms / 60'000) + " minutes", *id};
+        return {false,
+                "deployment " + *id + " did not reach a steady state within " +
+                    std::to_string(r.timeout_ms / 60'000) + " minutes",
+                *id};
       }
       pollfd p{r.cancel_fd, POLLIN, 0};
       if (r.cancel_fd >= 0 && ::poll(&p, 1, 100) > 0) {
@@ -58,16 +60,18 @@ class LoopDeployer : public pipeline::Deployer {
     }
     deploy::DeploymentOutcome o = future.get();
     events_.Publish("service", "", r.execution_id,
-                    {{"serviceName", service}, {"deploymentId", *id},
-                     {"status", o.rollout_state}, {"reason", o.reason}});
+                    {{"serviceName", service},
+                     {"deploymentId", *id},
+                     {"status", o.rollout_state},
+                     {"reason", o.reason}});
     std::string summary =
-        o.succeeded ? "service " + service + " reached a steady state at revision " +
-                          std::to_string(o.revision)
-                    : "deployment of revision " + std::to_string(o.revision) + " failed: " +
-                          o.reason +
-                          (o.rollback_revision > 0
-                               ? " (rolled back to revision " + std::to_string(o.rollback_revision) + ")"
-                               : "");
+        o.succeeded
+            ? "service " + service + " reached a steady state at revision " +
+                  std::to_string(o.revision)
+            : "deployment of revision " + std::to_string(o.revision) + " failed: " + o.reason +
+                  (o.rollback_revision > 0
+                       ? " (rolled back to revision " + std::to_string(o.rollback_revision) + ")"
+                       : "");
     return {o.succeeded, summary, *id};
   }
 

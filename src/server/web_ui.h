@@ -7,6 +7,10 @@
 
 namespace kiln::server {
 
-std::string_view WebUiPage();
+std::string_view WebUiPage();    // GET /
+std::string_view WebUiScript();  // GET /ui.js
+std::string_view WebUiStyle();   // GET /ui.css
+// The Content-Security-Policy sent with the page and its assets.
+std::string_view WebUiPolicy();
 
 }  // namespace kiln::server

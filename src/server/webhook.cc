@@ -16,7 +16,7 @@ using nlohmann::json;
 void Refuse(ServerContext& ctx, const ExchangePtr& ex, const std::string& connection,
             unsigned status, const std::string& code, const std::string& message) {
   ctx.metrics.Count("kiln_webhook_deliveries_total",
-                    "connection=\"" + connection + "\",outcome=\"" + code + "\"");
+                    {{"connection", connection}, {"outcome", code}});
   ex->Reply(JsonError(status, code, message));
 }
 
@@ -144,7 +144,7 @@ void HandleGithubWebhook(ServerContext& ctx, const ExchangePtr& ex, const std::s
       outcome = "already_started";  // every (pipeline, commit) had run before
     }
     ctx.metrics.Count("kiln_webhook_deliveries_total",
-                      "connection=\"" + row.connection + "\",outcome=\"" + outcome + "\"");
+                      {{"connection", row.connection}, {"outcome", outcome}});
     PublishQueued(ctx, starts.executions, *r);
     if (!r->executions.empty() || !r->builds.empty()) ctx.runner.Wake();
     json body{{"delivery", row.id},

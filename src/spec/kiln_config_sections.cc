@@ -16,7 +16,8 @@ constexpr std::string_view kConnectionKeys[] = {"url", "arn", "token", "ssh_key"
                                                 "poll"};
 constexpr std::string_view kClusterKeys[] = {"provider"};
 constexpr std::string_view kProviders[] = {"process", "docker", "swarm", "ecs"};
-constexpr std::string_view kServerKeys[] = {"listen", "read_requires_token", "tokens"};
+constexpr std::string_view kServerKeys[] = {"listen", "read_requires_token", "tokens", "hosts",
+                                            "limits"};
 constexpr std::string_view kTokenKeys[] = {"name", "role", "sha256", "token"};
 constexpr std::string_view kRoles[] = {"read", "operate", "admin"};
 constexpr int64_t kMinPollMs = 1000;
@@ -299,6 +300,12 @@ void ParseServer(ConfigReader& reader, const YAML::Node& node, ServerSettings& s
   }
   if (const YamlEntry* tokens = FindEntry(*fields, "tokens")) {
     ParseTokens(reader, tokens->value, "server.tokens", server.tokens);
+  }
+  if (const YamlEntry* hosts = FindEntry(*fields, "hosts")) {
+    ParseServerHosts(reader, hosts->value, server.hosts);
+  }
+  if (const YamlEntry* limits = FindEntry(*fields, "limits")) {
+    ParseServerLimits(reader, limits->value, server.limits);
   }
 }
 

@@ -183,12 +183,21 @@ class Server:
     def request(self, conn, method, path, body=None, headers=None):
         """One request on a keep-alive connection: (status, body bytes)."""
         h = {"Content-Type": "application/json"} if body is not None else {}
+        if method != "GET":
+            h["Authorization"] = "Bearer " + self.token()
         h.update(headers or {})
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
         conn.request(method, path, body=body, headers=h)
         r = conn.getresponse()
         return r.status, r.read()
+
+    def token(self):
+        """The local operator token `kiln serve` keeps in its state dir (no tokens in kiln.yml)."""
+        if not getattr(self, "_token", None):
+            with open(os.path.join(self.state, "server-token")) as f:
+                self._token = f.read().strip()
+        return self._token
 
     def get_json(self, path, conn=None):
         c = conn or self.connect()

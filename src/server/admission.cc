@@ -72,12 +72,14 @@ HeadDecision Refuse(unsigned status, const std::string& code, const std::string&
   return {.refusal = JsonError(status, code, message)};
 }
 
-HeadDecision Unauthorized(Role needed, bool had_credential, Role have) {
+HeadDecision Unauthorized(Role needed, bool had_credential, Role have, bool configured) {
   if (!had_credential) {
-    Response r =
-        JsonError(401, "unauthorized",
-                  "this call needs a bearer token with role " + std::string(RoleName(needed)) +
-                      " (kiln serve wrote one to its state directory: server-token)");
+    Response r = JsonError(401, "unauthorized",
+                           "this call needs a bearer token with role " +
+                               std::string(RoleName(needed)) +
+                               (configured ? " (--token or KILN_TOKEN)"
+                                           : " (the local token is in the server's state "
+                                             "directory, file server-token)"));
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return {.refusal = std::move(r)};
   }
@@ -163,7 +165,10 @@ HeadDecision Admit(const RequestHead& head, const AdmissionPolicy& policy) {
   Role have = authorization.empty() || policy.auth == nullptr
                   ? (policy.auth ? policy.auth->anonymous() : Role::kNone)
                   : policy.auth->RoleOf(authorization);
-  if (have < needed) return Unauthorized(needed, !authorization.empty(), have);
+  if (have < needed) {
+    return Unauthorized(needed, !authorization.empty(), have,
+                        policy.auth != nullptr && policy.auth->has_tokens());
+  }
   if (!IsMutation(method)) return {};
   if (!IsJson(head)) {
     std::string_view type = View(head[bhttp::field::content_type]);

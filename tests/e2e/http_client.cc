@@ -29,7 +29,7 @@ HttpReply Http(uint16_t port, const std::string& method, const std::string& targ
   req.method_string(method);
   req.target(target);
   req.version(11);
-  req.set(bhttp::field::host, "127.0.0.1");
+  req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(port));  // as clients send it
   bool typed = false;
   for (const auto& [k, v] : headers) {
     req.set(k, v);

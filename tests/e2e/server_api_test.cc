@@ -44,27 +44,33 @@ TEST_F(ServerApi, MutationsNeedATokenWithTheRole) {
 TEST_F(ServerApi, MalformedRequestsGetA4xxAndTheServerStaysUp) {
   StartServer({}, {"KILN_HTTP_HEADER_TIMEOUT_MS=1000"});
   const std::string t = "/api/v1/pipelines/backend-flask/executions";
-  EXPECT_EQ(Http(port_, "POST", t, "{not json").status, 400);
-  EXPECT_EQ(Http(port_, "POST", t, "[1,2]").status, 400);
-  EXPECT_EQ(Http(port_, "POST", t, "a=b", {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
+  EXPECT_EQ(Post(t, "{not json").status, 400);
+  EXPECT_EQ(Post(t, "[1,2]").status, 400);
+  EXPECT_EQ(Http(port_, "POST", t, "a=b",
+                 {{"Content-Type", "application/x-www-form-urlencoded"},
+                  {"Authorization", "Bearer " + Token()}})
+                .status,
             415);
-  EXPECT_EQ(Http(port_, "POST", t, R"({"variables": 3})").status, 400);
+  EXPECT_EQ(Post(t, R"({"variables": 3})").status, 400);
   EXPECT_EQ(Get("/api/v1/pipelines/nope/state").status, 404);
   EXPECT_EQ(Get("/api/v1/executions/nope").status, 404);
   EXPECT_EQ(Get("/api/v1/nothing").status, 404);
   std::string huge(40000, 'a');
   EXPECT_EQ(Http(port_, "GET", "/healthz", "", {{"X-Big", huge}}).status, 431);
   // A body larger than the limit is refused from its Content-Length, before it is read.
+  const std::string auth = "Authorization: Bearer " + Token() +
+                           "\r\nContent-Type: application/json\r\nHost: 127.0.0.1\r\n";
   std::string raw = RawExchange(
-      port_, "POST " + t + " HTTP/1.1\r\nHost: x\r\nContent-Length: 900000000\r\n\r\n{");
+      port_, "POST " + t + " HTTP/1.1\r\n" + auth + "Content-Length: 900000000\r\n\r\n{");
   EXPECT_TRUE(Contains(raw, "413")) << raw;
   // Truncated body: the client goes away; nothing is started.
-  RawExchange(port_, "POST " + t + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"va", 200);
+  RawExchange(port_, "POST " + t + " HTTP/1.1\r\n" + auth + "Content-Length: 100\r\n\r\n{\"va",
+              200);
   std::string garbage = RawExchange(port_, "\x16\x03\x01 not http at all\r\n\r\n");
   EXPECT_TRUE(Contains(garbage, "400")) << garbage;
   // Slowloris: a head that never completes is cut off after the header timeout.
   auto begin = Clock::now();
-  std::string slow = RawExchange(port_, "GET /healthz HTTP/1.1\r\nHost: x\r\n", 5000);
+  std::string slow = RawExchange(port_, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", 5000);
   EXPECT_LT(Clock::now() - begin, std::chrono::milliseconds(4000));
   EXPECT_EQ(Executions().size(), 0u);
   EXPECT_EQ(Get("/healthz").Json()["status"], "ok");
@@ -102,7 +108,7 @@ TEST_F(ServerApi, BuildLogTailsLiveAndResumesFromLastEventId) {
              "version: 0.2\nphases:\n  build:\n    commands:\n"
              "      - for i in $(seq 1 30); do echo line-$i; sleep 0.02; done\n");
   StartServer();
-  auto started = Http(port_, "POST", "/api/v1/projects/printer/builds", "{}");
+  auto started = Post("/api/v1/projects/printer/builds");
   ASSERT_EQ(started.status, 201) << started.body;
   std::string id = started.Json()["build"]["id"];
   std::string text, last_id;
@@ -135,14 +141,14 @@ TEST_F(ServerApi, BuildLogTailsLiveAndResumesFromLastEventId) {
 TEST_F(ServerApi, RestartAfterKill9FailsTheRunningExecutionAndRunsTheQueuedOne) {
   Project("backend-flask", "buildspec.yml", {{"SLEEP", "30"}});
   StartServer({"--max-executions", "1"});
-  auto first = Http(port_, "POST", "/api/v1/pipelines/backend-flask/executions", "{}");
+  auto first = Post("/api/v1/pipelines/backend-flask/executions");
   ASSERT_EQ(first.status, 201);
   std::string running = first.Json()["pipelineExecutionId"];
   ASSERT_TRUE(WaitUntil([&] {
     return ActionStatus(Execution(running), "Build", "bake") == "InProgress";
   }));
   Project("backend-flask", "buildspec.yml", {{"SLEEP", "0"}});  // the next build is quick
-  auto second = Http(port_, "POST", "/api/v1/pipelines/backend-flask/executions", "{}");
+  auto second = Post("/api/v1/pipelines/backend-flask/executions");
   std::string queued = second.Json()["pipelineExecutionId"];
   EXPECT_EQ(Execution(queued)["status"], "Queued");
   std::string build =
@@ -164,7 +170,7 @@ TEST_F(ServerApi, RestartAfterKill9FailsTheRunningExecutionAndRunsTheQueuedOne) 
 TEST_F(ServerApi, SigtermLetsARunningBuildFinishWithinTheGrace) {
   Project("backend-flask", "buildspec.yml", {{"SLEEP", "1"}});
   StartServer();
-  auto started = Http(port_, "POST", "/api/v1/pipelines/backend-flask/executions", "{}");
+  auto started = Post("/api/v1/pipelines/backend-flask/executions");
   std::string id = started.Json()["pipelineExecutionId"];
   ASSERT_TRUE(WaitUntil([&] { return ActionStatus(Execution(id), "Build", "bake") == "InProgress"; }));
   server_->Signal(SIGTERM);
@@ -203,8 +209,19 @@ TEST_F(ServerApi, WebUiPageIsServedAndReadsThePublicApi) {
   auto page = Get("/");
   EXPECT_EQ(page.status, 200);
   EXPECT_TRUE(Contains(page.headers["content-type"], "text/html")) << page.headers["content-type"];
-  EXPECT_TRUE(Contains(page.body, "new EventSource('/api/v1/events')")) << page.body.substr(0, 200);
-  EXPECT_TRUE(Contains(page.body, "fetch('/api/v1'")) << page.body.substr(0, 200);
+  EXPECT_TRUE(Contains(page.body, "<script type=\"module\" src=\"/ui.js\">")) << page.body;
+  // No inline code: the policy forbids it, so an injected <script> or onclick= cannot run.
+  EXPECT_FALSE(Contains(page.body, "onclick")) << page.body;
+  EXPECT_TRUE(Contains(page.headers["content-security-policy"], "script-src 'self'"))
+      << page.headers["content-security-policy"];
+  EXPECT_EQ(page.headers["x-frame-options"], "DENY");
+  EXPECT_EQ(page.headers["x-content-type-options"], "nosniff");
+  auto script = Get("/ui.js");
+  EXPECT_TRUE(Contains(script.headers["content-type"], "javascript"));
+  EXPECT_TRUE(Contains(script.body, "new EventSource('/api/v1/events')")) << script.body.substr(0, 200);
+  EXPECT_TRUE(Contains(script.body, "fetch('/api/v1'")) << script.body.substr(0, 200);
+  EXPECT_FALSE(Contains(script.body, "onclick=")) << script.body;
+  EXPECT_TRUE(Contains(Get("/ui.css").headers["content-type"], "text/css"));
   // What the page reads answers, with no token needed for reads.
   EXPECT_EQ(Get("/api/v1/services").Json()["services"].size(), 0u);
   EXPECT_EQ(Get("/api/v1/pipelines").Json()["pipelines"][0]["name"], "backend-flask");

@@ -55,6 +55,25 @@ class ServerFixture : public PipelineFixture {
     std::string out = server_->Out();
     ASSERT_TRUE(std::regex_search(out, m, re)) << out << server_->Err();
     port_ = static_cast<uint16_t>(std::stoi(m[1]));
+    // The CLI runs in tmp_ as a user runs it where `kiln serve` keeps its state (./.kiln):
+    // that is where it finds the local token by itself.
+    std::error_code ec;
+    if (!fs::exists(tmp_.path() / ".kiln", ec)) fs::create_directory_symlink(state_, tmp_.path() / ".kiln", ec);
+  }
+
+  // The local operator token the server made (none when kiln.yml names tokens).
+  std::string Token() const {
+    std::string t = ReadText(state_ / "server-token");
+    while (!t.empty() && t.back() == '\n') t.pop_back();
+    return t;
+  }
+
+  // A mutation with the local token (and JSON), as the CLI sends it.
+  HttpReply Post(const std::string& target, const std::string& body = "{}",
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Authorization", "Bearer " + Token());
+    headers.emplace_back("Content-Type", "application/json");
+    return Http(port_, "POST", target, body, headers);
   }
 
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }

@@ -171,7 +171,7 @@ TEST_F(ServerWebhook, EventsStreamShowsExecutionFromQueuedToSucceeded) {
   });
   // Subscribed before the start (a stream without Last-Event-ID gets only new events).
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto started = Http(port_, "POST", "/api/v1/pipelines/backend-flask/executions", "{}");
+  auto started = Post("/api/v1/pipelines/backend-flask/executions");
   EXPECT_EQ(started.status, 201) << started.body;
   reader.join();
   ASSERT_GE(statuses.size(), 3u);

@@ -52,6 +52,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteNext();
   void WatchPeerClose();
   void ForgetStream();
+  void Linger(size_t budget);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -61,6 +62,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   BodyReservation reservation_;
   bool keep_alive_ = true;
   bool head_request_ = false;  // the request being answered is a HEAD: no body goes out
+  bool linger_ = false;        // refused before its body: drain a little before closing
   bool closed_ = false;
   // SSE mode: raw bytes out.
   std::shared_ptr<EventStream> events_;

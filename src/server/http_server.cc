@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -22,6 +23,8 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+constexpr size_t kLingerBytes = 1024 * 1024;
 
 // Sent with every answer that does not set its own (the page sets a policy for its assets).
 constexpr std::pair<const char*, const char*> kSecurityHeaders[] = {
@@ -327,6 +330,7 @@ void Connection::Dispatch() {
 void Connection::Fail(Response response) {
   ++host_->mutable_stats().refused;
   keep_alive_ = false;
+  linger_ = true;
   reservation_.Reset();
   Reply(std::move(response));
 }
@@ -339,6 +343,7 @@ void Connection::Reply(Response r) {
   if (closed_) return;
   stream_.expires_after(std::chrono::milliseconds(host_->options().write_timeout_ms));
   auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (!ec && self->linger_) return self->Linger(kLingerBytes);
     if (ec || !self->keep_alive_) return self->CloseNow();
     self->ReadHead();
   };
@@ -356,6 +361,23 @@ void Connection::Reply(Response r) {
   res->keep_alive(keep_alive_);
   res->prepare_payload();
   bhttp::async_write(stream_, *res, [res, done](beast::error_code ec, size_t n) { done(ec, n); });
+}
+
+// After a refusal the client may still be sending the body it announced; closing at once
+// would reset the connection and could discard the answer before the client reads it. So the
+// sending side is shut and what arrives is read and dropped, up to a budget or a second.
+void Connection::Linger(size_t budget) {
+  linger_ = false;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return CloseNow();
+  stream_.expires_after(std::chrono::seconds(1));
+  auto drain = std::make_shared<std::array<char, 16 * 1024>>();
+  stream_.async_read_some(asio::buffer(*drain), [self = shared_from_this(), drain, budget](
+                                                    beast::error_code e, size_t n) {
+    if (e || n >= budget) return self->CloseNow();
+    self->Linger(budget - n);
+  });
 }
 
 void Connection::CloseNow() {

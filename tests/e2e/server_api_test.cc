@@ -31,9 +31,9 @@ TEST_F(ServerApi, MutationsNeedATokenWithTheRole) {
   EXPECT_EQ(ops.status, 201) << ops.body;
   EXPECT_EQ(Get("/api/v1/pipelines").status, 200);  // reads are open by default
   // The CLI passes --token.
-  auto cli = RunKiln({"pipeline", "run", "backend-flask", "--server", Url(), "--token", "ops-token",
-                      "--json"},
-                     tmp_.path());
+  auto cli = RunKiln(
+      {"pipeline", "run", "backend-flask", "--server", Url(), "--token", "ops-token", "--json"},
+      tmp_.path());
   EXPECT_EQ(cli.exit_code, 0) << cli.err;
   EXPECT_EQ(Parse(cli)["status"], "Succeeded");
   auto refused = RunKiln({"pipeline", "run", "backend-flask", "--server", Url()}, tmp_.path());
@@ -96,8 +96,9 @@ TEST_F(ServerApi, CliWorksThroughTheServer) {
   auto followed = RunKiln({"logs", build, "-f"}, tmp_.path(), {"KILN_SERVER=" + Url()});
   EXPECT_EQ(followed.out, logs.out);
   // The same JSON as in-process `--json`.
-  auto remote = RunKiln({"pipeline", "status", exec["pipelineExecutionId"], "--json", "--server", Url()},
-                        tmp_.path());
+  auto remote =
+      RunKiln({"pipeline", "status", exec["pipelineExecutionId"], "--json", "--server", Url()},
+              tmp_.path());
   auto local = Kiln({"pipeline", "status", exec["pipelineExecutionId"]});
   EXPECT_EQ(Parse(remote), Parse(local));
 }
@@ -120,7 +121,8 @@ TEST_F(ServerApi, BuildLogTailsLiveAndResumesFromLastEventId) {
                last_id = eid;
                return ++events < 1000;
              });
-  for (int i = 1; i <= 30; ++i) EXPECT_TRUE(Contains(text, "line-" + std::to_string(i) + "\n")) << i;
+  for (int i = 1; i <= 30; ++i)
+    EXPECT_TRUE(Contains(text, "line-" + std::to_string(i) + "\n")) << i;
   auto build = Get("/api/v1/builds/" + id).Json()["build"];
   EXPECT_EQ(build["buildStatus"], "SUCCEEDED");
   // Resuming from the middle gives exactly the rest.
@@ -144,23 +146,24 @@ TEST_F(ServerApi, RestartAfterKill9FailsTheRunningExecutionAndRunsTheQueuedOne) 
   auto first = Post("/api/v1/pipelines/backend-flask/executions");
   ASSERT_EQ(first.status, 201);
   std::string running = first.Json()["pipelineExecutionId"];
-  ASSERT_TRUE(WaitUntil([&] {
-    return ActionStatus(Execution(running), "Build", "bake") == "InProgress";
-  }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return ActionStatus(Execution(running), "Build", "bake") == "InProgress"; }));
   Project("backend-flask", "buildspec.yml", {{"SLEEP", "0"}});  // the next build is quick
   auto second = Post("/api/v1/pipelines/backend-flask/executions");
   std::string queued = second.Json()["pipelineExecutionId"];
   EXPECT_EQ(Execution(queued)["status"], "Queued");
   std::string build =
       ActionState(Execution(running), "Build", "bake")["latestExecution"]["externalExecutionId"];
-  ASSERT_TRUE(WaitUntil([&] { return Contains(Get("/api/v1/builds/" + build + "/log").body, "sleep"); }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Contains(Get("/api/v1/builds/" + build + "/log").body, "sleep"); }));
   server_->Signal(SIGKILL);
   server_->Wait(10);
   StartServer({"--max-executions", "1"});
   json failed = Execution(running);
   EXPECT_EQ(failed["status"], "Failed");
   EXPECT_TRUE(Contains(failed.value("statusSummary", ""), "server restarted")) << failed.dump(2);
-  EXPECT_TRUE(Contains(Get("/api/v1/builds/" + build + "/log").body, "Running command")) << "log kept";
+  EXPECT_TRUE(Contains(Get("/api/v1/builds/" + build + "/log").body, "Running command"))
+      << "log kept";
   ASSERT_TRUE(WaitForStatus(queued, "Succeeded", 60000)) << Execution(queued).dump(2);
   // Nothing ran twice: two executions, the interrupted one not restarted.
   EXPECT_EQ(Executions().size(), 2u);
@@ -172,7 +175,8 @@ TEST_F(ServerApi, SigtermLetsARunningBuildFinishWithinTheGrace) {
   StartServer();
   auto started = Post("/api/v1/pipelines/backend-flask/executions");
   std::string id = started.Json()["pipelineExecutionId"];
-  ASSERT_TRUE(WaitUntil([&] { return ActionStatus(Execution(id), "Build", "bake") == "InProgress"; }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return ActionStatus(Execution(id), "Build", "bake") == "InProgress"; }));
   server_->Signal(SIGTERM);
   auto done = server_->Wait(30);
   EXPECT_EQ(done.exit_code, 0) << done.err;
@@ -185,7 +189,8 @@ TEST_F(ServerApi, ProjectWebhookOnThePipelinesBranchIsRefused) {
   projects_["backend-flask"]["webhook"] = {
       {"connection", "cruddur"},
       {"filter_groups",
-       {{{{"type", "EVENT"}, {"pattern", "PUSH"}}, {{"type", "HEAD_REF"}, {"pattern", "^refs/heads/prod$"}}}}}};
+       {{{{"type", "EVENT"}, {"pattern", "PUSH"}},
+         {{"type", "HEAD_REF"}, {"pattern", "^refs/heads/prod$"}}}}}};
   WriteConfig();
   auto serve = RunKiln({"--state-dir", state_.string(), "serve", "--listen", "127.0.0.1:0"},
                        tmp_.path(), {std::string("KILN_TEST_WEBHOOK_SECRET=") + kSecret}, 30);
@@ -218,7 +223,8 @@ TEST_F(ServerApi, WebUiPageIsServedAndReadsThePublicApi) {
   EXPECT_EQ(page.headers["x-content-type-options"], "nosniff");
   auto script = Get("/ui.js");
   EXPECT_TRUE(Contains(script.headers["content-type"], "javascript"));
-  EXPECT_TRUE(Contains(script.body, "new EventSource('/api/v1/events')")) << script.body.substr(0, 200);
+  EXPECT_TRUE(Contains(script.body, "new EventSource('/api/v1/events')"))
+      << script.body.substr(0, 200);
   EXPECT_TRUE(Contains(script.body, "fetch('/api/v1'")) << script.body.substr(0, 200);
   EXPECT_FALSE(Contains(script.body, "onclick=")) << script.body;
   EXPECT_TRUE(Contains(Get("/ui.css").headers["content-type"], "text/css"));
@@ -234,8 +240,9 @@ namespace kiln::e2e {
 namespace {
 
 TEST_F(ServerApi, ScheduleStartsThePipelineOnTheMinute) {
-  config_extra_ = {{"schedules",
-                    {{"every-minute", {{"pipeline", "backend-flask"}, {"expression", "rate(1 minute)"}}}}}};
+  config_extra_ = {
+      {"schedules",
+       {{"every-minute", {{"pipeline", "backend-flask"}, {"expression", "rate(1 minute)"}}}}}};
   WriteConfig();
   StartServer();
   // rate(1 minute) fires at the next whole minute (UTC), so within 61 s.
@@ -251,7 +258,8 @@ TEST_F(ServerApi, ScheduleStartsThePipelineOnTheMinute) {
   WriteConfig();
   bad = RunKiln({"validate", "kiln.yml"}, tmp_.path());
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_TRUE(Contains(bad.out + bad.err, "schedules.every-minute.expression: minute")) << bad.out << bad.err;
+  EXPECT_TRUE(Contains(bad.out + bad.err, "schedules.every-minute.expression: minute"))
+      << bad.out << bad.err;
   EXPECT_TRUE(Contains(bad.out + bad.err, "names pipeline 'nope'")) << bad.out << bad.err;
 }
 

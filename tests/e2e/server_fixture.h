@@ -26,7 +26,8 @@ class ServerFixture : public PipelineFixture {
     Commit({}, "buildspec");
     connection_extra_ = {{"webhook_secret", {{"env", "KILN_TEST_WEBHOOK_SECRET"}}}};
     Project("backend-flask", "buildspec.yml");
-    Pipeline("backend-flask", {SourceStage(), Stage("Build", {BuildAction("bake", "backend-flask", {})})});
+    Pipeline("backend-flask",
+             {SourceStage(), Stage("Build", {BuildAction("bake", "backend-flask", {})})});
   }
 
   void TearDown() override {
@@ -39,9 +40,10 @@ class ServerFixture : public PipelineFixture {
   // Starts `kiln serve --listen 127.0.0.1:0` and waits for its address.
   void StartServer(const std::vector<std::string>& extra = {},
                    const std::vector<std::string>& env = {}) {
-    std::vector<std::string> args = {"--state-dir", state_.string(), "--config",
-                                     (tmp_.path() / "kiln.yml").string(), "serve", "--listen",
-                                     "127.0.0.1:0", "--grace", "5s"};
+    std::vector<std::string> args = {
+        "--state-dir", state_.string(), "--config",    (tmp_.path() / "kiln.yml").string(),
+        "serve",       "--listen",      "127.0.0.1:0", "--grace",
+        "5s"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<std::string> all_env = {std::string("KILN_TEST_WEBHOOK_SECRET=") + kSecret};
     all_env.insert(all_env.end(), env.begin(), env.end());
@@ -58,7 +60,8 @@ class ServerFixture : public PipelineFixture {
     // The CLI runs in tmp_ as a user runs it where `kiln serve` keeps its state (./.kiln):
     // that is where it finds the local token by itself.
     std::error_code ec;
-    if (!fs::exists(tmp_.path() / ".kiln", ec)) fs::create_directory_symlink(state_, tmp_.path() / ".kiln", ec);
+    if (!fs::exists(tmp_.path() / ".kiln", ec))
+      fs::create_directory_symlink(state_, tmp_.path() / ".kiln", ec);
   }
 
   // The local operator token the server made (none when kiln.yml names tokens).

@@ -173,15 +173,16 @@ TEST_F(Hostile, NoMutationWithoutACredentialNoCrossSiteNoRebinding) {
   // The refusals came from the head: a huge declared body was never waited for.
   RawClient raw(port_);
   ASSERT_TRUE(raw.ok());
-  raw.Send("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+  raw.Send("POST " + target +
+           " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
            "Content-Length: 1000000\r\n\r\n");
   EXPECT_TRUE(Contains(raw.Read(2000, "\r\n\r\n"), " 401 "));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_FALSE(fs::exists(Marker())) << "a command ran";
   EXPECT_EQ(Get("/api/v1/projects/marker/builds").Json()["builds"].size(), 0u);
   // With the token, from the server's own origin: it runs.
-  auto own = Post(target + "?wait=true", "{}",
-                  {{"Origin", "http://127.0.0.1:" + std::to_string(port_)}});
+  auto own =
+      Post(target + "?wait=true", "{}", {{"Origin", "http://127.0.0.1:" + std::to_string(port_)}});
   EXPECT_EQ(own.status, 200) << own.body;
   EXPECT_TRUE(fs::exists(Marker()));
   ExpectAlive();
@@ -233,9 +234,11 @@ TEST_F(Hostile, UnknownConnectionsAreRefusedBeforeTheirBodiesAndBodiesShareABudg
   for (int i = 0; i < 20; ++i) {
     threads.emplace_back([&] {
       RawClient c(port_);
-      c.Send("POST /webhooks/github/cruddur HTTP/1.1\r\nHost: 127.0.0.1\r\nX-GitHub-Event: push\r\n"
-             "X-GitHub-Delivery: d\r\nContent-Type: application/json\r\n"
-             "Content-Length: 4194304\r\n\r\n" + std::string(1 << 20, ' '));
+      c.Send(
+          "POST /webhooks/github/cruddur HTTP/1.1\r\nHost: 127.0.0.1\r\nX-GitHub-Event: push\r\n"
+          "X-GitHub-Delivery: d\r\nContent-Type: application/json\r\n"
+          "Content-Length: 4194304\r\n\r\n" +
+          std::string(1 << 20, ' '));
       std::string answer = c.Read(1500, "\r\n\r\n");
       if (Contains(answer, " 503 ") && Contains(answer, "Retry-After")) {
         ++busy;
@@ -291,8 +294,9 @@ TEST_F(Hostile, EventStreamsAreCappedPerClientAndInAll) {
 TEST_F(Hostile, HeadAnswersCarryNoBody) {
   StartServer();
   RawClient c(port_);
-  c.Send("HEAD /api/v1/pipelines HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-         "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  c.Send(
+      "HEAD /api/v1/pipelines HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   std::string both = c.Read(3000, "\"ok\"}");
   size_t first_end = both.find("\r\n\r\n");
   ASSERT_NE(first_end, std::string::npos) << both;

@@ -14,6 +14,7 @@
 #include "base/fd.h"
 #include "base/files.h"
 #include "base/ids.h"
+#include "deploy/bundle_guard.h"
 
 namespace kiln::deploy {
 namespace {
@@ -53,26 +54,73 @@ class Hasher {
   Digest ctx_{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
 };
 
-// A tree's hash: every entry's relative path, kind, exec bit and content, in sorted order.
-base::Result<std::string> HashTree(const fs::path& dir) {
-  std::vector<fs::path> entries;
+// A directory bundle's entries, listed once (links not followed), checked by the same guard
+// as an archive's, in sorted order.
+struct TreeEntry {
+  fs::path relative;
+  BundleEntry::Kind kind;
+  std::string link;
+};
+
+BundleEntry::Kind KindOf(fs::file_status status) {
+  if (fs::is_symlink(status)) return BundleEntry::Kind::kSymlink;
+  if (fs::is_regular_file(status)) return BundleEntry::Kind::kFile;
+  if (fs::is_directory(status)) return BundleEntry::Kind::kDir;
+  return BundleEntry::Kind::kOther;
+}
+
+base::Result<TreeEntry> ScanEntry(const fs::path& dir, const fs::path& relative) {
+  std::error_code ec;
+  const fs::path path = dir / relative;
+  TreeEntry entry{.relative = relative, .kind = KindOf(fs::symlink_status(path, ec))};
+  if (!ec && entry.kind == BundleEntry::Kind::kSymlink) entry.link = fs::read_symlink(path, ec);
+  if (ec) return base::IoError("stat " + path.string(), ec.value());
+  return entry;
+}
+
+uint64_t FileSize(const fs::path& path, BundleEntry::Kind kind) {
+  std::error_code ec;
+  uint64_t size = kind == BundleEntry::Kind::kFile ? fs::file_size(path, ec) : 0;
+  return ec ? 0 : size;
+}
+
+base::Result<std::vector<TreeEntry>> ScanTree(const fs::path& dir, BundleLimits limits) {
+  std::vector<fs::path> paths;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    entries.push_back(it->path());
+    paths.push_back(it->path().lexically_relative(dir));
+    if (paths.size() > limits.max_entries) break;  // the guard below names the entry
   }
   if (ec) return base::IoError("list " + dir.string(), ec.value());
-  std::sort(entries.begin(), entries.end());
+  std::sort(paths.begin(), paths.end());
+  BundleGuard guard(limits);
+  std::vector<TreeEntry> entries;
+  for (const fs::path& relative : paths) {
+    auto entry = ScanEntry(dir, relative);
+    if (!entry.ok()) return entry.status();
+    auto admitted = guard.Admit({.kind = entry->kind,
+                                 .name = relative.string(),
+                                 .link = entry->link,
+                                 .size = FileSize(dir / relative, entry->kind)});
+    if (!admitted.ok()) return admitted.status();
+    entries.push_back(std::move(*entry));
+  }
+  return entries;
+}
+
+// A tree's hash: every entry's relative path, kind, exec bit and content, in sorted order.
+base::Result<std::string> HashTree(const fs::path& dir, const std::vector<TreeEntry>& entries) {
   Hasher h;
-  for (const fs::path& p : entries) {
-    auto status = fs::symlink_status(p);
-    h.Add(p.lexically_relative(dir).string() + '\0');
-    if (fs::is_symlink(status)) {
-      h.Add("l" + fs::read_symlink(p).string() + '\0');
-    } else if (fs::is_regular_file(status)) {
-      bool exec = (status.permissions() & fs::perms::owner_exec) != fs::perms::none;
-      h.Add(exec ? "x" : "f");
-      if (auto st = h.AddFile(p); !st.ok()) return st;
+  for (const TreeEntry& entry : entries) {
+    const fs::path path = dir / entry.relative;
+    h.Add(entry.relative.string() + '\0');
+    if (entry.kind == BundleEntry::Kind::kSymlink) {
+      h.Add("l" + entry.link + '\0');
+    } else if (entry.kind == BundleEntry::Kind::kFile) {
+      auto perms = fs::symlink_status(path).permissions();
+      h.Add((perms & fs::perms::owner_exec) != fs::perms::none ? "x" : "f");
+      if (auto st = h.AddFile(path); !st.ok()) return st;
     } else {
       h.Add("d");
     }
@@ -80,33 +128,24 @@ base::Result<std::string> HashTree(const fs::path& dir) {
   return h.Hex();
 }
 
-// A name inside the archive that stays inside the destination: relative, no "..".
-bool IsSafeName(std::string_view name) {
-  if (name.empty() || name.front() == '/') return false;
-  fs::path p(name);
-  return std::none_of(p.begin(), p.end(), [](const fs::path& c) { return c == ".."; });
-}
-
-bool IsSafeLink(std::string_view entry_name, std::string_view target) {
-  if (target.empty() || target.front() == '/') return false;
-  fs::path resolved = (fs::path(entry_name).parent_path() / target).lexically_normal();
-  return !resolved.empty() && *resolved.begin() != "..";
-}
-
-base::Status CheckEntry(archive_entry* entry) {
-  const char* name = archive_entry_pathname(entry);
-  std::string what = name ? name : "";
-  if (!IsSafeName(what)) return base::InvalidInput("bundle entry escapes the bundle: " + what);
-  mode_t type = archive_entry_filetype(entry);
-  if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
-    return base::InvalidInput("bundle entry is not a file, folder or link: " + what);
+// Copies the scanned entries (already checked) into `to`, links as links.
+base::Status CopyEntries(const fs::path& from, const std::vector<TreeEntry>& entries,
+                         const fs::path& to) {
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  for (size_t i = 0; !ec && i < entries.size(); ++i) {
+    const TreeEntry& entry = entries[i];
+    const fs::path dst = to / entry.relative;
+    if (entry.kind == BundleEntry::Kind::kSymlink) {
+      fs::create_symlink(entry.link, dst, ec);
+    } else if (entry.kind == BundleEntry::Kind::kDir) {
+      fs::create_directory(dst, ec);
+    } else {
+      fs::copy_file(from / entry.relative, dst, ec);
+    }
+    if (ec) return base::IoError("copy " + (from / entry.relative).string(), ec.value());
   }
-  const char* link = archive_entry_symlink(entry);
-  if (type == AE_IFLNK && !IsSafeLink(what, link ? link : "")) {
-    return base::InvalidInput("bundle link leads outside the bundle: " + what);
-  }
-  const char* hard = archive_entry_hardlink(entry);
-  if (hard && !IsSafeName(hard)) return base::InvalidInput("bundle hard link escapes: " + what);
+  if (ec) return base::IoError("mkdir " + to.string(), ec.value());
   return base::Status::Ok();
 }
 
@@ -115,7 +154,36 @@ base::Status ArchiveError(archive* a, const std::string& what) {
   return base::InvalidInput(what + ": " + (msg ? msg : "archive error"));
 }
 
-base::Status CopyData(archive* in, archive* out, const std::string& name) {
+BundleEntry::Kind KindOf(archive_entry* entry) {
+  if (archive_entry_hardlink(entry)) return BundleEntry::Kind::kHardlink;
+  switch (archive_entry_filetype(entry)) {
+    case AE_IFREG:
+      return BundleEntry::Kind::kFile;
+    case AE_IFDIR:
+      return BundleEntry::Kind::kDir;
+    case AE_IFLNK:
+      return BundleEntry::Kind::kSymlink;
+    default:
+      return BundleEntry::Kind::kOther;
+  }
+}
+
+BundleEntry Describe(archive_entry* entry) {
+  const char* name = archive_entry_pathname(entry);
+  const char* hard = archive_entry_hardlink(entry);
+  const char* soft = archive_entry_symlink(entry);
+  BundleEntry::Kind kind = KindOf(entry);
+  la_int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+  return {.kind = kind,
+          .name = name ? name : "",
+          .link = hard ? hard : (soft && kind == BundleEntry::Kind::kSymlink ? soft : ""),
+          .size = size > 0 ? uint64_t(size) : 0};
+}
+
+// Copies an entry's data; bytes past its declared size (a sparse or unsized entry) are
+// charged to the guard as they come, so the size limit holds whatever the header said.
+base::Status CopyData(archive* in, archive* out, const std::string& name, uint64_t declared,
+                      BundleGuard& guard) {
   const void* buf;
   size_t size;
   la_int64_t offset;
@@ -123,20 +191,28 @@ base::Status CopyData(archive* in, archive* out, const std::string& name) {
     int rc = archive_read_data_block(in, &buf, &size, &offset);
     if (rc == ARCHIVE_EOF) return base::Status::Ok();
     if (rc != ARCHIVE_OK) return ArchiveError(in, name);
+    const uint64_t end = uint64_t(std::max<la_int64_t>(offset, 0)) + size;
+    if (end > declared) {
+      if (auto st = guard.Charge(name, end - declared); !st.ok()) return st;
+      declared = end;
+    }
     if (archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
       return ArchiveError(out, name);
   }
 }
 
-base::Status ExtractEntry(archive* in, archive* out, archive_entry* entry, const fs::path& dest) {
-  if (auto st = CheckEntry(entry); !st.ok()) return st;
-  std::string name = archive_entry_pathname(entry);
-  archive_entry_set_pathname(entry, (dest / name).c_str());
-  if (const char* hard = archive_entry_hardlink(entry)) {
-    archive_entry_set_hardlink(entry, (dest / hard).c_str());
+base::Status ExtractEntry(archive* in, archive* out, archive_entry* entry, const fs::path& dest,
+                          BundleGuard& guard) {
+  const BundleEntry described = Describe(entry);
+  auto path = guard.Admit(described);
+  if (!path.ok()) return path.status();
+  const std::string& name = described.name;
+  archive_entry_set_pathname(entry, (dest / *path).c_str());
+  if (described.kind == BundleEntry::Kind::kHardlink) {
+    archive_entry_set_hardlink(entry, (dest / fs::path(described.link).lexically_normal()).c_str());
   }
   if (archive_write_header(out, entry) != ARCHIVE_OK) return ArchiveError(out, name);
-  if (auto st = CopyData(in, out, name); !st.ok()) return st;
+  if (auto st = CopyData(in, out, name, described.size, guard); !st.ok()) return st;
   if (archive_write_finish_entry(out) != ARCHIVE_OK) return ArchiveError(out, name);
   return base::Status::Ok();
 }
@@ -158,7 +234,7 @@ base::Status Install(const fs::path& final_dir, Fill fill) {
 
 }  // namespace
 
-base::Status UnpackArchive(const fs::path& path, const fs::path& dest) {
+base::Status UnpackArchive(const fs::path& path, const fs::path& dest, BundleLimits limits) {
   ReadArchive in(archive_read_new(), &archive_read_free);
   archive_read_support_format_tar(in.get());
   archive_read_support_filter_all(in.get());
@@ -171,12 +247,13 @@ base::Status UnpackArchive(const fs::path& path, const fs::path& dest) {
   std::error_code ec;
   fs::create_directories(dest, ec);
   if (ec) return base::IoError("mkdir " + dest.string(), ec.value());
+  BundleGuard guard(limits);
   archive_entry* entry = nullptr;
   for (;;) {
     int rc = archive_read_next_header(in.get(), &entry);
     if (rc == ARCHIVE_EOF) return base::Status::Ok();
     if (rc != ARCHIVE_OK) return ArchiveError(in.get(), path.string());
-    if (auto st = ExtractEntry(in.get(), out.get(), entry, dest); !st.ok()) return st;
+    if (auto st = ExtractEntry(in.get(), out.get(), entry, dest, guard); !st.ok()) return st;
   }
 }
 
@@ -204,22 +281,33 @@ base::Result<std::string> BundleStore::Import(const std::string& uri,
                                               const fs::path& artifact_dir) const {
   auto path = Resolve(uri, artifact_dir);
   if (!path.ok()) return path.status();
-  bool is_dir = fs::is_directory(*path);
-  std::string hex;
-  if (is_dir) {
-    auto h = HashTree(*path);
-    if (!h.ok()) return h.status();
-    hex = *h;
-  } else {
-    Hasher h;
-    if (auto st = h.AddFile(*path); !st.ok()) return st;
-    hex = h.Hex();
+  auto hex = fs::is_directory(*path) ? ImportTree(*path) : ImportArchive(*path);
+  if (!hex.ok()) {
+    return base::Status(hex.status().kind(), "bundle '" + uri + "': " + hex.status().message());
   }
+  return hex;
+}
+
+// Checked in full before anything is hashed or copied.
+base::Result<std::string> BundleStore::ImportTree(const fs::path& dir) const {
+  auto entries = ScanTree(dir, limits_);
+  if (!entries.ok()) return entries.status();
+  auto hex = HashTree(dir, *entries);
+  if (!hex.ok() || Has(*hex)) return hex;
+  base::Status st =
+      Install(PathOf(*hex), [&](const fs::path& tmp) { return CopyEntries(dir, *entries, tmp); });
+  if (!st.ok()) return st;
+  return hex;
+}
+
+base::Result<std::string> BundleStore::ImportArchive(const fs::path& archive) const {
+  Hasher h;
+  if (auto st = h.AddFile(archive); !st.ok()) return st;
+  std::string hex = h.Hex();
   if (Has(hex)) return hex;
-  base::Status st = Install(PathOf(hex), [&](const fs::path& tmp) {
-    return is_dir ? base::CopyTree(*path, tmp) : UnpackArchive(*path, tmp);
-  });
-  if (!st.ok()) return base::Status(st.kind(), "bundle " + uri + ": " + st.message());
+  base::Status st = Install(
+      PathOf(hex), [&](const fs::path& tmp) { return UnpackArchive(archive, tmp, limits_); });
+  if (!st.ok()) return st;
   return hex;
 }
 

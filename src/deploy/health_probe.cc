@@ -12,6 +12,7 @@
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "deploy/process_watch.h"
 #include "exec/process.h"
@@ -66,27 +67,51 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
 struct HttpResponse {
   bool complete = false;
-  int status = -1;
+  int status = -1;  // -1: no status line of the form "HTTP/1.x NNN"
   std::string body;
 };
 
-// Parses what has arrived; complete once the headers and Content-Length bytes are in.
+int ParseStatus(std::string_view head) {
+  if (head.size() < 12 || !head.starts_with("HTTP/1.") || head[8] != ' ') return -1;
+  std::string_view code = head.substr(9, 3);
+  if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
+  if (head.size() > 12 && head[12] != ' ' && head[12] != '\r') return -1;
+  return ParseCode(code);
+}
+
+// The Content-Length value, if the (lower-cased) headers have one that is a number.
+std::optional<uint64_t> ContentLength(std::string_view headers) {
+  constexpr std::string_view kName = "\r\ncontent-length:";
+  size_t at = headers.find(kName);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view value = headers.substr(at + kName.size());
+  value = value.substr(0, value.find("\r\n"));
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  uint64_t length = 0;
+  auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), length);
+  if (err != std::errc() || end == value.data()) return std::nullopt;
+  return length;
+}
+
+// Parses what has arrived (at most kMaxResponse bytes). Complete once the headers and
+// Content-Length bytes are in, at end of stream, or at kMaxResponse, whatever came: a target
+// sending garbage, or headers that never end, gets a failed check, never an endless read.
 HttpResponse ParseResponse(const std::string& data, bool eof) {
   HttpResponse r;
+  const bool full = eof || data.size() >= kMaxResponse;
   size_t end = data.find("\r\n\r\n");
-  if (end == std::string::npos) return r;
-  if (data.starts_with("HTTP/1.") && data.size() > 12)
-    r.status = ParseCode(std::string_view(data).substr(9, 3));
+  if (end == std::string::npos) {
+    r.complete = full;
+    return r;
+  }
+  r.status = ParseStatus(data);
   r.body = data.substr(end + 4);
   std::string headers = data.substr(0, end);
   std::transform(headers.begin(), headers.end(), headers.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  size_t cl = headers.find("\r\ncontent-length:");
-  std::optional<size_t> length;
-  if (cl != std::string::npos)
-    length = size_t(std::max(
-        0, ParseCode(std::string_view(headers).substr(cl + 17 + (headers[cl + 17] == ' ')))));
-  r.complete = eof || data.size() >= kMaxResponse || (length && r.body.size() >= *length);
+  std::optional<uint64_t> length = ContentLength(headers);
+  r.complete = full || (length && r.body.size() >= *length);
   return r;
 }
 
@@ -106,6 +131,8 @@ ProbeResult Judge(const HttpResponse& r, const BalancerHealthCheck& check) {
 void ReadResponse(std::shared_ptr<Connection> c, BalancerHealthCheck check) {
   c->socket.async_read_some(asio::buffer(c->chunk),
                             [c, check](const boost::system::error_code& ec, size_t n) {
+                              if (!c->done) return;  // timed out: the socket is closed
+                              n = std::min(n, kMaxResponse - c->response.size());
                               c->response.append(c->chunk.data(), n);
                               HttpResponse r = ParseResponse(c->response, bool(ec));
                               if (!r.complete) return ReadResponse(c, check);

@@ -12,6 +12,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <chrono>
 #include <future>
 #include <map>
@@ -43,11 +44,14 @@ inline void SetReceiveTimeout(tcp::socket& socket) {
 struct BackendOptions {
   int delay_ms = 0;                   // before answering
   bool close_after_response = false;  // drops keep-alive connections without saying so
+  // Added to every response as they are (hop-by-hop ones included), after its framing.
+  std::vector<std::pair<std::string, std::string>> extra_headers = {};
 };
 
 // Servers on one thread of their own. HTTP ones answer every request 200 with their name as
-// the body and the X-Forwarded-* headers they saw; echo ones answer "<name>:<all bytes>" when
-// the client half-closes.
+// the body and what they saw: the X-Forwarded-* headers, every header name (X-Seen-Headers,
+// lower-case, comma-separated) and a short body (X-Seen-Body); echo ones answer
+// "<name>:<all bytes>" when the client half-closes.
 class Backends {
  public:
   Backends() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
@@ -166,9 +170,17 @@ inline void Backends::Connection::Respond() {
   response.version(11);
   response.set("X-Seen-Forwarded-For", request["X-Forwarded-For"]);
   response.set("X-Seen-Forwarded-Proto", request["X-Forwarded-Proto"]);
+  std::string seen;
+  for (const auto& field : request) {
+    if (!seen.empty()) seen += ',';
+    for (char c : field.name_string()) seen += static_cast<char>(std::tolower(c));
+  }
+  response.set("X-Seen-Headers", seen);
+  if (request.body().size() <= 256) response.set("X-Seen-Body", request.body());
   response.body() = server->name;
   response.keep_alive(request.keep_alive());
   response.prepare_payload();
+  for (const auto& [name, value] : server->options.extra_headers) response.insert(name, value);
   http::async_write(
       socket, response, [self = shared_from_this()](boost::system::error_code ec, size_t) {
         ++self->server->responses;

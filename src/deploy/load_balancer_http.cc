@@ -1,16 +1,21 @@
 // HTTP mode: one client keep-alive connection, its requests served one at a time (pipelined
 // ones wait in the read buffer). Each request and response is buffered whole (string_body, up
 // to max_body_bytes) rather than streamed: simpler retries, since the request is still at hand
-// when a pooled upstream connection turns out closed.
+// when a pooled upstream connection turns out closed. Both hops are framed by the balancer
+// itself (Content-Length), and hop-by-hop headers never cross it (lb_http_rules.h).
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "base/json_text.h"
+#include "deploy/lb_http_rules.h"
 #include "deploy/load_balancer_core.h"
 
 namespace kiln::deploy::lb {
@@ -25,8 +30,16 @@ using tcp = asio::ip::tcp;
 // request bytes with a reset that destroys our last response before the client reads it.
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr size_t kLingerChunk = 4096;
+constexpr size_t kHeaderChunk = 8192;
+// Beast keeps a field in at most 65533 bytes and throws past that. A header no larger than
+// this cannot hold such a field, even after X-Forwarded-For grows by the client's address.
+constexpr size_t kMaxHeaderLimit = 65'000;
 
 std::chrono::milliseconds Millis(int64_t ms) { return std::chrono::milliseconds(ms); }
+
+size_t HeaderLimit(const LoadBalancerOptions& options) {
+  return std::min(options.max_header_bytes, kMaxHeaderLimit);
+}
 
 bool IsParseError(const beast::error_code& ec) {
   return &ec.category() == &http::make_error_code(http::error::bad_target).category() &&
@@ -34,11 +47,12 @@ bool IsParseError(const beast::error_code& ec) {
 }
 
 std::string ErrorJson(std::string_view code, std::string_view message) {
-  std::string json;
-  json.reserve(48 + code.size() + message.size());
-  json.append(R"({"error":{"code":")").append(code).append(R"(","message":")");
-  json.append(message).append("\"}}");
-  return json;
+  return base::JsonText(nlohmann::json{{"error", {{"code", code}, {"message", message}}}});
+}
+
+std::string_view Buffered(const beast::flat_buffer& buffer) {
+  auto data = buffer.data();
+  return {static_cast<const char*>(data.data()), data.size()};
 }
 
 class HttpSession : public Session, public std::enable_shared_from_this<HttpSession> {
@@ -52,8 +66,11 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
 
  private:
   void ReadRequest();
+  void ReadHeader();
+  void OnHeader(size_t size);
   void OnRequest(beast::error_code ec);
   void OnBadRequest(beast::error_code ec);
+  void RefuseRequest(const std::string& why);
   void Route();
   void PrepareUpstreamRequest();
   void Attempt(bool allow_pool);
@@ -62,6 +79,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   void OnUpstreamResponse(beast::error_code ec);
   void DropUpstream();
   void Fail(beast::error_code ec, bool retryable);
+  void BadGateway(const std::string& message);
   bool SafeMethod() const {
     auto m = request_.method();
     return m == http::verb::get || m == http::verb::head || m == http::verb::options;
@@ -111,9 +129,54 @@ void HttpSession::Close() {
 void HttpSession::ReadRequest() {
   const auto& options = core_->options();
   request_parser_.emplace();
-  request_parser_->header_limit(static_cast<uint32_t>(options.max_header_bytes));
+  request_parser_->header_limit(static_cast<uint32_t>(HeaderLimit(options)));
   request_parser_->body_limit(options.max_body_bytes);
   client_.expires_after(Millis(options.idle_timeout_ms));
+  ReadHeader();
+}
+
+// The header is gathered whole before the parser sees it, so its raw bytes can be checked
+// (the parser would quietly unfold obs-fold) and its framing judged before any body is read.
+void HttpSession::ReadHeader() {
+  const size_t end = Buffered(client_buffer_).find("\r\n\r\n");
+  if (end != std::string_view::npos) {
+    OnHeader(end + 4);
+    return;
+  }
+  if (client_buffer_.size() > HeaderLimit(core_->options())) {
+    OnBadRequest(http::error::header_limit);
+    return;
+  }
+  client_.async_read_some(client_buffer_.prepare(kHeaderChunk),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (self->closed_) return;
+                            self->client_buffer_.commit(n);
+                            if (ec) {
+                              self->Close();  // end of stream, idle timeout, network error
+                              return;
+                            }
+                            self->ReadHeader();
+                          });
+}
+
+void HttpSession::OnHeader(size_t size) {
+  const std::string_view block = Buffered(client_buffer_).substr(0, size);
+  std::optional<std::string> problem = HeaderBlockProblem(block);
+  beast::error_code parse_ec;
+  const size_t used = request_parser_->put(asio::buffer(block.data(), block.size()), parse_ec);
+  if (parse_ec || !request_parser_->is_header_done()) {
+    OnBadRequest(parse_ec ? parse_ec : beast::error_code(http::error::need_more));
+    return;
+  }
+  client_buffer_.consume(used);
+  const auto& header = request_parser_->get();
+  client_version_ = header.version();
+  head_ = header.method() == http::verb::head;
+  if (!problem) problem = FramingProblem(header, header.version());
+  if (problem) {
+    RefuseRequest(*problem);
+    return;
+  }
   http::async_read(
       client_, client_buffer_, *request_parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRequest(ec); });
@@ -126,15 +189,22 @@ void HttpSession::OnRequest(beast::error_code ec) {
     return;
   }
   request_ = request_parser_->release();
+  // Beast refuses to frame a TRACE with a body (it throws): RFC 9110 section 9.3.8 forbids one.
+  if (request_.method() == http::verb::trace && !request_.body().empty()) {
+    RefuseRequest("a TRACE request has a body");
+    return;
+  }
   Route();
 }
 
 // A request that cannot be read is answered (when it is the client's fault) and the
 // connection closed; end of stream, idle timeout and network errors just close it.
 void HttpSession::OnBadRequest(beast::error_code ec) {
-  client_version_ = 11;
   client_keep_alive_ = false;
-  head_ = false;
+  if (!request_parser_->is_header_done()) {
+    client_version_ = 11;
+    head_ = false;
+  }
   if (ec == http::error::header_limit) {
     Reply(http::status::request_header_fields_too_large, "header_too_large",
           "the request header is larger than the limit");
@@ -146,6 +216,13 @@ void HttpSession::OnBadRequest(beast::error_code ec) {
   } else {
     Close();
   }
+}
+
+// A request whose framing is ambiguous never reaches a target, and the connection is closed:
+// whatever follows it on the wire cannot be told apart from a smuggled request.
+void HttpSession::RefuseRequest(const std::string& why) {
+  client_keep_alive_ = false;
+  Reply(http::status::bad_request, "bad_request", "refused request: " + why);
 }
 
 void HttpSession::Route() {
@@ -167,10 +244,11 @@ void HttpSession::Route() {
 // Upstream always speaks HTTP/1.1 keep-alive; the client's own Connection wish is kept
 // aside and applied to the response.
 void HttpSession::PrepareUpstreamRequest() {
+  StripHopByHop(request_);
   request_.version(11);
   request_.keep_alive(true);
-  request_.erase(http::field::keep_alive);
   request_.erase(http::field::expect);  // the whole body is here already
+  request_.prepare_payload();           // a chunked body goes on with its length
   auto forwarded = request_.find("X-Forwarded-For");
   if (forwarded == request_.end()) {
     request_.set("X-Forwarded-For", client_address_);
@@ -227,7 +305,7 @@ void HttpSession::SendUpstream() {
 void HttpSession::ReadUpstream() {
   const auto& options = core_->options();
   response_parser_.emplace();
-  response_parser_->header_limit(static_cast<uint32_t>(options.max_header_bytes));
+  response_parser_->header_limit(static_cast<uint32_t>(HeaderLimit(options)));
   response_parser_->body_limit(options.max_body_bytes);
   if (head_) response_parser_->skip(true);
   http::async_read(
@@ -245,12 +323,24 @@ void HttpSession::OnUpstreamResponse(beast::error_code ec) {
     Fail(ec, (upstream_reused_ || SafeMethod()) && !response_parser_->got_some());
     return;
   }
-  const unsigned status = response_parser_->get().result_int();
+  const auto& header = response_parser_->get();
+  const unsigned status = header.result_int();
   if (status >= 100 && status < 200 && status != 101) {
     ReadUpstream();  // an interim response: the real one follows
     return;
   }
-  const bool reusable = response_parser_->keep_alive() && upstream_buffer_.size() == 0;
+  // Upgrade is never passed on, so a 101 is the target's mistake; it cannot be tunnelled.
+  std::optional<std::string> problem =
+      status < 200 || status > 599 ? std::optional<std::string>("status " + std::to_string(status))
+                                   : FramingProblem(header, header.version());
+  if (problem) {
+    DropUpstream();
+    BadGateway("the target's answer is malformed: " + *problem);
+    return;
+  }
+  // After HEAD a faulty target may still send a body, which would be read as the answer to
+  // the next request on a pooled connection: HEAD's connection is not pooled.
+  const bool reusable = response_parser_->keep_alive() && upstream_buffer_.size() == 0 && !head_;
   response_ = response_parser_->release();
   ForwardResponse(reusable);
 }
@@ -280,9 +370,13 @@ void HttpSession::Fail(beast::error_code ec, bool retryable) {
       return;
     }
   }
-  ++stats.upstream_errors;
+  BadGateway("the target failed: " + ec.message());
+}
+
+void HttpSession::BadGateway(const std::string& message) {
+  ++core_->stats().upstream_errors;
   lease_.Release(/*served=*/false);
-  Reply(http::status::bad_gateway, "upstream_error", "the target failed: " + ec.message());
+  Reply(http::status::bad_gateway, "upstream_error", message);
 }
 
 void HttpSession::ForwardResponse(bool upstream_reusable) {
@@ -293,9 +387,9 @@ void HttpSession::ForwardResponse(bool upstream_reusable) {
   } else {
     upstream.close();
   }
+  StripHopByHop(response_);
   response_.version(client_version_);
   response_.keep_alive(client_keep_alive_);
-  response_.erase(http::field::keep_alive);
   const unsigned status = response_.result_int();
   const bool bodyless = head_ || status < 200 || status == 204 || status == 304;
   if (!bodyless) response_.prepare_payload();  // buffered: a chunked body gets a length

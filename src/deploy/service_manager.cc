@@ -28,7 +28,7 @@ ServiceManager::ServiceManager(boost::asio::io_context& loop, ServiceManagerOpti
       options_(std::move(options)),
       store_(std::move(store)),
       service_store_(std::make_unique<store::ServiceStore>(store_->db())),
-      bundles_(options_.state_dir / "services" / "bundles") {}
+      bundles_(options_.state_dir / "services" / "bundles", options_.bundle_limits) {}
 
 ServiceManager::~ServiceManager() {
   life_.reset();

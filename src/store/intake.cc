@@ -15,13 +15,15 @@ constexpr char kBuildColumns[] =
 
 
 // A failed build's record_json with ?2 as its statusReason: the record kept if it is a JSON
-// object, else a minimal one; never an SQL error, whatever the row holds (json_type is given
-// valid JSON only, and CASE evaluates one branch).
+// object (with the id and project it may lack, as the API shows only records with an id),
+// else a minimal one; never an SQL error, whatever the row holds (json_type is given valid
+// JSON only, and CASE evaluates one branch).
 constexpr char kFailedRecord[] =
     "record_json = CASE WHEN json_type(CASE WHEN json_valid(record_json) THEN record_json "
-    "ELSE '0' END) = 'object' THEN json_set(record_json, '$.buildStatus', 'FAILED', "
-    "'$.statusReason', ?2) ELSE json_object('id', id, 'projectName', project, 'buildStatus', "
-    "'FAILED', 'statusReason', ?2) END";
+    "ELSE '0' END) = 'object' THEN json_insert(json_set(record_json, '$.buildStatus', "
+    "'FAILED', '$.statusReason', ?2), '$.id', id, '$.projectName', project) ELSE "
+    "json_object('id', id, 'projectName', project, 'buildStatus', 'FAILED', 'statusReason', "
+    "?2) END";
 
 }  // namespace
 

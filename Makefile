@@ -44,7 +44,7 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@test -f build-fuzz/build.ninja || CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
 	  -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_FUZZ=ON -DKILN_TESTS=OFF
-	cmake --build build-fuzz --target spec_fuzz webhook_fuzz http_request_fuzz
+	cmake --build build-fuzz --target spec_fuzz webhook_fuzz http_request_fuzz api_intake_fuzz
 	mkdir -p build-fuzz/corpus && cp ../shared/conformance/buildspecs/*.yml build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/src/spec_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
 	@# webhook_fuzz reads X-GitHub-Event from the first byte: 0 push, 1 pull_request, 2 ping.
@@ -58,6 +58,9 @@ fuzz: deps
 	@# Raw HTTP requests: the parser, admission (Host, Origin, token, type, limits), targets.
 	mkdir -p build-fuzz/http-corpus && cp fuzz/corpus/http_request/* build-fuzz/http-corpus/
 	build-fuzz/src/http_request_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/http-corpus
+	@# api_intake_fuzz: the first byte picks the body's parser (src/server/api_intake_fuzz.cc).
+	mkdir -p build-fuzz/api-intake-corpus && cp fuzz/corpus/api_intake/* build-fuzz/api-intake-corpus/
+	build-fuzz/src/api_intake_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 build-fuzz/api-intake-corpus
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')

@@ -144,6 +144,12 @@ base::Status AppendTypedVariables(const nlohmann::json& vars,
                                   const std::map<std::string, std::string>& secrets, VarList* out) {
   for (const auto& v : vars) {
     if (!v.is_object()) return base::InvalidInput("a variable is not a {name, value, type} object");
+    // Checked before value() reads them: a number where a string belongs would throw.
+    for (const char* key : {"name", "value", "type"}) {
+      if (v.contains(key) && !v.find(key)->is_string()) {
+        return base::InvalidInput(std::string("a variable's ") + key + " is not a string");
+      }
+    }
     std::string name = v.value("name", ""), value = v.value("value", "");
     std::string type = v.value("type", "PLAINTEXT");
     if (type == "PARAMETER_STORE") {

@@ -95,7 +95,7 @@ base::Result<std::string> BundleGuard::Admit(const BundleEntry& entry) {
 base::Status BundleGuard::CheckCount(const std::string& name) {
   if (++entries_ <= limits_.max_entries) return base::Status::Ok();
   return EntryError(name, "more than " + std::to_string(limits_.max_entries) +
-                              " entries (limit bundle_max_entries)");
+                              " entries (limit server.limits.bundle_entries)");
 }
 
 base::Status BundleGuard::Charge(const std::string& name, uint64_t bytes) {
@@ -104,7 +104,7 @@ base::Status BundleGuard::Charge(const std::string& name, uint64_t bytes) {
     return base::Status::Ok();
   }
   return EntryError(name, "unpacked size exceeds " + DescribeBytes(limits_.max_bytes) +
-                              " (limit bundle_max_bytes)");
+                              " (limit server.limits.bundle_bytes)");
 }
 
 // No entry may be written through a symlink (its parent would be the link's target), nor

@@ -15,7 +15,7 @@
 namespace kiln::deploy {
 
 // What one bundle may unpack to: a decompression bomb stops at the first entry past a limit.
-// kiln.yml's names for them are bundle_max_bytes and bundle_max_entries.
+// kiln.yml's names for them are server.limits.bundle_bytes and server.limits.bundle_entries.
 struct BundleLimits {
   uint64_t max_bytes = uint64_t{1} << 30;  // files' sizes added up: 1 GiB
   uint64_t max_entries = 100'000;          // files, folders and links

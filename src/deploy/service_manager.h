@@ -38,7 +38,8 @@ struct ServiceManagerOptions {
   // deregistration delay and restart back-off. Tests use 0.1; kiln.yml's seconds keep their
   // meaning at 1.0.
   double time_scale = 1.0;
-  // What one deploy bundle may unpack to (kiln.yml bundle_max_bytes, bundle_max_entries).
+  // What one deploy bundle may unpack to (kiln.yml server.limits.bundle_bytes,
+  // server.limits.bundle_entries).
   BundleLimits bundle_limits;
 };
 

@@ -118,7 +118,9 @@ base::Status ExecutionRun::StartQueued() {
   std::lock_guard lock(ctx_.mu);
   auto text = ctx_.store->StartJson(ctx_.execution_id);
   if (!text.ok()) return text.status();
-  if (auto st = Begin(StartOptionsFromJson(*text)); !st.ok()) return st;
+  auto start = StartOptionsFromJson(*text);
+  if (!start.ok()) return start.status();
+  if (auto st = Begin(*start); !st.ok()) return st;
   auto claimed = ctx_.store->ClaimQueued(ctx_.execution_id, ::getpid(), SelfToken());
   if (!claimed.ok()) return claimed.status();
   if (!*claimed) {
@@ -533,18 +535,48 @@ std::string StartOptionsToJson(const StartOptions& start) {
                              {"triggerDetail", start.trigger_detail}});
 }
 
-StartOptions StartOptionsFromJson(const std::string& text) {
-  StartOptions start;
-  auto j = json::parse(text, nullptr, false);
-  if (!j.is_object()) return start;
-  if (j.contains("variables") && j["variables"].is_object()) {
-    for (auto& [k, v] : j["variables"].items()) {
-      if (v.is_string()) start.variables[k] = v.get<std::string>();
-    }
+namespace {
+
+base::Status WrongType(const std::string& path, const char* expected, const json& got) {
+  return base::InvalidInput("field '" + path + "': expected " + expected + ", got " +
+                            got.type_name());
+}
+
+// A stored field: absent keeps *out; any type but string is an error naming the field.
+base::Status StoredString(const json& j, const char* key, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return base::Status::Ok();
+  if (!it->is_string()) return WrongType(key, "a string", *it);
+  *out = it->get<std::string>();
+  return base::Status::Ok();
+}
+
+base::Status StoredVariables(const json& j, StartOptions* start) {
+  auto it = j.find("variables");
+  if (it == j.end()) return base::Status::Ok();
+  if (!it->is_object()) return WrongType("variables", "an object", *it);
+  for (const auto& [k, v] : it->items()) {
+    if (!v.is_string()) return WrongType("variables." + k, "a string", v);
+    start->variables[k] = v.get<std::string>();
   }
-  start.revision = j.value("revision", "");
-  start.trigger_type = j.value("triggerType", start.trigger_type);
-  start.trigger_detail = j.value("triggerDetail", "");
+  return base::Status::Ok();
+}
+
+}  // namespace
+
+// Written by StartOptionsToJson; anything else (an old row, a hand edit) is refused with the
+// field, so the execution fails with a reason instead of running with half its options.
+base::Result<StartOptions> StartOptionsFromJson(const std::string& text) {
+  StartOptions start;
+  if (text.empty()) return start;  // rows written before start_json existed
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return base::InvalidInput("the stored start options are not a JSON object");
+  for (auto st : {StoredVariables(j, &start), StoredString(j, "revision", &start.revision),
+                  StoredString(j, "triggerType", &start.trigger_type),
+                  StoredString(j, "triggerDetail", &start.trigger_detail)}) {
+    if (!st.ok())
+      return base::InvalidInput("the stored start options are not valid: " + st.message());
+  }
   return start;
 }
 

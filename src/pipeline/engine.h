@@ -75,7 +75,9 @@ struct StartOptions {
 };
 
 std::string StartOptionsToJson(const StartOptions& start);
-StartOptions StartOptionsFromJson(const std::string& text);
+// kInvalidInput naming the field if text is not what StartOptionsToJson writes ("" is the
+// defaults).
+base::Result<StartOptions> StartOptionsFromJson(const std::string& text);
 
 class Engine {
  public:

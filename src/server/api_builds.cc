@@ -64,7 +64,7 @@ void GetLog(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
   ex->Reply(std::move(r));
 }
 
-// StartBuild: {buildspecOverride, environmentVariablesOverride, timeoutInMinutesOverride}.
+// StartBuild (api_intake.h's StartBuildRequest), stored as the build's record until it runs.
 // Answers 201 with the QUEUED build once it is stored, or with ?wait=true the finished record.
 void StartBuild(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
                 const std::string& project) {
@@ -72,23 +72,14 @@ void StartBuild(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
     ex->Reply(JsonError(404, "project_not_found", "no project named '" + project + "'"));
     return;
   }
-  json body;
-  if (!BodyJson(ex, &body)) return;
-  for (const char* key : {"buildspecOverride", "sourceVersion"}) {
-    if (body.contains(key) && !body[key].is_string()) {
-      ex->Reply(JsonError(400, "bad_request", std::string(key) + " must be a string"));
-      return;
-    }
-  }
-  json request{{"projectName", project}, {"initiator", "kiln-api"}};
-  for (const char* key :
-       {"buildspecOverride", "environmentVariablesOverride", "timeoutInMinutesOverride"}) {
-    if (body.contains(key)) request[key] = body[key];
-  }
+  auto body = ReadBody(ex, ParseStartBuildRequest);
+  if (!body) return;
+  StoredBuildRequest request{
+      .project_name = project, .initiator = "kiln-api", .start = std::move(*body)};
   store::BuildRow row{.id = project + ":" + base::NewUuid(),
                       .project = project,
                       .status = "QUEUED",
-                      .record_json = base::JsonText(request),
+                      .record_json = StoredBuildRequestJson(request),
                       .start_ms = base::NowMillis()};
   bool wait = t.Query("wait") == "true" || t.Query("wait") == "1";
   if (wait) ctx.build_waiters.emplace(row.id, ex);

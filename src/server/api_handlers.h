@@ -3,7 +3,9 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "server/api_intake.h"
 #include "server/context.h"
 #include "server/http_server.h"
 #include "server/router.h"
@@ -31,6 +33,19 @@ void PublishQueued(ServerContext& ctx, const std::vector<store::QueuedExecution>
 
 // The request body as a JSON object ({} when empty); false (and a 400 sent) if it is not.
 bool BodyJson(const ExchangePtr& ex, nlohmann::json* out);
+// The body read by parse (api_intake.h); nullopt, and a 400 naming the field sent, if the body
+// is not JSON or does not parse.
+template <typename T>
+std::optional<T> ReadBody(const ExchangePtr& ex, base::Result<T> (*parse)(const nlohmann::json&)) {
+  nlohmann::json body;
+  if (!BodyJson(ex, &body)) return std::nullopt;
+  auto parsed = parse(body);
+  if (!parsed.ok()) {
+    ex->Reply(JsonError(400, "bad_request", parsed.status().message()));
+    return std::nullopt;
+  }
+  return std::move(parsed).value();
+}
 bool IsPost(const ExchangePtr& ex);
 bool IsGet(const ExchangePtr& ex);
 

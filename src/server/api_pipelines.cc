@@ -61,31 +61,13 @@ std::string PipelineState(ServerContext& ctx, const CatalogEntry& entry) {
 // StartPipelineExecution: {variables: [{name, value}], sourceRevisions: [{actionName,
 // revisionType: COMMIT_ID, revisionValue}]}.
 void StartExecution(ServerContext& ctx, const ExchangePtr& ex, const CatalogEntry& entry) {
-  json body;
-  if (!BodyJson(ex, &body)) return;
+  auto body = ReadBody(ex, ParseStartExecutionRequest);
+  if (!body) return;
   pipeline::StartOptions start;
   start.trigger_detail = ex->remote();
-  if (body.contains("variables")) {
-    if (!body["variables"].is_array()) {
-      ex->Reply(JsonError(400, "bad_request", "variables must be an array of {name, value}"));
-      return;
-    }
-    for (const auto& v : body["variables"]) {
-      if (!v.is_object() || !v.contains("name") || !v["name"].is_string() ||
-          !v.value("value", json("")).is_string()) {
-        ex->Reply(JsonError(400, "bad_request", "variables must be an array of {name, value}"));
-        return;
-      }
-      start.variables[v["name"].get<std::string>()] = v.value("value", "");
-    }
-  }
-  if (body.contains("sourceRevisions") && body["sourceRevisions"].is_array()) {
-    for (const auto& r : body["sourceRevisions"]) {
-      if (r.is_object() && r.value("revisionValue", json("")).is_string()) {
-        start.revision = r.value("revisionValue", "");
-      }
-    }
-  }
+  for (const auto& v : body->variables) start.variables[v.name] = v.value;
+  // Kiln's source actions share one revision: the last one given wins.
+  for (const auto& r : body->source_revisions) start.revision = r.revision_value;
   auto queued = pipeline::Engine::Queue(entry.pipeline, entry.version, start, "");
   if (!queued.ok()) {
     ex->Reply(JsonError(400, "bad_request", queued.status().message()));
@@ -114,71 +96,79 @@ void GetExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string& 
   ex->Reply(JsonResponse(200, *j));
 }
 
-// stop {abandon, reason} | retry {stageName, retryMode} | approve/reject {stageName,
-// actionName, summary}. Writes go through the writer; the engine running the execution sees
-// them in the store.
-void ExecutionCommand(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
-                      const std::string& verb) {
-  json body;
-  if (!BodyJson(ex, &body)) return;
+base::Result<store::ExecutionRow> FindExecution(ServerContext& ctx, const std::string& id) {
   auto row = ctx.reads.GetExecution(id);
-  if (!row.ok() || !*row) {
-    ex->Reply(JsonError(404, "execution_not_found", "no execution " + id));
+  if (!row.ok() || !*row) return base::NotFound("no execution " + id);
+  return **row;
+}
+
+// StopPipelineExecution: {abandon, reason}.
+void StopExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string& id) {
+  auto body = ReadBody(ex, ParseStopExecutionRequest);
+  if (!body) return;
+  auto exec = FindExecution(ctx, id);
+  if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
+  std::string mode = body->abandon ? "abandon" : "wait";
+  // CodePipeline: a stop-and-wait that is still Stopping can be turned into an abandon.
+  if (exec->status != "InProgress" && exec->status != "Queued" &&
+      !(exec->status == "Stopping" && body->abandon)) {
+    ex->Reply(JsonError(409, "not_running", "execution " + id + " is " + exec->status));
     return;
   }
-  const store::ExecutionRow exec = **row;
-  if (verb == "stop") {
-    std::string mode = body.value("abandon", false) ? "abandon" : "wait";
-    // CodePipeline: a stop-and-wait that is still Stopping can be turned into an abandon.
-    if (exec.status != "InProgress" && exec.status != "Queued" &&
-        !(exec.status == "Stopping" && mode == "abandon")) {
-      ex->Reply(JsonError(409, "not_running", "execution " + id + " is " + exec.status));
-      return;
-    }
-    ctx.writer.Post([&ctx, ex, id, mode, queued = exec.status == "Queued"](store::Store* s) {
-      if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
-      // A queued execution has no engine yet: it stops here and now.
-      auto st =
-          queued
-              ? s->SetExecutionStatus(id, "Stopped", "Stopped before it started", base::NowMillis())
-              : s->db().Transaction([&] {
-                  auto set = s->SetStopRequest(id, mode);
-                  return set.ok() ? s->SetExecutionStatus(id, "Stopping", "Stop requested", 0)
-                                  : set;
-                });
-      if (!st.ok()) return ex->Reply(JsonError(500, "store", st.message()));
-      ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"stopRequested", mode}}));
-    });
-    return;
-  }
-  if (verb == "retry") {
-    std::string stage = body.value("stageName", "");
-    std::string mode = body.value("retryMode", "FAILED_ACTIONS");
-    if (exec.status != "Failed" && exec.status != "Stopped") {
-      ex->Reply(JsonError(409, "not_retryable",
-                          "execution " + id + " is " + exec.status +
-                              ": only Failed or Stopped executions can be retried"));
-      return;
-    }
-    if (mode != "FAILED_ACTIONS" && mode != "ALL_ACTIONS") {
-      ex->Reply(JsonError(400, "bad_request", "retryMode must be FAILED_ACTIONS or ALL_ACTIONS"));
-      return;
-    }
-    uint64_t event_id = ctx.events.last_id();
-    ctx.runner.Retry(exec, stage, mode);
-    ex->Reply(JsonResponse(
-        202, {{"pipelineExecutionId", id}, {"stageName", stage}, {"eventId", event_id}}));
-    return;
-  }
-  std::string stage = body.value("stageName", ""), action = body.value("actionName", "");
-  std::string summary = body.value("summary", "");
-  std::string result = verb == "approve" ? "Approved" : "Rejected";
-  ctx.writer.Post([ex, id, stage, action, summary, result](store::Store* s) {
+  ctx.writer.Post([&ctx, ex, id, mode, queued = exec->status == "Queued"](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
-    auto st = s->DecideApproval(id, stage, action, result, summary);
+    // A queued execution has no engine yet: it stops here and now.
+    auto st =
+        queued
+            ? s->SetExecutionStatus(id, "Stopped", "Stopped before it started", base::NowMillis())
+            : s->db().Transaction([&] {
+                auto set = s->SetStopRequest(id, mode);
+                return set.ok() ? s->SetExecutionStatus(id, "Stopping", "Stop requested", 0) : set;
+              });
+    if (!st.ok()) return ex->Reply(JsonError(500, "store", st.message()));
+    ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"stopRequested", mode}}));
+  });
+}
+
+// RetryStageExecution: {stageName, retryMode}. The engine re-checks the stage.
+void RetryExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string& id) {
+  auto body = ReadBody(ex, ParseRetryStageRequest);
+  if (!body) return;
+  auto exec = FindExecution(ctx, id);
+  if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
+  if (exec->status != "Failed" && exec->status != "Stopped") {
+    ex->Reply(JsonError(409, "not_retryable",
+                        "execution " + id + " is " + exec->status +
+                            ": only Failed or Stopped executions can be retried"));
+    return;
+  }
+  uint64_t event_id = ctx.events.last_id();
+  ctx.runner.Retry(*exec, body->stage_name, std::string(RetryModeName(body->mode)));
+  ex->Reply(JsonResponse(
+      202, {{"pipelineExecutionId", id}, {"stageName", body->stage_name}, {"eventId", event_id}}));
+}
+
+// PutApprovalResult: {stageName, actionName, summary}. Writes go through the writer; the
+// engine running the execution sees the decision in the store.
+void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
+                    const std::string& result) {
+  auto body = ReadBody(ex, ParseApprovalRequest);
+  if (!body) return;
+  auto exec = FindExecution(ctx, id);
+  if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
+  ctx.writer.Post([ex, id, a = std::move(*body), result](store::Store* s) {
+    if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
+    auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary);
     if (!st.ok()) return ex->Reply(JsonError(409, "no_approval_waiting", st.message()));
     ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"status", result}}));
   });
+}
+
+void ExecutionCommand(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
+                      const std::string& verb) {
+  if (verb == "stop") return StopExecution(ctx, ex, id);
+  if (verb == "retry") return RetryExecution(ctx, ex, id);
+  DecideApproval(ctx, ex, id, verb == "approve" ? "Approved" : "Rejected");
 }
 
 }  // namespace

@@ -50,33 +50,37 @@ void Answer(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
   if (!wait) ex->Reply(JsonResponse(202, {{"deploymentId", *id}, {"rolloutState", "IN_PROGRESS"}}));
 }
 
+// The deploy layer reads an image file: the typed request written back as one.
+deploy::DeployInput ToDeployInput(const DeployRequest& r) {
+  deploy::DeployInput input{.revision = r.revision.value_or(0), .artifact_dir = r.artifact_dir};
+  if (!r.image_definitions.empty()) {
+    json defs = json::array();
+    for (const auto& d : r.image_definitions) {
+      defs.push_back({{"name", d.name}, {"imageUri", d.image_uri}});
+    }
+    input.image_file = base::JsonText(defs);
+  } else if (r.image_detail_uri) {
+    input.image_file = base::JsonText(json{{"ImageURI", *r.image_detail_uri}});
+  }
+  return input;
+}
+
 // {imageDefinitions: [...] | imageDetail: {...} | revision: N, artifactDir?: "/abs/dir"}
 void Deploy(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
-  json body;
-  if (!BodyJson(ex, &body)) return;
-  deploy::DeployInput input;
-  if (body.contains("imageDefinitions")) {
-    input.image_file = base::JsonText(body["imageDefinitions"]);
-  } else if (body.contains("imageDetail")) {
-    input.image_file = base::JsonText(body["imageDetail"]);
-  } else if (body.contains("revision") && body["revision"].is_number_integer()) {
-    input.revision = body["revision"].get<int64_t>();
-  } else {
-    ex->Reply(JsonError(400, "bad_request",
-                        "give imageDefinitions (imagedefinitions.json's array), imageDetail, or "
-                        "revision"));
-    return;
-  }
-  if (body.contains("artifactDir") && body["artifactDir"].is_string()) {
-    input.artifact_dir = body["artifactDir"].get<std::string>();
-    if (!input.artifact_dir.is_absolute()) {
-      ex->Reply(JsonError(400, "bad_request", "artifactDir must be an absolute path"));
-      return;
-    }
-  }
+  auto body = ReadBody(ex, ParseDeployRequest);
+  if (!body) return;
+  deploy::DeployInput input = ToDeployInput(*body);
   Answer(ctx, ex, t, [&](deploy::OnDeploymentDone done) {
     return ctx.services->Deploy(t.segments[3], input, std::move(done));
   });
+}
+
+void Scale(ServerContext& ctx, const ExchangePtr& ex, const std::string& service) {
+  auto body = ReadBody(ex, ParseScaleRequest);
+  if (!body) return;
+  auto st = ctx.services->Scale(service, body->desired_count);
+  if (!st.ok()) return ex->Reply(JsonError(StatusFor(st), "scale_refused", st.message()));
+  ex->Reply(JsonResponse(200, {{"serviceName", service}, {"desiredCount", body->desired_count}}));
 }
 
 }  // namespace
@@ -100,21 +104,12 @@ bool RouteServices(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
   } else if (t.Is({"api", "v1", "services", "*", "deployments"}) && IsPost(ex)) {
     Deploy(ctx, ex, t);
   } else if (t.Is({"api", "v1", "services", "*", "rollback"}) && IsPost(ex)) {
+    if (!ReadBody(ex, ParseRollbackRequest)) return true;
     Answer(ctx, ex, t, [&](deploy::OnDeploymentDone done) {
       return ctx.services->Rollback(t.segments[3], std::move(done));
     });
   } else if (t.Is({"api", "v1", "services", "*", "scale"}) && IsPost(ex)) {
-    json body;
-    if (!BodyJson(ex, &body)) return true;
-    if (!body.contains("desiredCount") || !body["desiredCount"].is_number_integer() ||
-        body["desiredCount"].get<int64_t>() < 0 || body["desiredCount"].get<int64_t>() > 1000) {
-      return ex->Reply(JsonError(400, "bad_request", "desiredCount must be an integer 0-1000")),
-             true;
-    }
-    auto st = ctx.services->Scale(t.segments[3], body["desiredCount"].get<int>());
-    if (!st.ok()) return ex->Reply(JsonError(StatusFor(st), "scale_refused", st.message())), true;
-    ex->Reply(JsonResponse(
-        200, {{"serviceName", t.segments[3]}, {"desiredCount", body["desiredCount"]}}));
+    Scale(ctx, ex, t.segments[3]);
   } else {
     return false;
   }

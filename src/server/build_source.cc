@@ -1,5 +1,7 @@
 #include "server/build_source.h"
 
+#include <nlohmann/json.hpp>
+
 #include "base/files.h"
 #include "build/environment.h"
 #include "source/connection_fetch.h"
@@ -11,51 +13,48 @@ using nlohmann::json;
 
 namespace {
 
-std::string Text(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
-base::Status ExportSource(const RunnerOptions& options, const json& source, const fs::path& dest,
-                          build::BuildRequest* req) {
+base::Status ExportSource(const RunnerOptions& options, const BuildSourceRef& source,
+                          const fs::path& dest, build::BuildRequest* req) {
   const spec::Connection* conn =
-      options.config ? options.config->FindConnection(Text(source, "connection")) : nullptr;
-  if (!conn) return base::NotFound("connection '" + Text(source, "connection") + "' not found");
+      options.config ? options.config->FindConnection(source.connection) : nullptr;
+  if (!conn) return base::NotFound("connection '" + source.connection + "' not found");
   auto fetch = source::ConnectionFetchOptions(*options.config, *conn);
   if (!fetch.ok()) return fetch.status();
   source::GitMirror mirror(options.state_dir / "git");
   if (auto st = mirror.Fetch(*fetch); !st.ok()) return st;
-  auto commit = mirror.Resolve(*fetch, Text(source, "branch"), Text(source, "revision"));
+  auto commit = mirror.Resolve(*fetch, source.branch, source.revision);
   if (!commit.ok()) return commit.status();
   if (auto st = mirror.ExportTree(*fetch, commit->commit_id, dest); !st.ok()) return st;
   req->extra_builtin.emplace_back("CODEBUILD_RESOLVED_SOURCE_VERSION", commit->commit_id);
   req->extra_builtin.emplace_back("CODEBUILD_SOURCE_VERSION", commit->commit_id);
   req->extra_builtin.emplace_back("CODEBUILD_SOURCE_REPO_URL", conn->url);
-  for (const char* key : {"webhookEvent", "webhookHeadRef", "webhookBaseRef", "webhookTrigger",
-                          "webhookActorAccountId"}) {
-    std::string v = Text(source, key);
-    if (v.empty()) continue;
-    std::string name = key;  // webhookHeadRef -> CODEBUILD_WEBHOOK_HEAD_REF
-    std::string var = "CODEBUILD_WEBHOOK";
-    for (char c : name.substr(7)) {
-      if (std::isupper(static_cast<unsigned char>(c))) var += '_';
-      var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    req->extra_builtin.emplace_back(var, v);
+  const std::pair<const char*, const std::string*> webhook[] = {
+      {"CODEBUILD_WEBHOOK_EVENT", &source.webhook_event},
+      {"CODEBUILD_WEBHOOK_HEAD_REF", &source.webhook_head_ref},
+      {"CODEBUILD_WEBHOOK_BASE_REF", &source.webhook_base_ref},
+      {"CODEBUILD_WEBHOOK_TRIGGER", &source.webhook_trigger},
+      {"CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID", &source.webhook_actor_account_id}};
+  for (const auto& [var, value] : webhook) {
+    if (!value->empty()) req->extra_builtin.emplace_back(var, *value);
   }
   return base::Status::Ok();
 }
 
-base::Status ApplyOverrides(const json& vars, build::BuildRequest* req) {
-  if (!vars.is_array()) return base::Status::Ok();
-  return build::AppendTypedVariables(vars, req->parameters, req->secrets, &req->overrides);
+// The typed overrides in the shape build's one resolver of typed variables reads.
+base::Status ApplyOverrides(const std::vector<EnvironmentVariable>& vars,
+                            build::BuildRequest* req) {
+  json list = json::array();
+  for (const auto& v : vars) {
+    list.push_back({{"name", v.name}, {"value", v.value}, {"type", VariableTypeName(v.type)}});
+  }
+  return build::AppendTypedVariables(list, req->parameters, req->secrets, &req->overrides);
 }
 
 }  // namespace
 
 base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const store::BuildRow& row,
-                                         const json& request) {
-  const spec::Project* project =
-      options.config ? options.config->FindProject(row.project) : nullptr;
+                                         const StoredBuildRequest& request) {
+  const spec::Project* project = options.config ? options.config->FindProject(row.project) : nullptr;
   if (!project) return base::NotFound("project '" + row.project + "' is not defined in kiln.yml");
   PreparedBuild out;
   out.work_dir = options.state_dir / "server-builds" / row.id.substr(row.id.rfind(':') + 1);
@@ -67,24 +66,21 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
   req.source_dir = src;
   req.in_place = true;
   req.timeout_ms = project->timeout_ms;
-  if (request.contains("timeoutInMinutesOverride") &&
-      request["timeoutInMinutesOverride"].is_number_integer()) {
-    req.timeout_ms = request["timeoutInMinutesOverride"].get<int64_t>() * 60'000;
-  }
-  req.initiator = Text(request, "initiator").empty() ? "kiln-api" : Text(request, "initiator");
+  if (auto minutes = request.start.timeout_in_minutes_override) req.timeout_ms = *minutes * 60'000;
+  req.initiator = request.initiator.empty() ? "kiln-api" : request.initiator;
   req.project_vars = project->variables;
   build::ResolveConfigStores(*options.config, &req.parameters, &req.secrets);
-  if (request.contains("source") && request["source"].is_object()) {
-    if (auto st = ExportSource(options, request["source"], src, &req); !st.ok()) return st;
+  if (request.source) {
+    if (auto st = ExportSource(options, *request.source, src, &req); !st.ok()) return st;
   } else {
     std::error_code ec;
     fs::create_directories(src, ec);
     if (ec) return base::IoError("create " + src.string(), ec.value());
   }
-  std::string text = Text(request, "buildspecOverride");
+  std::string text = request.start.buildspec_override.value_or("");
   std::string file = "buildspecOverride";
   if (text.empty()) {
-    fs::path base = request.contains("source") ? src : fs::path(options.config->file).parent_path();
+    fs::path base = request.source ? src : fs::path(options.config->file).parent_path();
     fs::path path = base / project->buildspec;
     if (!base::IsInside(base, path)) return base::InvalidInput("buildspec path escapes the source");
     auto read = base::ReadFile(path, spec::BuildspecLimits{}.max_bytes);
@@ -97,8 +93,7 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
   if (!parsed.spec) return base::InvalidInput(parsed.diagnostics.front().ToString());
   if (parsed.spec->has_batch) return base::Unsupported("batch builds are not supported yet");
   req.buildspec = std::move(*parsed.spec);
-  if (auto st = ApplyOverrides(request.value("environmentVariablesOverride", json()), &req);
-      !st.ok()) {
+  if (auto st = ApplyOverrides(request.start.environment_variables_override, &req); !st.ok()) {
     return st;
   }
   return out;

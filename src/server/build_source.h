@@ -4,10 +4,10 @@
 #pragma once
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "build/engine.h"
+#include "server/api_intake.h"
 #include "server/runner.h"
 #include "store/store.h"
 
@@ -18,10 +18,9 @@ struct PreparedBuild {
   std::filesystem::path work_dir;  // removed after the build
 };
 
-// request: {projectName, buildspecOverride?, environmentVariablesOverride?[{name, value,
-// type}], source?{connection, revision, branch}, initiator?, timeoutInMinutesOverride?}.
-// Without a source, the project's buildspec path is taken from kiln.yml's folder.
+// request: the stored request, already parsed (ParseStoredBuildRequest). Without a source,
+// the project's buildspec path is taken from kiln.yml's folder.
 base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const store::BuildRow& row,
-                                         const nlohmann::json& request);
+                                         const StoredBuildRequest& request);
 
 }  // namespace kiln::server

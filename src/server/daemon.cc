@@ -19,6 +19,7 @@
 #include "server/api.h"
 #include "server/api_handlers.h"
 #include "server/local_token.h"
+#include "server/catch_boundary.h"
 #include "server/poller.h"
 #include "server/scheduler.h"
 #include "server/service_host.h"
@@ -63,16 +64,28 @@ base::Result<std::map<std::string, std::string>> WebhookSecrets(const spec::Kiln
 }
 
 // What a crash of the previous server left: its executions failed with the reason, its
-// builds failed; queued work stays queued.
+// builds failed; queued work stays queued (the runner fails, with a reason, a queued row it
+// cannot use); a row whose status is no known word is failed, since nothing would end it.
 void Reconcile(store::Store& store) {
-  auto n = pipeline::ReconcileDeadExecutions(
-      store,
-      "server restarted: the process running this execution stopped before it "
-      "finished (its logs are kept)");
-  auto b = store.FailUnfinishedBuilds(base::NowMillis());
-  if ((n.ok() && *n > 0) || (b.ok() && *b > 0)) {
-    std::fprintf(stderr, "kiln serve: marked %d interrupted execution(s) and %d build(s) Failed\n",
-                 n.ok() ? *n : 0, b.ok() ? *b : 0);
+  constexpr char kReason[] =
+      "server restarted: the process running this execution stopped before it finished (its "
+      "logs are kept)";
+  auto n = pipeline::ReconcileDeadExecutions(store, kReason);
+  auto b = store.FailUnfinishedBuilds(
+      base::NowMillis(),
+      "server restarted: the process running this build stopped before it "
+      "finished (its log is kept)");
+  auto u = store.FailUnknownStatuses(base::NowMillis());
+  for (const base::Status* st : {n.ok() ? nullptr : &n.status(), b.ok() ? nullptr : &b.status(),
+                                 u.ok() ? nullptr : &u.status()}) {
+    if (st) std::fprintf(stderr, "kiln serve: recovery: %s\n", st->message().c_str());
+  }
+  int marked = (n.ok() ? *n : 0) + (b.ok() ? *b : 0) + (u.ok() ? *u : 0);
+  if (marked > 0) {
+    std::fprintf(stderr,
+                 "kiln serve: marked %d interrupted execution(s), %d build(s) and %d row(s) "
+                 "with an unknown status Failed\n",
+                 n.ok() ? *n : 0, b.ok() ? *b : 0, u.ok() ? *u : 0);
   }
 }
 
@@ -195,7 +208,7 @@ int RunDaemon(DaemonOptions o) {
     std::fprintf(stderr, "%s: error: %s\n", o.config.file.c_str(), st.message().c_str());
     return kExitUsage;
   }
-  Reconcile(**reads);
+  RunCatching("recovery", [&] { Reconcile(**reads); });
 
   asio::io_context loop(1);
   EventHub events(loop);

@@ -3,15 +3,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "base/files.h"
 #include "base/ids.h"
 #include "base/json_text.h"
 #include "build/engine.h"
 #include "build/environment.h"
+#include "server/api_intake.h"
 #include "server/build_source.h"
+#include "server/catch_boundary.h"
 #include "store/store.h"
 
 namespace kiln::server {
@@ -66,6 +70,32 @@ class ExecutionEvents : public pipeline::ExecutionObserver {
   std::string pipeline_, id_;
 };
 
+// Ids become folder names (executions/<id>, server-builds/<uuid>) that are removed at the end:
+// a stored id is used only if it has a uuid's characters, so no row can name "..".
+bool IsSafeIdPart(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+// A server build's id is "<project>:<uuid>".
+bool IsSafeBuildId(const std::string& id) {
+  size_t colon = id.rfind(':');
+  return colon != std::string::npos && colon > 0 && IsSafeIdPart(id.substr(colon + 1));
+}
+
+// threads_' keys: a build and an execution may have the same stored id, and assigning a
+// thread over a running one would end the process.
+std::string ExecutionKey(const std::string& id) { return "execution " + id; }
+std::string BuildKey(const std::string& id) { return "build " + id; }
+
+// At most 200 bytes of a stored value, for a reason that quotes it.
+std::string Quote(const std::string& text) {
+  return "'" + text.substr(0, 200) + (text.size() > 200 ? "...'" : "'");
+}
+
 }  // namespace
 
 Runner::Runner(RunnerOptions options, EventHub& events, Metrics& metrics)
@@ -112,9 +142,13 @@ void Runner::Dispatch() {
       wake_pending_ = false;
       done.swap(finished_);
     }
-    for (auto& t : done) t.join();
-    StartQueuedExecutions(**store);
-    StartQueuedBuilds(**store);
+    for (auto& t : done) {
+      if (t.joinable()) t.join();
+    }
+    RunCatching("dispatcher", [&] {
+      StartQueuedExecutions(**store);
+      StartQueuedBuilds(**store);
+    });
   }
 }
 
@@ -130,7 +164,12 @@ void Runner::StartQueuedExecutions(store::Store& store) {
       continue;
     }
     executions_.insert(row.id);
-    threads_[row.id] = std::thread([this, row] { RunExecution(row); });
+    if (!RunCatching("start execution " + row.id, [&] {
+          threads_[ExecutionKey(row.id)] = std::thread([this, row] { RunExecution(row); });
+        })) {
+      executions_.erase(row.id);
+      threads_.erase(ExecutionKey(row.id));
+    }
   }
   queued_ = waiting;
   metrics_.Gauge("kiln_queue_depth", {{"kind", "execution"}}, static_cast<double>(waiting));
@@ -153,46 +192,69 @@ void Runner::StartQueuedBuilds(store::Store& store) {
     builds_.insert(row.id);
     ++builds_by_project_[row.project];
     build_cancel_[row.id] = p[1];
-    threads_[row.id] = std::thread([this, row, fd = p[0]] {
-      RunBuildRow(row, fd);
-      ::close(fd);
-    });
+    if (!RunCatching("start build " + row.id, [&] {
+          threads_[BuildKey(row.id)] = std::thread([this, row, fd = p[0]] {
+            RunBuildRow(row, fd);
+            ::close(fd);
+          });
+        })) {
+      builds_.erase(row.id);
+      --builds_by_project_[row.project];
+      build_cancel_.erase(row.id);
+      threads_.erase(BuildKey(row.id));
+      ::close(p[0]);
+      ::close(p[1]);
+    }
   }
   metrics_.Gauge("kiln_queue_depth", {{"kind", "build"}}, static_cast<double>(waiting));
 }
 
 void Runner::RunExecution(const store::ExecutionRow& row) {
+  RunCatching(
+      "execution " + row.id,
+      [&] {
+        std::string error = RunQueuedExecution(row);
+        if (!error.empty()) FailExecution(row, error);
+      },
+      [&](const std::string& reason) { FailExecution(row, reason); });
+  Finished(ExecutionKey(row.id));
+}
+
+std::string Runner::RunQueuedExecution(const store::ExecutionRow& row) {
+  if (!IsSafeIdPart(row.id)) return "the stored execution id " + Quote(row.id) + " is not valid";
   std::optional<spec::Pipeline> pipeline =
       options_.find_pipeline ? options_.find_pipeline(row.pipeline, row.pipeline_version)
                              : std::nullopt;
-  std::string error;
   if (!pipeline) {
-    error = "pipeline " + row.pipeline + " version " + std::to_string(row.pipeline_version) +
-            " is not known to this server";
-  } else {
-    ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
-    pipeline::Engine engine({.state_dir = options_.state_dir,
-                             .config = options_.config,
-                             .observer = &observer,
-                             .deployer = options_.deployer});
-    if (auto st = engine.RunQueued(*pipeline, row.id); !st.ok()) error = st.message();
+    return "pipeline " + Quote(row.pipeline) + " version " + std::to_string(row.pipeline_version) +
+           " is not known to this server";
   }
-  if (!error.empty()) {
-    if (auto store = store::Store::Open((options_.state_dir / "kiln.db").string()); store.ok()) {
-      auto current = (*store)->GetExecution(row.id);
-      if (current.ok() && *current &&
-          ((*current)->status == "Queued" || (*current)->status == "InProgress")) {
-        (void)(*store)->SetExecutionStatus(row.id, "Failed", error, base::NowMillis());
-        (void)(*store)->UnlockAll(row.id);
-      }
+  ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
+  pipeline::Engine engine({.state_dir = options_.state_dir,
+                           .config = options_.config,
+                           .observer = &observer,
+                           .deployer = options_.deployer});
+  auto st = engine.RunQueued(*pipeline, row.id);
+  return st.ok() ? "" : st.message();
+}
+
+// Marks the execution Failed with the reason, if it has not ended (a queued one, or one the
+// engine left running when it gave up or threw).
+void Runner::FailExecution(const store::ExecutionRow& row, const std::string& reason) {
+  if (auto store = store::Store::Open((options_.state_dir / "kiln.db").string()); store.ok()) {
+    auto current = (*store)->GetExecution(row.id);
+    if (current.ok() && *current &&
+        ((*current)->status == "Queued" || (*current)->status == "InProgress" ||
+         (*current)->status == "Stopping")) {
+      (void)(*store)->SetExecutionStatus(row.id, "Failed", reason, base::NowMillis());
+      (void)(*store)->UnlockAll(row.id);
     }
-    events_.Publish("execution", row.pipeline, row.id,
-                    {{"pipelineName", row.pipeline},
-                     {"pipelineExecutionId", row.id},
-                     {"status", "Failed"},
-                     {"statusSummary", error}});
   }
-  Finished(row.id);
+  events_.Publish("execution", row.pipeline, row.id,
+                  {{"pipelineName", row.pipeline},
+                   {"pipelineExecutionId", row.id},
+                   {"status", "Failed"},
+                   {"statusSummary", reason}});
 }
 
 std::unique_ptr<store::Store> Runner::TakeStore() {
@@ -216,32 +278,54 @@ void Runner::ReturnStore(std::unique_ptr<store::Store> store) {
 
 void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
   std::unique_ptr<store::Store> store = TakeStore();
-  auto request = json::parse(row.record_json, nullptr, false);
   build::BuildRecord record;
   std::string error;
-  if (!store) {
-    error = "the store cannot be opened";
-  } else {
-    auto prepared = PrepareBuild(options_, row, request);
-    if (!prepared.ok()) {
-      error = prepared.status().message();
-    } else {
-      build::BuildRequest& req = prepared->request;
-      req.cancel_fd = cancel_read;
-      bool recorded = false;
-      req.on_update = [&](const build::BuildRecord& r) {
-        if (recorded || r.id.empty()) return;
-        recorded = true;
-        (void)store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
-                               base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, 0});
-        events_.Publish("build", "", "",
-                        {{"id", r.id}, {"projectName", r.project}, {"buildStatus", "IN_PROGRESS"}});
-      };
-      record = build::RunBuild(req);
-      std::error_code ec;
-      fs::remove_all(prepared->work_dir, ec);
+  RunCatching(
+      "build " + row.id,
+      [&] { error = PrepareAndRunBuild(row, cancel_read, store.get(), &record); },
+      [&](const std::string& reason) { error = reason; });
+  RunCatching("build " + row.id, [&] { RecordBuildEnd(row, store.get(), record, error); });
+  ReturnStore(std::move(store));
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = build_cancel_.find(row.id); it != build_cancel_.end()) {
+      ::close(it->second);
+      build_cancel_.erase(it);
     }
+    --builds_by_project_[row.project];
   }
+  Finished(BuildKey(row.id));
+}
+
+// Runs the build the row asks for; "" when it ran (its outcome is in *record), else why not.
+std::string Runner::PrepareAndRunBuild(const store::BuildRow& row, int cancel_read,
+                                       store::Store* store, build::BuildRecord* record) {
+  if (!store) return "the store cannot be opened";
+  if (!IsSafeBuildId(row.id)) return "the stored build id " + Quote(row.id) + " is not valid";
+  auto request = ParseStoredBuildRequest(row.record_json);
+  if (!request.ok()) return "the stored build request is not valid: " + request.status().message();
+  auto prepared = PrepareBuild(options_, row, *request);
+  if (!prepared.ok()) return prepared.status().message();
+  build::BuildRequest& req = prepared->request;
+  req.cancel_fd = cancel_read;
+  bool recorded = false;
+  req.on_update = [&](const build::BuildRecord& r) {
+    if (recorded || r.id.empty()) return;
+    recorded = true;
+    (void)store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
+                           base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, 0});
+    events_.Publish("build", "", "",
+                    {{"id", r.id}, {"projectName", r.project}, {"buildStatus", "IN_PROGRESS"}});
+  };
+  *record = build::RunBuild(req);
+  std::error_code ec;
+  fs::remove_all(prepared->work_dir, ec);
+  return "";
+}
+
+// Writes the build's final record (or FAILED with the reason it did not run) and tells.
+void Runner::RecordBuildEnd(const store::BuildRow& row, store::Store* store,
+                            const build::BuildRecord& record, const std::string& error) {
   std::string status = error.empty() ? std::string(build::StatusName(record.status)) : "FAILED";
   if (store) {
     json rec = error.empty() ? build::ToJson(record)
@@ -253,7 +337,6 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
                            base::JsonText(rec), record.log_path,
                            error.empty() ? record.start_ms : row.start_ms, base::NowMillis()});
   }
-  ReturnStore(std::move(store));
   events_.Publish("build", "", "",
                   {{"id", row.id}, {"projectName", row.project}, {"buildStatus", status}});
   metrics_.Count("kiln_builds_finished_total", {{"project", row.project}, {"status", status}});
@@ -261,22 +344,13 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
     metrics_.Observe("kiln_build_duration_seconds",
                      static_cast<double>(record.end_ms - record.start_ms) / 1000.0);
   }
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = build_cancel_.find(row.id); it != build_cancel_.end()) {
-      ::close(it->second);
-      build_cancel_.erase(it);
-    }
-    --builds_by_project_[row.project];
-  }
-  Finished(row.id);
 }
 
 void Runner::Finished(const std::string& key) {
   {
     std::lock_guard lock(mu_);
-    executions_.erase(key);
-    builds_.erase(key);
+    if (key.starts_with(ExecutionKey(""))) executions_.erase(key.substr(ExecutionKey("").size()));
+    if (key.starts_with(BuildKey(""))) builds_.erase(key.substr(BuildKey("").size()));
     if (auto it = threads_.find(key); it != threads_.end()) {
       finished_.push_back(std::move(it->second));
       threads_.erase(it);
@@ -291,21 +365,32 @@ void Runner::Retry(const store::ExecutionRow& row, const std::string& stage,
   std::lock_guard lock(mu_);
   if (stopping_ || executions_.contains(row.id)) return;
   executions_.insert(row.id);
-  threads_[row.id] = std::thread([this, row, stage, mode] {
-    auto pipeline = options_.find_pipeline(row.pipeline, row.pipeline_version);
-    if (pipeline) {
-      ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
-      pipeline::Engine engine({.state_dir = options_.state_dir,
-                               .config = options_.config,
-                               .observer = &observer,
-                               .deployer = options_.deployer});
-      if (auto st = engine.Retry(*pipeline, row.id, stage, mode); !st.ok()) {
-        events_.Publish("execution", row.pipeline, row.id,
-                        {{"pipelineExecutionId", row.id}, {"retryRefused", st.message()}});
-      }
-    }
-    Finished(row.id);
-  });
+  auto retry = [this, row, stage, mode] {
+    RunCatching(
+        "retry of execution " + row.id, [&] { RunRetry(row, stage, mode); },
+        [&](const std::string& reason) { FailExecution(row, reason); });
+    Finished(ExecutionKey(row.id));
+  };
+  if (!RunCatching("start retry " + row.id,
+                   [&] { threads_[ExecutionKey(row.id)] = std::thread(retry); })) {
+    executions_.erase(row.id);
+    threads_.erase(ExecutionKey(row.id));
+  }
+}
+
+void Runner::RunRetry(const store::ExecutionRow& row, const std::string& stage,
+                      const std::string& mode) {
+  auto pipeline = options_.find_pipeline(row.pipeline, row.pipeline_version);
+  if (!pipeline) return;
+  ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
+  pipeline::Engine engine({.state_dir = options_.state_dir,
+                           .config = options_.config,
+                           .observer = &observer,
+                           .deployer = options_.deployer});
+  if (auto st = engine.Retry(*pipeline, row.id, stage, mode); !st.ok()) {
+    events_.Publish("execution", row.pipeline, row.id,
+                    {{"pipelineExecutionId", row.id}, {"retryRefused", st.message()}});
+  }
 }
 
 base::Status Runner::StopBuild(const std::string& build_id) {
@@ -350,7 +435,9 @@ void Runner::Shutdown(int64_t grace_ms) {
     for (auto& t : finished_) all.push_back(std::move(t));
     finished_.clear();
   }
-  for (auto& t : all) t.join();
+  for (auto& t : all) {
+    if (t.joinable()) t.join();
+  }
   if (!store.ok()) return;
   std::string reason = "kiln serve shut down: stopped after its grace time of " +
                        std::to_string(grace_ms / 1000) + " s";

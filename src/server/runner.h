@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "build/engine.h"
 #include "pipeline/engine.h"
 #include "server/event_hub.h"
 #include "server/metrics.h"
@@ -63,9 +64,18 @@ class Runner {
   void Dispatch();
   void StartQueuedExecutions(store::Store& store);
   void StartQueuedBuilds(store::Store& store);
+  // Each runs on the work's own thread, behind a catch boundary (catch_boundary.h): whatever
+  // a stored row holds, the work ends Failed/FAILED with a reason and the daemon goes on.
   void RunExecution(const store::ExecutionRow& row);
+  std::string RunQueuedExecution(const store::ExecutionRow& row);  // "" or why it failed
+  void FailExecution(const store::ExecutionRow& row, const std::string& reason);
+  void RunRetry(const store::ExecutionRow& row, const std::string& stage, const std::string& mode);
   void RunBuildRow(const store::BuildRow& row, int cancel_read);
-  void Finished(const std::string& key);
+  std::string PrepareAndRunBuild(const store::BuildRow& row, int cancel_read, store::Store* store,
+                                 build::BuildRecord* record);
+  void RecordBuildEnd(const store::BuildRow& row, store::Store* store,
+                      const build::BuildRecord& record, const std::string& error);
+  void Finished(const std::string& key);  // key: threads_' key of the work
   // Store connections are reused across builds (opening one costs a migration check).
   std::unique_ptr<store::Store> TakeStore();
   void ReturnStore(std::unique_ptr<store::Store> store);
@@ -78,7 +88,7 @@ class Runner {
   bool wake_pending_ = false;
   bool stopping_ = false;
   std::thread dispatcher_;
-  std::map<std::string, std::thread> threads_;  // by execution or build id
+  std::map<std::string, std::thread> threads_;  // by "execution <id>" or "build <id>"
   std::set<std::string> executions_, builds_;   // running
   std::map<std::string, int> builds_by_project_;
   std::map<std::string, int> build_cancel_;  // build id -> write end of its cancel pipe

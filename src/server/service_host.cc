@@ -94,7 +94,11 @@ base::Status ServiceHost::Start(EventHub& events) {
   double scale = 1.0;
   if (const char* s = std::getenv("KILN_TIME_SCALE")) scale = std::max(0.01, std::atof(s));
   auto manager = deploy::ServiceManager::Create(
-      loop_, {.state_dir = state_dir_, .config = &config_, .time_scale = scale});
+      loop_, {.state_dir = state_dir_,
+              .config = &config_,
+              .time_scale = scale,
+              .bundle_limits = {.max_bytes = config_.server.limits.bundle_bytes,
+                                .max_entries = config_.server.limits.bundle_entries}});
   if (!manager.ok()) return manager.status();
   manager_ = std::move(*manager);
   if (auto st = manager_->Start(); !st.ok()) return st;

@@ -1,3 +1,4 @@
+#include "server/catch_boundary.h"
 #include "server/context.h"
 
 namespace kiln::server {
@@ -35,7 +36,9 @@ void StoreWorker::Loop() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job(s);
+    // A job answers its own request; if it throws, that request gets no answer (the client
+    // sees the connection end) but the writer goes on with the next job.
+    RunCatching("store writer job", [&] { job(s); });
   }
 }
 

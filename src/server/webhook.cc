@@ -64,20 +64,21 @@ Starts Match(ServerContext& ctx, const std::string& connection, const std::strin
                               ? "pr/" + std::to_string(event.pull_request_number)
                               : (event.IsTag() ? "tag/" + std::string(event.TagName())
                                                : "branch/" + std::string(event.BranchName()));
-    json source{
-        {"connection", connection},
-        {"revision", event.IsPullRequest() && !event.merged ? event.head_sha : event.commit},
-        {"webhookEvent", event.codebuild_event},
-        {"webhookHeadRef", event.head_ref},
-        {"webhookBaseRef", event.base_ref},
-        {"webhookTrigger", trigger},
-        {"webhookActorAccountId", event.actor_account_id}};
-    json request{
-        {"projectName", p.name}, {"initiator", "GitHub-Hookshot/" + delivery}, {"source", source}};
+    StoredBuildRequest request{
+        .project_name = p.name,
+        .initiator = "GitHub-Hookshot/" + delivery,
+        .source = BuildSourceRef{
+            .connection = connection,
+            .revision = event.IsPullRequest() && !event.merged ? event.head_sha : event.commit,
+            .webhook_event = event.codebuild_event,
+            .webhook_head_ref = event.head_ref,
+            .webhook_base_ref = event.base_ref,
+            .webhook_trigger = trigger,
+            .webhook_actor_account_id = event.actor_account_id}};
     out.builds.push_back({.id = p.name + ":" + base::NewUuid(),
                           .project = p.name,
                           .status = "QUEUED",
-                          .record_json = base::JsonText(request),
+                          .record_json = StoredBuildRequestJson(request),
                           .start_ms = base::NowMillis()});
   }
   return out;

@@ -14,6 +14,17 @@ constexpr char kBuildColumns[] =
     "FROM builds ";
 
 
+// A failed build's record_json with ?2 as its statusReason: the record kept if it is a JSON
+// object (with the id and project it may lack, as the API shows only records with an id),
+// else a minimal one; never an SQL error, whatever the row holds (json_type is given valid
+// JSON only, and CASE evaluates one branch).
+constexpr char kFailedRecord[] =
+    "record_json = CASE WHEN json_type(CASE WHEN json_valid(record_json) THEN record_json "
+    "ELSE '0' END) = 'object' THEN json_insert(json_set(record_json, '$.buildStatus', "
+    "'FAILED', '$.statusReason', ?2), '$.id', id, '$.projectName', project) ELSE "
+    "json_object('id', id, 'projectName', project, 'buildStatus', 'FAILED', 'statusReason', "
+    "?2) END";
+
 }  // namespace
 
 base::Result<IntakeResult> Store::Accept(const DeliveryRow& d,
@@ -101,14 +112,40 @@ base::Result<std::vector<BuildRow>> Store::ListBuilds(const std::string& project
   return Collect<BuildRow>(*q, ReadBuild);
 }
 
-base::Result<int> Store::FailUnfinishedBuilds(int64_t end_ms) {
-  auto q = db_->Prepare(
-      "UPDATE builds SET status = 'FAILED', end_ms = ? WHERE status = 'IN_PROGRESS' AND "
-      "(execution_id = '' OR execution_id NOT IN "
-      "(SELECT id FROM executions WHERE status IN ('InProgress', 'Stopping')))");
+base::Result<int> Store::FailUnfinishedBuilds(int64_t end_ms, const std::string& reason) {
+  auto q = db_->Prepare(std::string("UPDATE builds SET status = 'FAILED', end_ms = ?1, ") +
+                        kFailedRecord +
+                        " WHERE status = 'IN_PROGRESS' AND "
+                        "(execution_id = '' OR execution_id NOT IN "
+                        "(SELECT id FROM executions WHERE status IN ('InProgress', 'Stopping')))");
   if (!q.ok()) return q.status();
-  if (auto s = q->Bind(1, end_ms).Run(); !s.ok()) return s;
+  if (auto s = q->Bind(1, end_ms).Bind(2, reason).Run(); !s.ok()) return s;
   return static_cast<int>(db_->Changes());
+}
+
+base::Result<int> Store::FailUnknownStatuses(int64_t end_ms) {
+  int count = 0;
+  auto st = db_->Transaction([&]() -> base::Status {
+    auto b = db_->Prepare(
+        std::string("UPDATE builds SET status = 'FAILED', end_ms = ?1, ") + kFailedRecord +
+        " WHERE status NOT IN ('QUEUED', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'FAULT', "
+        "'TIMED_OUT', 'STOPPED')");
+    if (!b.ok()) return b.status();
+    b->Bind(1, end_ms).Bind(2, std::string("the stored build status is not a CodeBuild status"));
+    if (auto s = b->Run(); !s.ok()) return s;
+    count += static_cast<int>(db_->Changes());
+    auto e = db_->Prepare(
+        "UPDATE executions SET status = 'Failed', end_ms = ?1, summary = 'the stored status ''' "
+        "|| substr(status, 1, 100) || ''' is not an execution status' WHERE status NOT IN "
+        "('Queued', 'InProgress', 'Stopping', 'Stopped', 'Succeeded', 'Failed', 'Superseded', "
+        "'Cancelled')");
+    if (!e.ok()) return e.status();
+    if (auto s = e->Bind(1, end_ms).Run(); !s.ok()) return s;
+    count += static_cast<int>(db_->Changes());
+    return base::Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return count;
 }
 
 }  // namespace kiln::store

@@ -152,9 +152,13 @@ class Store {
   // Builds with status QUEUED, oldest first; and the builds of a project, newest first.
   base::Result<std::vector<BuildRow>> QueuedBuilds();
   base::Result<std::vector<BuildRow>> ListBuilds(const std::string& project, int limit = 100);
-  // Marks FAILED the builds left IN_PROGRESS outside any running execution (the server calls
-  // this at start-up, after reconciling dead executions: its previous life's builds are dead).
-  base::Result<int> FailUnfinishedBuilds(int64_t end_ms);
+  // Marks FAILED, with reason as the record's statusReason, the builds left IN_PROGRESS outside
+  // any running execution (the server calls this at start-up, after reconciling dead
+  // executions: its previous life's builds are dead).
+  base::Result<int> FailUnfinishedBuilds(int64_t end_ms, const std::string& reason);
+  // Marks FAILED / Failed, with the reason, the builds and executions whose status is none of
+  // the known words (a row written by hand or by another program): nothing would end them.
+  base::Result<int> FailUnknownStatuses(int64_t end_ms);
 
   // Builds (CodeBuild records).
   base::Status PutBuild(const BuildRow& row);

@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "deploy/bundle_store.h"
 
 #include <archive.h>
@@ -44,10 +45,7 @@ class Hasher {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    static const char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) out += {kHex[md[i] >> 4], kHex[md[i] & 15]};
-    return out;
+    return base::HexEncode(std::span<const unsigned char>(md, len));
   }
 
  private:

@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "server/auth.h"
 
 #include <openssl/crypto.h>
@@ -11,16 +12,6 @@ std::string Digest(std::string_view data) {
   unsigned int n = 0;
   EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<char*>(md), n);
-}
-
-std::string Hex(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
 }
 
 std::string FromHex(std::string_view hex) {
@@ -63,7 +54,7 @@ std::string_view RoleName(Role role) {
   return "none";
 }
 
-std::string Sha256Hex(std::string_view data) { return Hex(Digest(data)); }
+std::string Sha256Hex(std::string_view data) { return base::HexEncode(Digest(data)); }
 
 base::Result<Auth> Auth::FromConfig(const spec::KilnConfig& config) {
   Auth auth;

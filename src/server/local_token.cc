@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "server/local_token.h"
 
 #include <fcntl.h>
@@ -31,13 +32,7 @@ base::Result<std::string> NewToken() {
   if (RAND_bytes(raw, sizeof raw) != 1) {
     return base::Internal("cannot make a random token (OpenSSL RAND_bytes failed)");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return base::HexEncode(raw);
 }
 
 // Writes data to path with mode 0600 from the start (never readable by others, whatever the

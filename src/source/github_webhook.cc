@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "source/github_webhook.h"
 
 #include <openssl/crypto.h>
@@ -246,13 +247,8 @@ bool VerifyGithubSignature(std::string_view secret, std::string_view body,
 }
 
 std::string GithubSignature(std::string_view secret, std::string_view body) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (unsigned char byte : HmacSha256(secret, body)) {
-    out += kHex[byte >> 4];
-    out += kHex[byte & 15];
-  }
-  return out;
+  auto mac = HmacSha256(secret, body);
+  return "sha256=" + base::HexEncode(std::span<const unsigned char>(mac.data(), mac.size()));
 }
 
 bool WebhookEvent::IsBranch() const { return head_ref.starts_with(kHeadsPrefix); }

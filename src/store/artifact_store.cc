@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "store/artifact_store.h"
 
 #include <archive.h>
@@ -131,15 +132,7 @@ Status SyncDir(const fs::path& path) {
   return Status::Ok();
 }
 
-std::string Hex(std::span<const unsigned char> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  return out;
-}
+std::string Hex(std::span<const unsigned char> bytes) { return base::HexEncode(bytes); }
 
 // ---- Packing -------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ base::Status ExportSource(const RunnerOptions& options, const json& source, cons
 
 base::Status ApplyOverrides(const json& vars, build::BuildRequest* req) {
   if (!vars.is_array()) return base::Status::Ok();
-  return build::AppendTypedVariables(vars, req->parameters, req->secrets, &req->overrides);
+  return build::AddTypedOverrides(vars, req);  // also registers secret values for masking
 }
 
 }  // namespace

@@ -217,7 +217,9 @@ base::Result<std::string> BundleStore::Import(const std::string& uri,
   }
   if (Has(hex)) return hex;
   base::Status st = Install(PathOf(hex), [&](const fs::path& tmp) {
-    return is_dir ? base::CopyTree(*path, tmp) : UnpackArchive(*path, tmp);
+    base::Status filled = is_dir ? base::CopyTree(*path, tmp) : UnpackArchive(*path, tmp);
+    // Copies keep the modes they came with: a bundle in the state dir is the user's alone.
+    return filled.ok() ? base::RemoveGroupOtherBits(tmp) : filled;
   });
   if (!st.ok()) return base::Status(st.kind(), "bundle " + uri + ": " + st.message());
   return hex;

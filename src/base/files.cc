@@ -83,6 +83,41 @@ Status CopyTree(const fs::path& from, const fs::path& to, const std::vector<fs::
   return Status::Ok();
 }
 
+namespace {
+
+Status RestrictOne(const fs::path& path, fs::file_status status) {
+  if (fs::is_symlink(status)) return Status::Ok();
+  auto mode = static_cast<mode_t>(status.permissions());
+  if ((mode & 077) == 0) return Status::Ok();
+  // NOFOLLOW: if the entry became a link since it was listed, the link's target is not ours to
+  // change (the call then fails with EOPNOTSUPP, which is no harm).
+  if (::fchmodat(AT_FDCWD, path.c_str(), mode & 07700, AT_SYMLINK_NOFOLLOW) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOENT) {
+    return IoError("chmod " + path.string(), errno);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RemoveGroupOtherBits(const fs::path& root,
+                            const std::function<bool(const fs::path&)>& skip_contents) {
+  std::error_code ec;
+  if (Status s = RestrictOne(root, fs::symlink_status(root, ec)); !s.ok() || ec) {
+    return ec ? IoError(root.string(), ec.value()) : s;
+  }
+  auto it = fs::recursive_directory_iterator(root, ec);  // never follows directory links
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    fs::file_status status = it->symlink_status(ec);
+    if (ec) break;
+    if (Status s = RestrictOne(it->path(), status); !s.ok()) return s;
+    if (fs::is_directory(status) && skip_contents && skip_contents(it->path())) {
+      it.disable_recursion_pending();
+    }
+  }
+  return ec ? IoError(root.string(), ec.value()) : Status::Ok();
+}
+
 bool IsInside(const fs::path& root, const fs::path& path) {
   std::error_code ec;
   fs::path r = fs::weakly_canonical(root, ec);

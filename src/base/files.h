@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,12 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
 // leaving out the paths in exclude (e.g. a state dir inside the tree).
 Status CopyTree(const std::filesystem::path& from, const std::filesystem::path& to,
                 const std::vector<std::filesystem::path>& exclude = {});
+// Removes the group and other permission bits of root and of everything under it, never
+// following a symlink (links are left as they are). When skip_contents(dir) is true, dir itself
+// is fixed but what it holds is left alone. Stops at the first error.
+Status RemoveGroupOtherBits(
+    const std::filesystem::path& root,
+    const std::function<bool(const std::filesystem::path&)>& skip_contents = {});
 // True if path, after resolving every symlink, lies inside root (also resolved).
 bool IsInside(const std::filesystem::path& root, const std::filesystem::path& path);
 

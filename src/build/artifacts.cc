@@ -254,12 +254,12 @@ Status CopyFileInto(const fs::path& source, int dir, const std::string& name,
   if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) {
     return base::IoError(relative, errno);
   }
-  base::UniqueFd out(
-      ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  // The source's mode less the umask, as cp gives it: private under the state dir (Kiln's 077),
+  // as the build made it elsewhere.
+  base::UniqueFd out(::openat(
+      dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777));
   if (!out.valid()) return base::IoError(relative, errno);
-  if (Status s = CopyData(in.get(), out.get(), relative); !s.ok()) return s;
-  if (::fchmod(out.get(), st.st_mode & 0777) != 0) return base::IoError(relative, errno);
-  return Status::Ok();
+  return CopyData(in.get(), out.get(), relative);
 }
 
 Status WriteOne(int root, const ArtifactFile& file) {

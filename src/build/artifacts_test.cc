@@ -250,6 +250,23 @@ class WriteArtifactsTest : public ArtifactsTest {
   fs::path out() const { return outside_ / "out"; }
 };
 
+// Under Kiln's umask (077) a copy in the state dir is the user's alone, as cp would make it.
+TEST_F(WriteArtifactsTest, CopiesLoseTheBitsTheUmaskRemoves) {
+  src_.Write("a.txt", "x");
+  fs::permissions(src_ / "a.txt", fs::perms(0644));
+  src_.Write("bin/run", "#!/bin/sh\n");
+  fs::permissions(src_ / "bin/run", fs::perms(0755));
+  base::Result<std::vector<ArtifactFile>> r = ResolveArtifactFiles(Files({"**/*"}), src_.path());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  mode_t ours = ::umask(077);
+  base::Status written = WriteArtifactFiles(*r, out());
+  ::umask(ours);
+  ASSERT_TRUE(written.ok()) << written.message();
+  EXPECT_EQ(fs::status(out() / "a.txt").permissions(), fs::perms(0600));
+  EXPECT_EQ(fs::status(out() / "bin/run").permissions(), fs::perms(0700));
+  EXPECT_EQ(fs::status(out() / "bin").permissions(), fs::perms(0700));
+}
+
 TEST_F(WriteArtifactsTest, CopiesFilesWithParentsAndModes) {
   src_.Write("bin/tool", "#!/bin/sh\n");
   fs::permissions(src_ / "bin/tool", fs::perms::owner_all);

@@ -128,7 +128,7 @@ PhaseRecord& BuildRun::Begin(PhaseType t) {
 void BuildRun::End(PhaseRecord& p, Status s, std::string code, std::string message) {
   p.status = s;
   p.end_ms = base::NowMillis();
-  if (!code.empty()) p.contexts.push_back({std::move(code), std::move(message)});
+  if (!code.empty()) p.contexts.push_back({std::move(code), MaskText(env_.mask, message)});
   if (log_ && p.type != PhaseType::kSubmitted && p.type != PhaseType::kQueued) {
     Log("Phase complete: " + std::string(PhaseTypeName(p.type)) +
         " State: " + std::string(StatusName(s)));
@@ -166,7 +166,8 @@ bool BuildRun::Provision() {
                .project = req_.project_vars,
                .overrides = req_.overrides,
                .parameters = req_.parameters,
-               .secrets = req_.secrets};
+               .secrets = req_.secrets,
+               .mask = req_.mask};
   for (char** e = environ; *e; ++e) {
     std::string_view kv(*e);
     size_t eq = kv.find('=');
@@ -384,12 +385,8 @@ void BuildRun::FreezeExportedVariables() {
   for (const auto& name : req_.buildspec.env.exported_variables) {
     auto v = shell_->GetVariable(name);
     if (!v.ok()) continue;
-    std::string value = *v;
-    std::string masked;
-    Masker m(env_.mask);
-    m.Feed(value, &masked);
-    m.Finish(&masked);
-    rec_.exported.emplace_back(name, masked);
+    // CodeBuild shows exported variables that hold a secret masked; so they are stored.
+    rec_.exported.emplace_back(name, MaskText(env_.mask, *v));
   }
 }
 
@@ -405,7 +402,7 @@ bool BuildRun::UploadOne(const spec::ArtifactSpec& spec, const fs::path& out, Ar
   if (expanded.base_directory) expand(&*expanded.base_directory);
   if (expanded.name) {
     expand(&*expanded.name);
-    rec->name = *expanded.name;
+    rec->name = MaskText(env_.mask, *expanded.name);  // the record must not hold a secret
   }
   auto files = ResolveArtifactFiles(expanded, src_dir_);
   base::Status st = files.ok() ? WriteArtifactFiles(*files, out) : files.status();
@@ -511,6 +508,11 @@ BuildRecord BuildRun::Run() {
 }
 
 }  // namespace
+
+base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request) {
+  return AppendTypedVariables(vars, request->parameters, request->secrets, &request->overrides,
+                              &request->mask);
+}
 
 BuildRecord RunBuild(const BuildRequest& request) { return BuildRun(request).Run(); }
 

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "build/build_record.h"
 #include "build/environment.h"
@@ -26,6 +28,7 @@ struct BuildRequest {
   VarList extra_builtin;             // e.g. CODEBUILD_SRC_DIR_<artifact> from a pipeline
   std::map<std::string, std::string> parameters;  // parameter-store name -> value
   std::map<std::string, std::string> secrets;     // secrets-manager id -> SecretString
+  std::vector<std::string> mask;                  // more values to hide (AddTypedOverrides)
   int64_t timeout_ms = 60 * 60 * 1000;            // CodeBuild's default: 60 minutes
   std::string initiator;                          // CODEBUILD_INITIATOR
   std::filesystem::path artifacts_out;            // empty: <state>/builds/<project>/<n>/artifacts
@@ -35,6 +38,13 @@ struct BuildRequest {
   int64_t kill_grace_ms = 10'000;                 // SIGTERM, then SIGKILL after this
   std::function<void(const BuildRecord&)> on_update;  // called at each phase change
 };
+
+// Adds CodeBuild's typed variables ([{name, value, type}]: a pipeline action's
+// EnvironmentVariables, StartBuild's environmentVariablesOverride) to request->overrides,
+// resolved through request->parameters and ->secrets; the values of PARAMETER_STORE and
+// SECRETS_MANAGER ones join request->mask, so the log, exported variables and the record
+// show them as "***", as CodeBuild does. Call it after parameters and secrets are set.
+base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request);
 
 // Runs the build to completion and returns its record (also written to
 // <state>/builds/<project>/<number>.json). Never throws; failures are in the record.

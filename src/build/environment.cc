@@ -80,6 +80,7 @@ base::Result<std::string> ResolveSecretRef(const std::string& ref,
 
 base::Result<ComposedEnv> ComposeEnvironment(const EnvInputs& in) {
   ComposedEnv out;
+  out.mask = in.mask;
   std::map<std::string, size_t> index;
   for (const auto& [k, v] : in.inherited) Set(&out.vars, &index, k, v);
   VarList user;  // buildspec < project < overrides, then checked for reserved names
@@ -141,7 +142,8 @@ void ResolveConfigStores(const spec::KilnConfig& config,
 
 base::Status AppendTypedVariables(const nlohmann::json& vars,
                                   const std::map<std::string, std::string>& parameters,
-                                  const std::map<std::string, std::string>& secrets, VarList* out) {
+                                  const std::map<std::string, std::string>& secrets, VarList* out,
+                                  std::vector<std::string>* mask) {
   for (const auto& v : vars) {
     if (!v.is_object()) return base::InvalidInput("a variable is not a {name, value, type} object");
     // Checked before value() reads them: a number where a string belongs would throw.
@@ -156,10 +158,12 @@ base::Status AppendTypedVariables(const nlohmann::json& vars,
       auto it = parameters.find(value);
       if (it == parameters.end()) return base::NotFound("parameter '" + value + "' not found");
       value = it->second;
+      mask->push_back(value);  // CodeBuild: parameter-store values are hidden in every output
     } else if (type == "SECRETS_MANAGER") {
       auto s = ResolveSecretRef(value, secrets);
       if (!s.ok()) return s.status();
       value = *s;
+      mask->push_back(value);
     }
     out->emplace_back(name, value);
   }

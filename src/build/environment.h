@@ -24,6 +24,7 @@ struct EnvInputs {
   VarList overrides;                              // `-e NAME=VALUE`, highest precedence
   std::map<std::string, std::string> parameters;  // parameter name -> value
   std::map<std::string, std::string> secrets;     // secret id -> SecretString
+  std::vector<std::string> mask;  // values already known to be secret (typed overrides)
 };
 
 struct ComposedEnv {
@@ -47,16 +48,20 @@ std::vector<std::string> ToEnvStrings(const VarList& vars);
 
 // CodeBuild's typed variables ([{name, value, type}], as a pipeline action's
 // EnvironmentVariables or StartBuild's environmentVariablesOverride): PLAINTEXT as given,
-// PARAMETER_STORE and SECRETS_MANAGER looked up in parameters / secrets. Appends to out;
-// kNotFound naming a missing parameter or secret.
+// PARAMETER_STORE and SECRETS_MANAGER looked up in parameters / secrets. Appends to out, and
+// the value of every PARAMETER_STORE and SECRETS_MANAGER one to mask: resolving a secret and
+// registering it for masking happen in one place, so no path can do one without the other.
+// kNotFound naming a missing parameter or secret (never a value).
 base::Status AppendTypedVariables(const nlohmann::json& vars,
                                   const std::map<std::string, std::string>& parameters,
-                                  const std::map<std::string, std::string>& secrets, VarList* out);
+                                  const std::map<std::string, std::string>& secrets, VarList* out,
+                                  std::vector<std::string>* mask);
 
 // Resolves every parameter and secret kiln.yml defines (for a buildspec's parameter-store and
 // secrets-manager sections); ones that cannot be resolved are left out (the build then fails
 // naming the missing one).
-void ResolveConfigStores(const spec::KilnConfig& config, std::map<std::string, std::string>* parameters,
+void ResolveConfigStores(const spec::KilnConfig& config,
+                         std::map<std::string, std::string>* parameters,
                          std::map<std::string, std::string>* secrets);
 
 }  // namespace kiln::build

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 #include "base/fd.h"
 
@@ -39,6 +40,14 @@ void Masker::Feed(std::string_view in, std::string* out) {
 }
 
 void Masker::Finish(std::string* out) { Emit(pending_.size(), out); }
+
+std::string MaskText(std::vector<std::string> secrets, std::string_view text) {
+  Masker masker(std::move(secrets));
+  std::string out;
+  masker.Feed(text, &out);
+  masker.Finish(&out);
+  return out;
+}
 
 // Masks and moves out pending_[0, end), extending end past a secret that straddles it.
 void Masker::Emit(size_t end, std::string* out) {

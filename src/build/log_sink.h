@@ -30,6 +30,10 @@ class Masker {
   std::string pending_;
 };
 
+// text with every secret replaced by "***": for values kept beside the log (exported
+// variables, the record), which must hide what the log hides.
+std::string MaskText(std::vector<std::string> secrets, std::string_view text);
+
 // Writes lines as "[HH:MM:SS.mmm] text\n" to up to two fds. Thread-compatible.
 class LogSink : public exec::OutputSink {
  public:

@@ -1,11 +1,14 @@
 #include "cli/app.h"
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/context.h"
 
 namespace kiln::cli {
 namespace {
@@ -30,14 +33,17 @@ CLI::App* AddVerb(CLI::App* parent, const char* name, const char* help, std::str
 }
 
 int Main(int argc, char** argv) {
+  // Everything Kiln writes (state dir, records, logs, artifacts) is the user's alone (DESIGN.md
+  // "Security"). Build commands get CodeBuild's 022 back in their shell (exec/shell_session).
+  ::umask(077);
   CLI::App app("Kiln: CodeBuild buildspecs and CodePipeline pipelines on your own machines",
                "kiln");
   GlobalOptions global;
   AddGlobalOptions(&app, &global);
   app.require_subcommand(1);
   std::function<int(const GlobalOptions&)> run;
-  const std::vector<CommandSpec> table = {BuildCommand(), PipelineCommand(), LogsCommand(),
-                                          ServeCommand(), ServiceCommand(), ValidateCommand(),
+  const std::vector<CommandSpec> table = {BuildCommand(),  PipelineCommand(), LogsCommand(),
+                                          ServeCommand(),  ServiceCommand(),  ValidateCommand(),
                                           VersionCommand()};
   for (const auto& spec : table) {
     CLI::App* sub = app.add_subcommand(std::string(spec.name), std::string(spec.help));
@@ -56,6 +62,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "kiln: error: %s\nRun 'kiln --help' for usage.\n", e.what());
     return kExitUsage;
   }
+  if (run) SecureLocalStateDir(global);
   try {
     return run ? run(global) : kExitUsage;
   } catch (const std::exception& e) {

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+
+#include "store/state_dir.h"
 
 namespace kiln::cli {
 
@@ -10,6 +13,15 @@ std::filesystem::path StateDir(const GlobalOptions& g) {
   if (!g.state_dir.empty()) return g.state_dir;
   if (const char* env = std::getenv("KILN_STATE_DIR"); env && *env) return env;
   return ".kiln";
+}
+
+void SecureLocalStateDir(const GlobalOptions& g) {
+  std::filesystem::path dir = StateDir(g);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;  // made later, under our umask
+  if (auto st = store::SecureStateDir(dir, store::ModeCheck::kOnce); !st.ok()) {
+    std::fprintf(stderr, "kiln: warning: state dir modes: %s\n", st.message().c_str());
+  }
 }
 
 bool UseColor(const GlobalOptions& g, int fd) {

@@ -222,6 +222,8 @@ base::Status Install(const fs::path& final_dir, Fill fill) {
   fs::create_directories(final_dir.parent_path(), ec);
   fs::path tmp = final_dir.parent_path() / (".tmp-" + base::NewUuid());
   base::Status st = fill(tmp);
+  // Copies keep the modes they came with: a bundle in the state dir is the user's alone.
+  if (st.ok()) st = base::RemoveGroupOtherBits(tmp);
   if (st.ok() && ::rename(tmp.c_str(), final_dir.c_str()) != 0 && errno != ENOTEMPTY &&
       errno != EEXIST) {
     st = base::IoError("rename " + final_dir.string(), errno);

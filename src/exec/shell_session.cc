@@ -67,9 +67,13 @@ bool IsName(std::string_view s) {
   return true;
 }
 
+// The driver's first line gives the build CodeBuild's umask (022) while Kiln itself runs
+// with 077. Set by the shell for itself, because posix_spawn cannot set a child's umask and
+// changing ours around the spawn would race with every other thread creating files.
 std::string DriverScript(const ShellOptions& o, const fs::path& state_file,
                          const std::string& token) {
-  std::string s = "__kiln_sf=" + ShellQuote(state_file.string()) + "\n__kiln_mk=" + token + "\n";
+  std::string s =
+      "umask 022\n__kiln_sf=" + ShellQuote(state_file.string()) + "\n__kiln_mk=" + token + "\n";
   for (size_t i = 0; i < o.commands.size(); ++i) {
     std::string n = std::to_string(i);
     s += "__kiln_c" + n + "() { eval " + ShellQuote(o.commands[i]) + "\n}\n";
@@ -159,6 +163,11 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
   fs::create_directories(o.scratch_dir, ec);
   if (ec) return base::IoError(o.scratch_dir.string(), ec.value());
   ::chmod(o.scratch_dir.c_str(), 0700);
+  // Made here, under Kiln's umask: the driver only truncates it, so the variables it holds
+  // between two commands (secrets among them) are never readable by others.
+  base::UniqueFd state(
+      ::open((o.scratch_dir / "state").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!state.valid()) return base::IoError((o.scratch_dir / "state").string(), errno);
   fs::path driver = o.scratch_dir / "driver.sh";
   if (auto st = base::WriteFileAtomic(driver, DriverScript(o, o.scratch_dir / "state", token),
                                       base::Durability::kNoSync);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -104,6 +105,22 @@ TEST_P(ShellSessionTest, SetGetAndExpand) {
   EXPECT_EQ(*s->Expand("pre-$A-$(echo sub)-${CODEBUILD_BUILD_SUCCEEDING}"), "pre-x y-sub-0");
   EXPECT_FALSE(s->GetVariable("not a name").ok());
   s->Close(1000);
+}
+
+// Kiln runs with umask 077; build commands get CodeBuild's 022, and the session's own state
+// file (which holds the build's variables) stays private.
+TEST_P(ShellSessionTest, CommandsRunWithUmask022WhateverKilnsUmask) {
+  mode_t ours = ::umask(077);
+  auto s = Start({"umask", "export X=1; touch made"});
+  ::umask(ours);
+  EXPECT_EQ(Exit(*s, 0), 0);
+  EXPECT_EQ(Exit(*s, 1), 0);
+  struct stat state;
+  ASSERT_EQ(::stat((dir_ / ".scratch" / "state").c_str(), &state), 0);
+  EXPECT_EQ(state.st_mode & 0777, 0600u);
+  s->Close(1000);
+  EXPECT_EQ(out_.text, "0022\n");
+  EXPECT_EQ(fs::status(dir_ / "made").permissions(), fs::perms(0644));
 }
 
 TEST_P(ShellSessionTest, CommandsCannotReachTheControlPipes) {

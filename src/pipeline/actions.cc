@@ -100,7 +100,7 @@ base::Status ApplyActionVariables(const std::string& json_text, build::BuildRequ
   if (json_text.empty()) return base::Status::Ok();
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (!doc.is_array()) return base::InvalidInput("EnvironmentVariables is not a JSON array");
-  return build::AppendTypedVariables(doc, req->parameters, req->secrets, &req->overrides);
+  return build::AddTypedOverrides(doc, req);
 }
 
 int CancelFd(ExecutionContext& ctx) { return ctx.cancel_read; }

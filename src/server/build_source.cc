@@ -47,7 +47,7 @@ base::Status ApplyOverrides(const std::vector<EnvironmentVariable>& vars,
   for (const auto& v : vars) {
     list.push_back({{"name", v.name}, {"value", v.value}, {"type", VariableTypeName(v.type)}});
   }
-  return build::AppendTypedVariables(list, req->parameters, req->secrets, &req->overrides);
+  return build::AddTypedOverrides(list, req);  // also registers secret values for masking
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "server/scheduler.h"
 #include "server/service_host.h"
 #include "source/trigger_owner.h"
+#include "store/state_dir.h"
 
 namespace kiln::server {
 namespace asio = boost::asio;
@@ -58,6 +59,10 @@ base::Result<std::map<std::string, std::string>> WebhookSecrets(const spec::Kiln
     if (c.webhook_secret.kind == spec::ValueRef::Kind::kNone) continue;
     auto v = spec::ResolveValue(c.webhook_secret, config);
     if (!v.ok) return base::InvalidInput("connection " + c.name + ": webhook_secret: " + v.error);
+    // An empty key would make every signature made with the empty key valid.
+    if (v.value.empty()) {
+      return base::InvalidInput("connection '" + c.name + "': webhook_secret is empty");
+    }
     secrets[c.name] = v.value;
   }
   return secrets;
@@ -190,8 +195,10 @@ int RunDaemon(DaemonOptions o) {
   ::signal(SIGPIPE, SIG_IGN);
   exec::BecomeSubreaper();
   if (!CheckConfig(o)) return kExitUsage;
-  std::error_code ec;
-  fs::create_directories(o.state_dir, ec);
+  if (auto st = store::SecureStateDir(o.state_dir, store::ModeCheck::kAlways); !st.ok()) {
+    std::fprintf(stderr, "kiln serve: state dir: %s\n", st.message().c_str());
+    return kExitInternal;
+  }
   o.state_dir = fs::absolute(o.state_dir);
   auto reads = store::Store::Open((o.state_dir / "kiln.db").string());
   if (!reads.ok()) {

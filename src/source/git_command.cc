@@ -71,6 +71,40 @@ std::string UserInfoWithPassword(const std::string& url) {
   return user_info.find(':') == std::string::npos ? "" : user_info;
 }
 
+bool IsSsh(const std::string& url) {
+  return url.starts_with("ssh://") || url.starts_with("git+ssh://") ||
+         url.starts_with("ssh+git://");
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// git decodes %XX in a URL's user info before using it; so do we.
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    int hi = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
+    int lo = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+    if (text[i] == '%' && hi >= 0 && lo >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Prints the credential git asks for ("get"; "store" and "erase" are ignored) from the
+// environment. printf, not echo: dash's echo would rewrite backslashes in a password.
+constexpr char kCredentialHelper[] =
+    "!f() { test \"$1\" = get || exit 0; printf 'username=%s\\npassword=%s\\n' "
+    "\"$KILN_GIT_USERNAME\" \"$KILN_GIT_PASSWORD\"; }; f";
+
 // Beyond this, only the end of git's stderr is kept: that is where "fatal: ..." is.
 constexpr size_t kMaxDetail = 1000;
 
@@ -107,6 +141,14 @@ std::vector<std::string> GitEnvironment(const FetchOptions& options) {
   if (!options.token.empty()) {
     config.emplace_back("http.extraHeader", "Authorization: " + BasicAuthorization(options.token));
   }
+  RemoteUrl remote = SplitRemoteUrl(options.url);
+  // A line break would add attributes to the credential protocol: such a one is not given.
+  bool usable = (remote.username + remote.password).find_first_of("\n", 0) == std::string::npos;
+  if (usable && !(remote.username.empty() && remote.password.empty())) {
+    config.emplace_back("credential.helper", kCredentialHelper);
+    env.push_back("KILN_GIT_USERNAME=" + remote.username);
+    env.push_back("KILN_GIT_PASSWORD=" + remote.password);
+  }
   AddConfig(env, config);
   return env;
 }
@@ -126,12 +168,25 @@ std::string SshCommand(const std::string& key_path) {
   return command + " -o BatchMode=yes";
 }
 
-std::string UrlWithoutPassword(const std::string& url) {
-  std::string user_info = UserInfoWithPassword(url);
-  if (user_info.empty()) return url;
-  std::string out = url;
-  out.replace(url.find(user_info), user_info.size(),
-              user_info.substr(0, user_info.find(':')) + "@");
+RemoteUrl SplitRemoteUrl(const std::string& url) {
+  RemoteUrl out{.url = url};
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return out;  // a path, or scp-like git@host:path
+  size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < start) return out;
+  std::string_view info(url.data() + start, at - start);
+  size_t colon = info.find(':');
+  out.username = PercentDecode(info.substr(0, colon));
+  if (colon != std::string_view::npos) out.password = PercentDecode(info.substr(colon + 1));
+  if (IsSsh(url)) {  // ssh://git@host: the user picks the account, the key is the credential
+    out.url = url.substr(0, start) + std::string(info.substr(0, colon)) + url.substr(at);
+    out.username.clear();
+    out.password.clear();
+  } else {
+    out.url = url.substr(0, start) + url.substr(at + 1);
+  }
   return out;
 }
 
@@ -140,6 +195,8 @@ std::string ScrubCredentials(std::string text, const FetchOptions& options) {
     ReplaceAll(text, BasicAuthorization(options.token), "Basic ***");
     ReplaceAll(text, options.token, "***");
   }
+  RemoteUrl remote = SplitRemoteUrl(options.url);
+  ReplaceAll(text, remote.password, "***");  // git never sees it; our own messages might
   std::string user_info = UserInfoWithPassword(options.url);
   if (!user_info.empty()) {
     ReplaceAll(text, user_info, user_info.substr(0, user_info.find(':')) + ":***@");

@@ -16,6 +16,9 @@ namespace kiln::source {
 // from ours; LC_ALL=C; prompts off (GIT_TERMINAL_PROMPT=0, askpass /bin/true, ssh BatchMode);
 // system and global git config ignored; our settings (hooks off, token header) given as
 // GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n, which `ps` does not show, unlike `-c` arguments.
+// A user:password@ in options.url is given as KILN_GIT_USERNAME / KILN_GIT_PASSWORD to a
+// credential helper that prints them: the helper's text (visible in /proc as sh's argument)
+// names the variables only, and nothing git writes to disk holds them.
 std::vector<std::string> GitEnvironment(const FetchOptions& options);
 
 // "Basic <base64(x-access-token:token)>": the header GitHub and most forges accept for a token.
@@ -24,8 +27,14 @@ std::string BasicAuthorization(const std::string& token);
 // GIT_SSH_COMMAND's value. git hands it to sh, so the key path is single-quoted.
 std::string SshCommand(const std::string& key_path);
 
-// url without the password of any user:password@ in it, for places others can read.
-std::string UrlWithoutPassword(const std::string& url);
+// A remote URL split for git: git is given (and keeps in a mirror's config) only `url`; the
+// credential that was in its user info reaches git through GitEnvironment's credential helper.
+struct RemoteUrl {
+  std::string url;       // without user info; ssh URLs keep their user (not a credential)
+  std::string username;  // percent-decoded; https://TOKEN@host gives the token here
+  std::string password;  // percent-decoded
+};
+RemoteUrl SplitRemoteUrl(const std::string& url);
 
 // text with the token (raw and as the header sends it) and any URL password masked.
 std::string ScrubCredentials(std::string text, const FetchOptions& options);

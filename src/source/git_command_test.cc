@@ -65,12 +65,47 @@ TEST(SshCommand, QuotesTheKeyPathForTheShellGitUses) {
   EXPECT_FALSE(std::filesystem::exists(tree / "pwned"));
 }
 
-TEST(UrlWithoutPassword, DropsOnlyThePassword) {
-  EXPECT_EQ(UrlWithoutPassword("https://u:p4ss@h/x.git"), "https://u@h/x.git");
-  EXPECT_EQ(UrlWithoutPassword("https://u@h/x.git"), "https://u@h/x.git");
-  EXPECT_EQ(UrlWithoutPassword("https://h/a:b@c"), "https://h/a:b@c");
-  EXPECT_EQ(UrlWithoutPassword("git@h:x.git"), "git@h:x.git");
-  EXPECT_EQ(UrlWithoutPassword("/srv/x"), "/srv/x");
+TEST(SplitRemoteUrl, MovesTheUserInfoOutOfTheUrl) {
+  RemoteUrl r = SplitRemoteUrl("https://u:p%40ss@h/x.git");
+  EXPECT_EQ(r.url, "https://h/x.git");
+  EXPECT_EQ(r.username, "u");
+  EXPECT_EQ(r.password, "p@ss");  // decoded, as git would
+  r = SplitRemoteUrl("https://ghp_t0ken@h:443/x.git");
+  EXPECT_EQ(r.url, "https://h:443/x.git");
+  EXPECT_EQ(r.username, "ghp_t0ken");
+  EXPECT_EQ(r.password, "");
+  EXPECT_EQ(SplitRemoteUrl("file://u:p@/srv/x").url, "file:///srv/x");
+  EXPECT_EQ(SplitRemoteUrl("https://h/a:b@c").url, "https://h/a:b@c");
+  r = SplitRemoteUrl("ssh://git:pw@h/x.git");  // the ssh user stays: it names the account
+  EXPECT_EQ(r.url, "ssh://git@h/x.git");
+  EXPECT_EQ(r.password, "");
+  EXPECT_EQ(SplitRemoteUrl("git@h:x.git").url, "git@h:x.git");
+  EXPECT_EQ(SplitRemoteUrl("/srv/x").url, "/srv/x");
+}
+
+// git asks the helper for the credential of the URL's user info; the helper's text names
+// environment variables only.
+TEST(GitEnvironment, UserInfoReachesGitThroughTheCredentialHelperOnly) {
+  FetchOptions options{.url = "https://alice:s3cr%24t%5Cx@example.com/acme/x.git"};
+  auto env = GitEnvironment(options);
+  EXPECT_THAT(env, Contains("KILN_GIT_PASSWORD=s3cr$t\\x"));
+  for (const std::string& e : env) {
+    if (e.starts_with("GIT_CONFIG_VALUE_")) {
+      EXPECT_THAT(e, Not(HasSubstr("s3cr")));
+    }
+  }
+  base::TestTree tree;
+  std::string input = "protocol=https\nhost=example.com\npath=acme/x.git\n\n";
+  std::string file = (tree / "request").string();
+  tree.Write("request", input);
+  auto out =
+      RunProcess({"sh", "-c", "git credential fill < \"$0\"", file}, env, tree.path().string(), {});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(out->exit_code, 0) << out->err;
+  EXPECT_THAT(out->out, HasSubstr("username=alice\n"));
+  EXPECT_THAT(out->out, HasSubstr("password=s3cr$t\\x\n"));
+  EXPECT_THAT(GitEnvironment({.url = "https://example.com/x"}),
+              Not(Contains(StartsWith("KILN_GIT_PASSWORD="))));
 }
 
 TEST(ScrubCredentials, MasksTheTokenItsHeaderAndUrlPasswords) {

@@ -9,9 +9,9 @@
 #include <cstdio>
 #include <set>
 #include <string>
-#include <vector>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "base/fd.h"
 #include "base/ids.h"
@@ -64,6 +64,10 @@ bool Exists(const fs::path& path) {
   return fs::symlink_status(path, ec).type() != fs::file_type::not_found && !ec;
 }
 
+// The URL git is given and keeps: without user info (the credential goes through
+// GitEnvironment's helper), so no mirror config, error or argv holds a password.
+std::string CleanUrl(const FetchOptions& options) { return SplitRemoteUrl(options.url).url; }
+
 std::string GitDir(const fs::path& repo) { return "--git-dir=" + repo.string(); }
 
 // `git log` fields split by NUL, so any byte of a message is data.
@@ -90,9 +94,9 @@ base::Status CloneMirror(const FetchOptions& options, const fs::path& mirror) {
   std::string tmp = mirror.string() + ".tmp-XXXXXX";
   if (::mkdtemp(tmp.data()) == nullptr) return base::IoError("mkdtemp " + tmp, errno);
   // --no-hardlinks: a local source's object files are not shared with (or through) us.
-  auto cloned =
-      RunGitOk(options, "clone",
-               {"clone", "--mirror", "--quiet", "--no-hardlinks", "--", options.url, tmp}, "");
+  auto cloned = RunGitOk(
+      options, "clone",
+      {"clone", "--mirror", "--quiet", "--no-hardlinks", "--", CleanUrl(options), tmp}, "");
   base::Status status = cloned.ok() ? base::Status::Ok() : cloned.status();
   if (status.ok() && std::rename(tmp.c_str(), mirror.c_str()) != 0) {
     status = base::IoError("rename " + tmp, errno);
@@ -102,9 +106,19 @@ base::Status CloneMirror(const FetchOptions& options, const fs::path& mirror) {
   return status;
 }
 
+// Mirrors made before user info was split off keep it in their config: rewritten here.
+base::Status CleanRemote(const FetchOptions& options, const fs::path& mirror) {
+  std::string url = CleanUrl(options);
+  auto current = RunGit(options, {GitDir(mirror), "config", "--get", "remote.origin.url"}, "");
+  if (!current.ok()) return current.status();
+  if (current->out == url + "\n") return base::Status::Ok();
+  auto set = RunGitOk(options, "config", {GitDir(mirror), "config", "remote.origin.url", url}, "");
+  return set.ok() ? base::Status::Ok() : set.status();
+}
+
 base::Status NeedMirror(const FetchOptions& options, const fs::path& mirror) {
   if (Exists(mirror)) return base::Status::Ok();
-  return base::NotFound("no mirror of " + UrlWithoutPassword(options.url) + ": fetch it first");
+  return base::NotFound("no mirror of " + CleanUrl(options) + ": fetch it first");
 }
 
 base::Result<std::string> RevParse(const FetchOptions& options, const fs::path& mirror,
@@ -118,7 +132,7 @@ base::Result<std::string> RevParse(const FetchOptions& options, const fs::path& 
     return base::InvalidInput(what + " is ambiguous: give more hex digits");
   }
   if (out->exit_code != 0 && out->err.find("Needed a single revision") != std::string::npos) {
-    return base::NotFound("no " + what + " in " + UrlWithoutPassword(options.url));
+    return base::NotFound("no " + what + " in " + CleanUrl(options));
   }
   if (out->exit_code != 0) return GitFailure(options, "rev-parse", *out);
   std::string sha = out->out;
@@ -174,9 +188,8 @@ base::Status CloneAt(const FetchOptions& options, const fs::path& mirror,
   auto checked_out = RunGitOk(options, "checkout", checkout, "");
   if (!checked_out.ok()) return checked_out.status();
   // Builds see where the code came from, as in CodeBuild, not our mirror's path.
-  auto set_url = RunGitOk(
-      options, "remote set-url",
-      {"-C", repo, "remote", "set-url", "--", "origin", UrlWithoutPassword(options.url)}, "");
+  auto set_url = RunGitOk(options, "remote set-url",
+                          {"-C", repo, "remote", "set-url", "--", "origin", CleanUrl(options)}, "");
   return set_url.ok() ? base::Status::Ok() : set_url.status();
 }
 
@@ -269,8 +282,21 @@ GitMirror::GitMirror(fs::path mirrors_root) : root_(std::move(mirrors_root)) {
   if (!ec) root_ = absolute;  // git runs in other folders; relative paths would move
 }
 
+// Named after the URL without user info: the folder name must not derive from a password.
 fs::path GitMirror::MirrorPath(const std::string& url) const {
-  return root_ / (UrlHash(url) + ".git");
+  return root_ / (UrlHash(SplitRemoteUrl(url).url) + ".git");
+}
+
+// Before user info was split off, a mirror was named after the whole URL: such a mirror is
+// moved to its new name (called with the new name's lock held).
+void GitMirror::AdoptLegacyMirror(const std::string& url, const fs::path& mirror) const {
+  fs::path legacy = root_ / (UrlHash(url) + ".git");
+  if (legacy == mirror || Exists(mirror) || !Exists(legacy)) return;
+  auto lock = LockFile(legacy.string() + ".lock", 0);
+  if (!lock.ok()) return;  // a fetch of the old kind is running: clone afresh instead
+  std::error_code ec;
+  fs::rename(legacy, mirror, ec);
+  fs::remove(legacy.string() + ".lock", ec);
 }
 
 base::Status GitMirror::Fetch(const FetchOptions& options) {
@@ -281,7 +307,9 @@ base::Status GitMirror::Fetch(const FetchOptions& options) {
   auto lock = LockFile(mirror.string() + ".lock", options.timeout_ms);
   if (!lock.ok()) return lock.status();
   RemoveStaleTemps(mirror);
+  AdoptLegacyMirror(options.url, mirror);
   if (Exists(mirror)) {
+    if (auto st = CleanRemote(options, mirror); !st.ok()) return st;
     auto fetched =
         RunGitOk(options, "fetch", {GitDir(mirror), "fetch", "--prune", "--quiet", "origin"}, "");
     return fetched.ok() ? base::Status::Ok() : fetched.status();

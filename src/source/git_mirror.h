@@ -36,8 +36,10 @@ class GitMirror {
   explicit GitMirror(std::filesystem::path mirrors_root);
 
   // Creates the bare mirror on first use (git clone --mirror / init --bare + fetch), else
-  // fetches into it. Concurrent fetches of one mirror from several processes are serialised
-  // with a lock file (flock). Errors carry git's stderr (with any credential removed).
+  // fetches into it. A user:password@ in the URL is never given to git in the URL: the
+  // mirror's config holds the URL without it (an older mirror's config is rewritten). Concurrent
+  // fetches of one mirror from several processes are serialised with a lock file (flock). Errors
+  // carry git's stderr (with any credential removed).
   base::Status Fetch(const FetchOptions& options);
 
   // Resolves a branch name (refs/heads/<branch>) or a commit sha (full or abbreviated, must
@@ -55,10 +57,11 @@ class GitMirror {
   base::Status ExportClone(const FetchOptions& options, const std::string& commit,
                            const std::string& branch, const std::filesystem::path& dest);
 
-  // The mirror's folder for url.
+  // The mirror's folder for url (named after the url without its user info).
   std::filesystem::path MirrorPath(const std::string& url) const;
 
  private:
+  void AdoptLegacyMirror(const std::string& url, const std::filesystem::path& mirror) const;
   std::filesystem::path root_;
 };
 

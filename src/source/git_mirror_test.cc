@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -359,6 +361,62 @@ TEST_F(GitMirrorTest, FileUrlAndPlainPathBothWork) {
   ASSERT_TRUE(info.ok()) << info.status().message();
   EXPECT_EQ(info->commit_id, prod_sha_);
   EXPECT_EQ(info->full_repository_name, "cruddur");
+  EXPECT_EQ(ResolveOk("prod").commit_id, prod_sha_);
+}
+
+// Every file under root, read whole, for a search.
+std::string AllText(const fs::path& root) {
+  std::string all;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) all += e.path().string() + "\n" + ReadText(e.path()) + "\n";
+  }
+  return all;
+}
+
+// The password of https://user:pass@ goes to git through the credential helper; the mirror's
+// config (and every other file of it) holds the URL without user info.
+TEST_F(GitMirrorTest, UserInfoOfTheUrlIsNeverWrittenIntoTheMirror) {
+  options_.url = "file://alice:s3cr3t-canary@" + repo_.dir().string();
+  ASSERT_TRUE(mirror_.Fetch(options_).ok());
+  ASSERT_TRUE(mirror_.Fetch(options_).ok());
+  fs::path mirror = mirror_.MirrorPath(options_.url);
+  EXPECT_EQ(mirror, mirror_.MirrorPath("file://" + repo_.dir().string()));
+  EXPECT_THAT(ReadText(mirror / "config"), HasSubstr("url = file://" + repo_.dir().string()));
+  std::string all = AllText(tree_ / "git");
+  EXPECT_THAT(all, Not(HasSubstr("s3cr3t-canary")));
+  EXPECT_THAT(all, Not(HasSubstr("alice")));
+  EXPECT_EQ(ResolveOk("prod").commit_id, prod_sha_);
+}
+
+// How an older Kiln named a mirror: FNV-1a 64 of the whole URL, user info included.
+fs::path OldMirrorPath(const fs::path& root, const std::string& url) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : url) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return root / (std::string(hex) + ".git");
+}
+
+// A mirror an older Kiln made was named after the whole URL and kept its user info in its
+// config: the next fetch moves it to its new name and rewrites the URL.
+TEST_F(GitMirrorTest, AnOlderMirrorWithUserInfoIsRewrittenOnTheNextFetch) {
+  std::string clean = "file://" + repo_.dir().string();
+  options_.url = "file://alice:s3cr3t-canary@" + repo_.dir().string();
+  FetchOptions plain = options_;
+  plain.url = clean;
+  ASSERT_TRUE(mirror_.Fetch(plain).ok());
+  fs::path old_path = OldMirrorPath(tree_ / "git", options_.url);
+  ASSERT_NE(old_path, mirror_.MirrorPath(options_.url));
+  fs::rename(mirror_.MirrorPath(clean), old_path);
+  GitIn(old_path, {"config", "remote.origin.url", options_.url});
+  std::ofstream(old_path / "kiln-marker") << "kept";
+  ASSERT_THAT(ReadText(old_path / "config"), HasSubstr("s3cr3t-canary"));
+  ASSERT_TRUE(mirror_.Fetch(options_).ok());
+  fs::path mirror = mirror_.MirrorPath(options_.url);
+  EXPECT_FALSE(fs::exists(old_path));
+  EXPECT_TRUE(fs::exists(mirror / "kiln-marker"));  // moved, not cloned again
+  EXPECT_THAT(ReadText(mirror / "config"), HasSubstr("url = " + clean + "\n"));
+  EXPECT_THAT(AllText(tree_ / "git"), Not(HasSubstr("s3cr3t-canary")));
   EXPECT_EQ(ResolveOk("prod").commit_id, prod_sha_);
 }
 

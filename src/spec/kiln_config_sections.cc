@@ -28,6 +28,20 @@ ValueRef OptionalValue(ConfigReader& reader, const YamlEntry* entry, const std::
   return reader.Value(entry->value, what, policy).value_or(ValueRef{});
 }
 
+// An empty webhook secret would make every signature made with the empty key valid: refused
+// here when it is written empty, and by `kiln serve` when a reference resolves empty.
+ValueRef WebhookSecret(ConfigReader& reader, const YamlEntry* entry, const std::string& name,
+                       const std::string& what) {
+  if (entry == nullptr) return {};
+  const YAML::Node& value = entry->value;
+  if (value.IsNull() || (value.IsScalar() && value.Scalar().empty())) {
+    YAML::Mark mark = value.Mark().is_null() ? entry->key_node.Mark() : value.Mark();
+    reader.Error(mark, "connection '" + name + "': webhook_secret is empty");
+    return {};
+  }
+  return OptionalValue(reader, entry, what, ValuePolicy::kSecret);
+}
+
 // A user name or password in the URL is a credential in git: https://TOKEN@host or
 // https://user:pass@host. ssh://git@host names only the ssh user.
 bool HasInlineCredentials(std::string_view url) {
@@ -102,8 +116,8 @@ Connection ParseConnection(ConfigReader& reader, const YamlEntry& entry) {
   }
   connection.token =
       OptionalValue(reader, FindEntry(*fields, "token"), what + ".token", ValuePolicy::kSecret);
-  connection.webhook_secret = OptionalValue(reader, FindEntry(*fields, "webhook_secret"),
-                                            what + ".webhook_secret", ValuePolicy::kSecret);
+  connection.webhook_secret = WebhookSecret(reader, FindEntry(*fields, "webhook_secret"), entry.key,
+                                            what + ".webhook_secret");
   connection.ssh_key = SshKey(reader, FindEntry(*fields, "ssh_key"), what + ".ssh_key");
   if (const YamlEntry* poll = FindEntry(*fields, "poll")) {
     connection.poll_ms = Poll(reader, poll->value, what + ".poll");

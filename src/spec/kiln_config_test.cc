@@ -286,6 +286,18 @@ TEST(KilnConfigTest, InlineSecretsAreRefusedWithoutEchoingThem) {
   }
 }
 
+// An empty key makes every signature made with the empty key valid.
+TEST(KilnConfigTest, EmptyWebhookSecretIsRefusedWhereItIsWritten) {
+  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: \"\"\n"),
+              ElementsAre("4:21: connection 'a': webhook_secret is empty"));
+  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret:\n"),
+              ElementsAre(testing::EndsWith(": connection 'a': webhook_secret is empty")));
+  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: {env: ''}\n"),
+              ElementsAre(HasSubstr("must not be empty")));
+  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: {env: S}\n"),
+              IsEmpty());
+}
+
 TEST(KilnConfigTest, TokenAndPasswordInsideAUrlAreInlineSecrets) {
   EXPECT_THAT(Errors("connections:\n  a:\n    url: https://ghp_abc@github.com/acme/x.git\n"),
               ElementsAre(StartsWith("3:10: connections.a.url must not hold credentials inline")));

@@ -115,7 +115,7 @@ void StopExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string&
     ex->Reply(JsonError(409, "not_running", "execution " + id + " is " + exec->status));
     return;
   }
-  ctx.writer.Post([&ctx, ex, id, mode, queued = exec->status == "Queued"](store::Store* s) {
+  ctx.writer.Post([ex, id, mode, queued = exec->status == "Queued"](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
     // A queued execution has no engine yet: it stops here and now.
     auto st =

@@ -10,10 +10,10 @@
 #include "base/duration.h"
 #include "base/files.h"
 #include "base/json_text.h"
-#include "build/engine.h"
 #include "cli/app.h"
 #include "cli/build_output.h"
 #include "cli/commands.h"
+#include "codebuild/engine.h"
 #include "exec/process.h"
 #include "spec/value_map.h"
 #include "store/store.h"
@@ -94,12 +94,12 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
     return UsageError(spec_path.string() + ": batch builds (" + parsed.spec->batch_kind +
                       ") are not supported yet");
   }
-  build::BuildRequest req{.project = a.project,
-                          .source_dir = fs::absolute(a.dir),
-                          .in_place = a.in_place,
-                          .buildspec = std::move(*parsed.spec),
-                          .state_dir = fs::absolute(StateDir(g)),
-                          .timeout_ms = *timeout};
+  codebuild::BuildRequest req{.project = a.project,
+                              .source_dir = fs::absolute(a.dir),
+                              .in_place = a.in_place,
+                              .buildspec = std::move(*parsed.spec),
+                              .state_dir = fs::absolute(StateDir(g)),
+                              .timeout_ms = *timeout};
   if (req.project.empty()) req.project = fs::absolute(a.dir).lexically_normal().filename();
   if (req.project.empty() || req.project == ".") req.project = "local";
   for (const auto& kv : a.env) {
@@ -118,21 +118,21 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
   req.console_fd = g.json ? STDERR_FILENO : STDOUT_FILENO;
   req.cancel_fd = InstallCancelPipe();
   exec::BecomeSubreaper();
-  build::BuildRecord r = build::RunBuild(req);
+  codebuild::BuildRecord r = codebuild::RunBuild(req);
   if (auto store = store::Store::Open((req.state_dir / "kiln.db").string()); store.ok()) {
     auto st = (*store)->PutBuild(
-        {r.id, r.project, r.build_number, std::string(build::StatusName(r.status)), "",
-         base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, r.end_ms});
+        {r.id, r.project, r.build_number, std::string(codebuild::StatusName(r.status)), "",
+         base::JsonText(codebuild::ToJson(r)), r.log_path, r.start_ms, r.end_ms});
     if (!st.ok())
       std::fprintf(stderr, "kiln: warning: build not recorded: %s\n", st.message().c_str());
   }
   if (g.json) {
-    std::printf("%s\n", base::JsonText(build::ToJson(r), 2).c_str());
+    std::printf("%s\n", base::JsonText(codebuild::ToJson(r), 2).c_str());
   } else {
     std::string table = PhaseTable(r, UseColor(g, STDOUT_FILENO));
     std::fwrite(table.data(), 1, table.size(), stdout);
   }
-  return r.status == build::Status::kSucceeded ? kExitOk : kExitFailed;
+  return r.status == codebuild::BuildStatus::kSucceeded ? kExitOk : kExitFailed;
 }
 
 }  // namespace

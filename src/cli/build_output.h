@@ -3,11 +3,11 @@
 
 #include <string>
 
-#include "build/build_record.h"
+#include "codebuild/build_record.h"
 
 namespace kiln::cli {
 
 // The phase table and a closing summary line; colour codes only when color is true.
-std::string PhaseTable(const build::BuildRecord& r, bool color);
+std::string PhaseTable(const codebuild::BuildRecord& r, bool color);
 
 }  // namespace kiln::cli

@@ -11,8 +11,8 @@
 #include "base/files.h"
 #include "base/ids.h"
 #include "base/json_text.h"
-#include "build/engine.h"
-#include "build/environment.h"
+#include "codebuild/engine.h"
+#include "codebuild/environment.h"
 #include "pipeline/execution_context.h"
 #include "source/connection_fetch.h"
 #include "source/git_mirror.h"
@@ -96,11 +96,11 @@ ActionOutcome RunSource(ExecutionContext& ctx, const spec::Action& a) {
 }
 
 // CodeBuild action EnvironmentVariables: [{name, value, type}] (already #{}-resolved).
-base::Status ApplyActionVariables(const std::string& json_text, build::BuildRequest* req) {
+base::Status ApplyActionVariables(const std::string& json_text, codebuild::BuildRequest* req) {
   if (json_text.empty()) return base::Status::Ok();
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (!doc.is_array()) return base::InvalidInput("EnvironmentVariables is not a JSON array");
-  return build::AddTypedOverrides(doc, req);
+  return codebuild::AddTypedOverrides(doc, req);
 }
 
 int CancelFd(ExecutionContext& ctx) { return ctx.cancel_read; }
@@ -115,13 +115,13 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   fs::path ws = ctx.work_dir / ("build-" + a.name + "-" + base::NewUuid());
   std::string primary = Config(a, "PrimarySource");
   if (primary.empty() && !a.input_artifacts.empty()) primary = a.input_artifacts.front();
-  build::BuildRequest req{.project = project_name,
-                          .state_dir = ctx.options->state_dir,
-                          .timeout_ms = project.timeout_ms,
-                          .initiator = "codepipeline/" + ctx.pipeline->name,
-                          .artifacts_out = ws / "out",
-                          .console_fd = ctx.options->console_fd,
-                          .cancel_fd = CancelFd(ctx)};
+  codebuild::BuildRequest req{.project = project_name,
+                              .state_dir = ctx.options->state_dir,
+                              .timeout_ms = project.timeout_ms,
+                              .initiator = "codepipeline/" + ctx.pipeline->name,
+                              .artifacts_out = ws / "out",
+                              .console_fd = ctx.options->console_fd,
+                              .cancel_fd = CancelFd(ctx)};
   req.console_prefix = "[" + a.name + "] ";
   for (const auto& input : a.input_artifacts) {
     std::string sha;
@@ -160,14 +160,14 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   if (parsed.spec->has_batch) return Fail("batch builds are not supported yet");
   req.buildspec = std::move(*parsed.spec);
   req.project_vars = project.variables;
-  if (config) build::ResolveConfigStores(*config, &req.parameters, &req.secrets);
+  if (config) codebuild::ResolveConfigStores(*config, &req.parameters, &req.secrets);
   if (auto st = ApplyActionVariables(Config(a, "EnvironmentVariables"), &req); !st.ok()) {
     return Fail(st.message());
   }
   // The running build's id is recorded at once: `pipeline status` can point at its log, and
   // if this process dies, whoever marks the execution Failed can end the build's processes.
   bool recorded = false;
-  req.on_update = [&](const build::BuildRecord& r) {
+  req.on_update = [&](const codebuild::BuildRecord& r) {
     if (recorded || r.id.empty()) return;
     recorded = true;
     {
@@ -175,31 +175,32 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
       (void)ctx.store->SetActionExternalId(ctx.execution_id, stage.name, a.name, r.id);
       // Recorded while it runs, so its log can be followed (kiln logs -f, the API).
       (void)ctx.store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", ctx.execution_id,
-                                 base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, 0});
+                                 base::JsonText(codebuild::ToJson(r)), r.log_path, r.start_ms, 0});
     }
     if (ctx.options->observer) {
       ctx.options->observer->OnBuild(stage.name, a.name, r.id, "IN_PROGRESS");
     }
   };
-  build::BuildRecord record = build::RunBuild(req);
+  codebuild::BuildRecord record = codebuild::RunBuild(req);
   ActionOutcome out{.external_id = record.id};
   {
     std::lock_guard lock(ctx.mu);
     (void)ctx.store->PutBuild({record.id, record.project, record.build_number,
-                               std::string(build::StatusName(record.status)), ctx.execution_id,
-                               base::JsonText(build::ToJson(record)), record.log_path,
+                               std::string(codebuild::StatusName(record.status)), ctx.execution_id,
+                               base::JsonText(codebuild::ToJson(record)), record.log_path,
                                record.start_ms, record.end_ms});
   }
   if (ctx.options->observer) {
     ctx.options->observer->OnBuild(stage.name, a.name, record.id,
-                                   std::string(build::StatusName(record.status)));
+                                   std::string(codebuild::StatusName(record.status)));
   }
   for (const auto& [k, v] : record.exported) out.variables[k] = v;
-  if (record.status != build::Status::kSucceeded) {
+  if (record.status != codebuild::BuildStatus::kSucceeded) {
     std::error_code ec;
     fs::remove_all(ws, ec);
-    out.status = record.status == build::Status::kStopped && ctx.abandon ? "Abandoned" : "Failed";
-    out.summary = "Build " + record.id + " " + std::string(build::StatusName(record.status));
+    out.status =
+        record.status == codebuild::BuildStatus::kStopped && ctx.abandon ? "Abandoned" : "Failed";
+    out.summary = "Build " + record.id + " " + std::string(codebuild::StatusName(record.status));
     return out;
   }
   for (size_t i = 0; i < a.output_artifacts.size(); ++i) {

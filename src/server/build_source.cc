@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/files.h"
-#include "build/environment.h"
+#include "codebuild/environment.h"
 #include "source/connection_fetch.h"
 #include "spec/buildspec.h"
 
@@ -14,7 +14,7 @@ using nlohmann::json;
 namespace {
 
 base::Status ExportSource(const RunnerOptions& options, const BuildSourceRef& source,
-                          const fs::path& dest, build::BuildRequest* req) {
+                          const fs::path& dest, codebuild::BuildRequest* req) {
   const spec::Connection* conn =
       options.config ? options.config->FindConnection(source.connection) : nullptr;
   if (!conn) return base::NotFound("connection '" + source.connection + "' not found");
@@ -42,24 +42,25 @@ base::Status ExportSource(const RunnerOptions& options, const BuildSourceRef& so
 
 // The typed overrides in the shape build's one resolver of typed variables reads.
 base::Status ApplyOverrides(const std::vector<EnvironmentVariable>& vars,
-                            build::BuildRequest* req) {
+                            codebuild::BuildRequest* req) {
   json list = json::array();
   for (const auto& v : vars) {
     list.push_back({{"name", v.name}, {"value", v.value}, {"type", VariableTypeName(v.type)}});
   }
-  return build::AddTypedOverrides(list, req);  // also registers secret values for masking
+  return codebuild::AddTypedOverrides(list, req);  // also registers secret values for masking
 }
 
 }  // namespace
 
 base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const store::BuildRow& row,
                                          const StoredBuildRequest& request) {
-  const spec::Project* project = options.config ? options.config->FindProject(row.project) : nullptr;
+  const spec::Project* project =
+      options.config ? options.config->FindProject(row.project) : nullptr;
   if (!project) return base::NotFound("project '" + row.project + "' is not defined in kiln.yml");
   PreparedBuild out;
   out.work_dir = options.state_dir / "server-builds" / row.id.substr(row.id.rfind(':') + 1);
   fs::path src = out.work_dir / "src";
-  build::BuildRequest& req = out.request;
+  codebuild::BuildRequest& req = out.request;
   req.project = row.project;
   req.build_id = row.id;
   req.state_dir = options.state_dir;
@@ -69,7 +70,7 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
   if (auto minutes = request.start.timeout_in_minutes_override) req.timeout_ms = *minutes * 60'000;
   req.initiator = request.initiator.empty() ? "kiln-api" : request.initiator;
   req.project_vars = project->variables;
-  build::ResolveConfigStores(*options.config, &req.parameters, &req.secrets);
+  codebuild::ResolveConfigStores(*options.config, &req.parameters, &req.secrets);
   if (request.source) {
     if (auto st = ExportSource(options, *request.source, src, &req); !st.ok()) return st;
   } else {

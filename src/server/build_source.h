@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "base/status.h"
-#include "build/engine.h"
+#include "codebuild/engine.h"
 #include "server/api_intake.h"
 #include "server/runner.h"
 #include "store/store.h"
@@ -14,7 +14,7 @@
 namespace kiln::server {
 
 struct PreparedBuild {
-  build::BuildRequest request;
+  codebuild::BuildRequest request;
   std::filesystem::path work_dir;  // removed after the build
 };
 

@@ -11,8 +11,8 @@
 #include "base/files.h"
 #include "base/ids.h"
 #include "base/json_text.h"
-#include "build/engine.h"
-#include "build/environment.h"
+#include "codebuild/engine.h"
+#include "codebuild/environment.h"
 #include "server/api_intake.h"
 #include "server/build_source.h"
 #include "server/catch_boundary.h"
@@ -278,7 +278,7 @@ void Runner::ReturnStore(std::unique_ptr<store::Store> store) {
 
 void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
   std::unique_ptr<store::Store> store = TakeStore();
-  build::BuildRecord record;
+  codebuild::BuildRecord record;
   std::string error;
   RunCatching(
       "build " + row.id,
@@ -299,25 +299,25 @@ void Runner::RunBuildRow(const store::BuildRow& row, int cancel_read) {
 
 // Runs the build the row asks for; "" when it ran (its outcome is in *record), else why not.
 std::string Runner::PrepareAndRunBuild(const store::BuildRow& row, int cancel_read,
-                                       store::Store* store, build::BuildRecord* record) {
+                                       store::Store* store, codebuild::BuildRecord* record) {
   if (!store) return "the store cannot be opened";
   if (!IsSafeBuildId(row.id)) return "the stored build id " + Quote(row.id) + " is not valid";
   auto request = ParseStoredBuildRequest(row.record_json);
   if (!request.ok()) return "the stored build request is not valid: " + request.status().message();
   auto prepared = PrepareBuild(options_, row, *request);
   if (!prepared.ok()) return prepared.status().message();
-  build::BuildRequest& req = prepared->request;
+  codebuild::BuildRequest& req = prepared->request;
   req.cancel_fd = cancel_read;
   bool recorded = false;
-  req.on_update = [&](const build::BuildRecord& r) {
+  req.on_update = [&](const codebuild::BuildRecord& r) {
     if (recorded || r.id.empty()) return;
     recorded = true;
     (void)store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
-                           base::JsonText(build::ToJson(r)), r.log_path, r.start_ms, 0});
+                           base::JsonText(codebuild::ToJson(r)), r.log_path, r.start_ms, 0});
     events_.Publish("build", "", "",
                     {{"id", r.id}, {"projectName", r.project}, {"buildStatus", "IN_PROGRESS"}});
   };
-  *record = build::RunBuild(req);
+  *record = codebuild::RunBuild(req);
   std::error_code ec;
   fs::remove_all(prepared->work_dir, ec);
   return "";
@@ -325,10 +325,10 @@ std::string Runner::PrepareAndRunBuild(const store::BuildRow& row, int cancel_re
 
 // Writes the build's final record (or FAILED with the reason it did not run) and tells.
 void Runner::RecordBuildEnd(const store::BuildRow& row, store::Store* store,
-                            const build::BuildRecord& record, const std::string& error) {
-  std::string status = error.empty() ? std::string(build::StatusName(record.status)) : "FAILED";
+                            const codebuild::BuildRecord& record, const std::string& error) {
+  std::string status = error.empty() ? std::string(codebuild::StatusName(record.status)) : "FAILED";
   if (store) {
-    json rec = error.empty() ? build::ToJson(record)
+    json rec = error.empty() ? codebuild::ToJson(record)
                              : json{{"id", row.id},
                                     {"projectName", row.project},
                                     {"buildStatus", "FAILED"},

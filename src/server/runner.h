@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "build/engine.h"
+#include "codebuild/engine.h"
 #include "pipeline/engine.h"
 #include "server/event_hub.h"
 #include "server/metrics.h"
@@ -72,9 +72,9 @@ class Runner {
   void RunRetry(const store::ExecutionRow& row, const std::string& stage, const std::string& mode);
   void RunBuildRow(const store::BuildRow& row, int cancel_read);
   std::string PrepareAndRunBuild(const store::BuildRow& row, int cancel_read, store::Store* store,
-                                 build::BuildRecord* record);
+                                 codebuild::BuildRecord* record);
   void RecordBuildEnd(const store::BuildRow& row, store::Store* store,
-                      const build::BuildRecord& record, const std::string& error);
+                      const codebuild::BuildRecord& record, const std::string& error);
   void Finished(const std::string& key);  // key: threads_' key of the work
   // Store connections are reused across builds (opening one costs a migration check).
   std::unique_ptr<store::Store> TakeStore();

@@ -1,4 +1,4 @@
-#include "build/artifacts.h"
+#include "codebuild/artifacts.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include "base/test_tree.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace {
 
 namespace fs = std::filesystem;
@@ -336,4 +336,4 @@ TEST_F(WriteArtifactsTest, EmptyListCreatesTheFolder) {
 }
 
 }  // namespace
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

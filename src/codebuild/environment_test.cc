@@ -1,14 +1,14 @@
-#include "build/environment.h"
+#include "codebuild/environment.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "build/engine.h"
-#include "build/log_sink.h"
+#include "codebuild/engine.h"
+#include "codebuild/log_sink.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace {
 
 using ::testing::ElementsAre;
@@ -73,4 +73,4 @@ TEST(MaskText, HidesASecretInsideALongerValue) {
 }
 
 }  // namespace
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

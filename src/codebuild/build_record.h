@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "build/reports.h"
+#include "codebuild/reports.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
 // CodeBuild's status words, used for both builds and phases.
-enum class Status { kSucceeded, kFailed, kFault, kTimedOut, kInProgress, kStopped };
-std::string_view StatusName(Status s);
+enum class BuildStatus { kSucceeded, kFailed, kFault, kTimedOut, kInProgress, kStopped };
+std::string_view StatusName(BuildStatus s);
 
 // Phase types in the order CodeBuild runs them.
 enum class PhaseType {
@@ -37,9 +37,9 @@ struct PhaseContext {
 
 struct PhaseRecord {
   PhaseType type = PhaseType::kSubmitted;
-  Status status = Status::kSucceeded;  // COMPLETED has no status
-  int64_t start_ms = 0;                // epoch milliseconds
-  int64_t end_ms = 0;                  // 0 while running
+  BuildStatus status = BuildStatus::kSucceeded;  // COMPLETED has no status
+  int64_t start_ms = 0;                          // epoch milliseconds
+  int64_t end_ms = 0;                            // 0 while running
   std::vector<PhaseContext> contexts;
 };
 
@@ -55,7 +55,7 @@ struct BuildRecord {
   std::string arn;
   int64_t build_number = 0;
   std::string project;
-  Status status = Status::kInProgress;
+  BuildStatus status = BuildStatus::kInProgress;
   PhaseType current_phase = PhaseType::kSubmitted;
   int64_t start_ms = 0, end_ms = 0;
   std::string initiator;
@@ -73,4 +73,4 @@ struct BuildRecord {
 // The CodeBuild-shaped JSON (DESIGN.md "--json").
 nlohmann::json ToJson(const BuildRecord& r);
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -9,7 +9,7 @@
 
 #include "exec/shell_session.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
 // Replaces every occurrence of each secret with "***" in a byte stream, including a secret
 // split across chunks: bytes that could still be the start of a secret are held back until
@@ -73,4 +73,4 @@ class LogSink : public exec::OutputSink {
   uint64_t bytes_written_ = 0;
 };
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

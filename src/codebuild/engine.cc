@@ -1,4 +1,4 @@
-#include "build/engine.h"
+#include "codebuild/engine.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,16 +11,16 @@
 #include "base/files.h"
 #include "base/ids.h"
 #include "base/json_text.h"
-#include "build/artifacts.h"
-#include "build/cache.h"
-#include "build/log_sink.h"
+#include "codebuild/artifacts.h"
+#include "codebuild/cache.h"
+#include "codebuild/log_sink.h"
 #include "exec/process.h"
 #include "exec/shell_session.h"
 #include "store/build_counter.h"
 
 extern "C" char** environ;
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace fs = std::filesystem;
 namespace {
 
@@ -42,7 +42,7 @@ PhaseType ToPhaseType(PhaseName p) {
 
 // How a buildspec phase ended.
 struct PhaseOutcome {
-  Status status = Status::kSucceeded;
+  BuildStatus status = BuildStatus::kSucceeded;
   std::string message;  // for a failed command
 };
 
@@ -95,7 +95,7 @@ class BuildRun {
   void FreezeExportedVariables();
 
   PhaseRecord& Begin(PhaseType t);
-  void End(PhaseRecord& p, Status s, std::string code = "", std::string message = "");
+  void End(PhaseRecord& p, BuildStatus s, std::string code = "", std::string message = "");
   void Log(const std::string& line) { log_->Line("[Container] " + line); }
   void Notify() {
     if (req_.on_update) req_.on_update(rec_);
@@ -113,19 +113,20 @@ class BuildRun {
   std::vector<std::string> commands_;
   int64_t deadline_ = 0;
   bool succeeding_ = true;
-  bool upload_ = true;             // UPLOAD_ARTIFACTS is reached
-  std::optional<Status> stopped_;  // TIMED_OUT or STOPPED
+  bool upload_ = true;                  // UPLOAD_ARTIFACTS is reached
+  std::optional<BuildStatus> stopped_;  // TIMED_OUT or STOPPED
   int retries_left_ = -1;
 };
 
 PhaseRecord& BuildRun::Begin(PhaseType t) {
   rec_.current_phase = t;
-  rec_.phases.push_back({.type = t, .status = Status::kInProgress, .start_ms = base::NowMillis()});
+  rec_.phases.push_back(
+      {.type = t, .status = BuildStatus::kInProgress, .start_ms = base::NowMillis()});
   Notify();
   return rec_.phases.back();
 }
 
-void BuildRun::End(PhaseRecord& p, Status s, std::string code, std::string message) {
+void BuildRun::End(PhaseRecord& p, BuildStatus s, std::string code, std::string message) {
   p.status = s;
   p.end_ms = base::NowMillis();
   if (!code.empty()) p.contexts.push_back({std::move(code), MaskText(env_.mask, message)});
@@ -188,14 +189,14 @@ bool BuildRun::Provision() {
   if (!env.ok()) {
     log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, std::vector<std::string>{},
                                      req_.console_prefix);
-    End(p, Status::kFailed, "CLIENT_ERROR", env.status().message());
+    End(p, BuildStatus::kFailed, "CLIENT_ERROR", env.status().message());
     return false;
   }
   env_ = std::move(*env);
   log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, env_.mask, req_.console_prefix);
   Log("Running on Kiln " + std::string("(local executor), build ") + rec_.id);
   for (const auto& w : env_.warnings) Log("Warning: " + w);
-  End(p, Status::kSucceeded);
+  End(p, BuildStatus::kSucceeded);
   return true;
 }
 
@@ -206,7 +207,7 @@ bool BuildRun::DownloadSource() {
     fs::remove_all(workspace_, ec);
     auto st = base::CopyTree(req_.source_dir, src_dir_, {req_.state_dir});
     if (!st.ok()) {
-      End(p, Status::kFailed, "CLIENT_ERROR", st.message());
+      End(p, BuildStatus::kFailed, "CLIENT_ERROR", st.message());
       return false;
     }
   }
@@ -229,7 +230,7 @@ bool BuildRun::DownloadSource() {
       Log("No cache found");
     }
   }
-  End(p, Status::kSucceeded);
+  End(p, BuildStatus::kSucceeded);
   return true;
 }
 
@@ -262,19 +263,19 @@ PhaseOutcome BuildRun::RunList(const std::vector<spec::Command>& cmds, size_t fi
   auto r = shell_->RunBatch(first_index, first_index + cmds.size() - 1, deadline_);
   switch (r.outcome) {
     case exec::CommandOutcome::kTimedOut:
-      return {Status::kTimedOut, "Build timed out"};
+      return {BuildStatus::kTimedOut, "Build timed out"};
     case exec::CommandOutcome::kCancelled:
-      return {Status::kStopped, "Build stopped"};
+      return {BuildStatus::kStopped, "Build stopped"};
     case exec::CommandOutcome::kShellLost:
-      return {Status::kFault, "the build's shell exited unexpectedly"};
+      return {BuildStatus::kFault, "the build's shell exited unexpectedly"};
     case exec::CommandOutcome::kExited:
       break;
   }
   if (r.exit_code == 0) return {};
   std::string text = r.index < commands_.size() ? OneLine(commands_[r.index]) : "?";
   Log("Command did not exit successfully " + text + " exit status " + std::to_string(r.exit_code));
-  return {Status::kFailed, "Error while executing command: " + text + ". Reason: exit status " +
-                               std::to_string(r.exit_code)};
+  return {BuildStatus::kFailed, "Error while executing command: " + text +
+                                    ". Reason: exit status " + std::to_string(r.exit_code)};
 }
 
 // CodeBuild: `finally` runs after the phase's commands even when one of them failed; the
@@ -291,15 +292,15 @@ PhaseOutcome BuildRun::RunPhase(PhaseName name) {
   }
   if (auto st = shell_->SetVariable("CODEBUILD_BUILD_SUCCEEDING", succeeding_ ? "1" : "0");
       !st.ok()) {
-    return {Status::kFault, st.message()};
+    return {BuildStatus::kFault, st.message()};
   }
   PhaseOutcome main = RunList(phase.commands, base_index);
-  if (main.status == Status::kTimedOut || main.status == Status::kStopped ||
-      main.status == Status::kFault) {
+  if (main.status == BuildStatus::kTimedOut || main.status == BuildStatus::kStopped ||
+      main.status == BuildStatus::kFault) {
     return main;
   }
   PhaseOutcome fin = RunList(phase.finally, base_index + phase.commands.size());
-  return main.status != Status::kSucceeded ? main : fin;
+  return main.status != BuildStatus::kSucceeded ? main : fin;
 }
 
 Next BuildRun::AfterFailure(PhaseName p, const PhaseOutcome& o) {
@@ -342,7 +343,7 @@ void BuildRun::RunPhases() {
     if (!StartShell()) {
       succeeding_ = false;
       upload_ = false;
-      rec_.status = Status::kFault;
+      rec_.status = BuildStatus::kFault;
       return;
     }
     bool retry = false;
@@ -351,13 +352,14 @@ void BuildRun::RunPhases() {
       Log("Entering phase " + std::string(PhaseTypeName(p.type)));
       PhaseOutcome o = RunPhase(name);
       PhaseRecord& done = rec_.phases.back();  // Begin() may have reallocated nothing since
-      if (o.status == Status::kSucceeded) {
+      if (o.status == BuildStatus::kSucceeded) {
         End(done, o.status);
         continue;
       }
-      End(done, o.status, o.status == Status::kFailed ? "COMMAND_EXECUTION_ERROR" : "", o.message);
+      End(done, o.status, o.status == BuildStatus::kFailed ? "COMMAND_EXECUTION_ERROR" : "",
+          o.message);
       succeeding_ = false;
-      if (o.status != Status::kFailed) {  // timed out, stopped, or the shell was lost
+      if (o.status != BuildStatus::kFailed) {  // timed out, stopped, or the shell was lost
         stopped_ = o.status;
         upload_ = false;
         break;
@@ -457,7 +459,7 @@ void BuildRun::UploadArtifacts() {
                    : "Cache save failed: " + saved.status().message());
   }
   if (!ok) succeeding_ = false;
-  End(rec_.phases.back(), ok ? Status::kSucceeded : Status::kFailed);
+  End(rec_.phases.back(), ok ? BuildStatus::kSucceeded : BuildStatus::kFailed);
 }
 
 void BuildRun::Finalize() {
@@ -470,19 +472,19 @@ void BuildRun::Finalize() {
     std::error_code ec;
     fs::remove_all(workspace_, ec);
   }
-  End(p, Status::kSucceeded);
+  End(p, BuildStatus::kSucceeded);
 }
 
 BuildRecord BuildRun::Run() {
   if (!Prepare()) {
-    rec_.status = Status::kFault;
+    rec_.status = BuildStatus::kFault;
     rec_.end_ms = base::NowMillis();
     return rec_;
   }
   auto& submitted = Begin(PhaseType::kSubmitted);
-  End(submitted, Status::kSucceeded);
+  End(submitted, BuildStatus::kSucceeded);
   auto& queued = Begin(PhaseType::kQueued);
-  End(queued, Status::kSucceeded);
+  End(queued, BuildStatus::kSucceeded);
   bool ready = Provision() && DownloadSource();
   if (ready) {
     RunPhases();
@@ -491,8 +493,9 @@ BuildRecord BuildRun::Run() {
     succeeding_ = false;
   }
   Finalize();
-  if (rec_.status != Status::kFault) {
-    rec_.status = stopped_ ? *stopped_ : (succeeding_ ? Status::kSucceeded : Status::kFailed);
+  if (rec_.status != BuildStatus::kFault) {
+    rec_.status =
+        stopped_ ? *stopped_ : (succeeding_ ? BuildStatus::kSucceeded : BuildStatus::kFailed);
   }
   Begin(PhaseType::kCompleted);
   rec_.current_phase = PhaseType::kCompleted;
@@ -516,4 +519,4 @@ base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request
 
 BuildRecord RunBuild(const BuildRequest& request) { return BuildRun(request).Run(); }
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -8,7 +8,7 @@
 #include "base/status.h"
 #include "spec/buildspec.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
 struct ReportSummary {
   std::string group;        // report group name
@@ -28,4 +28,4 @@ struct ReportSummary {
 // does finding no file at all. Never throws.
 ReportSummary SummariseReport(const spec::ReportGroup& group, const std::filesystem::path& src_dir);
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -12,7 +12,7 @@
 #include "base/status.h"
 #include "spec/buildspec.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
 // What a restore did, for the build log.
 struct CacheRestore {
@@ -44,4 +44,4 @@ class LocalCache {
   std::filesystem::path root_;
 };
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -1,13 +1,13 @@
-#include "build/reports.h"
+#include "codebuild/reports.h"
 
 #include <pugixml.hpp>
 #include <string_view>
 #include <utility>
 
 #include "base/files.h"
-#include "build/artifacts.h"
+#include "codebuild/artifacts.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace fs = std::filesystem;
 
 namespace {
@@ -114,4 +114,4 @@ ReportSummary SummariseReport(const spec::ReportGroup& group, const fs::path& sr
   return summary;
 }
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -1,10 +1,10 @@
-#include "build/environment.h"
+#include "codebuild/environment.h"
 
 #include <nlohmann/json.hpp>
 
 #include "base/json_text.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace {
 
 base::Status Missing(const std::string& what) {
@@ -170,4 +170,4 @@ base::Status AppendTypedVariables(const nlohmann::json& vars,
   return base::Status::Ok();
 }
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

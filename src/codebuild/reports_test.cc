@@ -1,11 +1,11 @@
-#include "build/reports.h"
+#include "codebuild/reports.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "base/test_tree.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace {
 
 using base::TestTree;
@@ -172,4 +172,4 @@ TEST(Reports, NoFilesAndEscapingSymlinksAreProblemsNotCrashes) {
 }
 
 }  // namespace
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -9,7 +9,7 @@
 #include "base/status.h"
 #include "spec/buildspec.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
 // One file chosen for an artifact: where it is now, and its path inside the artifact.
 struct ArtifactFile {
@@ -45,4 +45,4 @@ base::Result<std::vector<ArtifactFile>> ResolveArtifactFiles(const spec::Artifac
 base::Status WriteArtifactFiles(const std::vector<ArtifactFile>& files,
                                 const std::filesystem::path& out_dir);
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

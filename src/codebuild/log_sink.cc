@@ -1,4 +1,4 @@
-#include "build/log_sink.h"
+#include "codebuild/log_sink.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,7 @@
 
 #include "base/fd.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace {
 
 constexpr size_t kMaxLine = 64 * 1024;  // longer lines are cut into pieces of this size
@@ -187,4 +187,4 @@ void LogSink::Write() {
   out_.clear();
 }
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -1,4 +1,4 @@
-#include "build/artifacts.h"
+#include "codebuild/artifacts.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include "base/fd.h"
 #include "base/glob.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace fs = std::filesystem;
 using base::ErrorKind;
 using base::InvalidInput;
@@ -294,4 +294,4 @@ Status WriteArtifactFiles(const std::vector<ArtifactFile>& files, const fs::path
   return Status::Ok();
 }
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -1,24 +1,24 @@
-#include "build/build_record.h"
+#include "codebuild/build_record.h"
 
 #include <nlohmann/json.hpp>
 
 #include "base/ids.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
-std::string_view StatusName(Status s) {
+std::string_view StatusName(BuildStatus s) {
   switch (s) {
-    case Status::kSucceeded:
+    case BuildStatus::kSucceeded:
       return "SUCCEEDED";
-    case Status::kFailed:
+    case BuildStatus::kFailed:
       return "FAILED";
-    case Status::kFault:
+    case BuildStatus::kFault:
       return "FAULT";
-    case Status::kTimedOut:
+    case BuildStatus::kTimedOut:
       return "TIMED_OUT";
-    case Status::kInProgress:
+    case BuildStatus::kInProgress:
       return "IN_PROGRESS";
-    case Status::kStopped:
+    case BuildStatus::kStopped:
       return "STOPPED";
   }
   return "FAULT";
@@ -76,7 +76,7 @@ nlohmann::json ToJson(const BuildRecord& r) {
                       {"projectName", r.project},
                       {"buildStatus", StatusName(r.status)},
                       {"currentPhase", PhaseTypeName(r.current_phase)},
-                      {"buildComplete", r.status != Status::kInProgress},
+                      {"buildComplete", r.status != BuildStatus::kInProgress},
                       {"startTime", base::IsoTime(r.start_ms)},
                       {"initiator", r.initiator}};
   if (r.end_ms > 0) j["endTime"] = base::IsoTime(r.end_ms);
@@ -99,4 +99,4 @@ nlohmann::json ToJson(const BuildRecord& r) {
   return j;
 }
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -1,4 +1,4 @@
-#include "build/cache.h"
+#include "codebuild/cache.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 #include "base/test_tree.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace {
 
 namespace fs = std::filesystem;
@@ -278,4 +278,4 @@ TEST_F(CacheTest, CrashedSaveIsInvisibleAndSweptLater) {
 }
 
 }  // namespace
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

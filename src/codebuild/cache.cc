@@ -1,4 +1,4 @@
-#include "build/cache.h"
+#include "codebuild/cache.h"
 
 #include <fcntl.h>
 #include <stdio.h>   // renameat2
@@ -11,9 +11,9 @@
 
 #include "base/fd.h"
 #include "base/ids.h"
-#include "build/artifacts.h"
+#include "codebuild/artifacts.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 namespace fs = std::filesystem;
 using base::InvalidInput;
 using base::Result;
@@ -280,4 +280,4 @@ Result<size_t> LocalCache::Save(const spec::Cache& cache, const fs::path& src_di
   return *published ? files->size() : size_t{0};
 }
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

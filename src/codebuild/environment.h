@@ -12,7 +12,7 @@
 #include "spec/buildspec.h"
 #include "spec/kiln_config.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
 using VarList = std::vector<std::pair<std::string, std::string>>;
 
@@ -64,4 +64,4 @@ void ResolveConfigStores(const spec::KilnConfig& config,
                          std::map<std::string, std::string>* parameters,
                          std::map<std::string, std::string>* secrets);
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "build/build_record.h"
-#include "build/environment.h"
+#include "codebuild/build_record.h"
+#include "codebuild/environment.h"
 #include "spec/buildspec.h"
 
-namespace kiln::build {
+namespace kiln::codebuild {
 
 struct BuildRequest {
   std::string project;               // names the build: "<project>:<uuid>"
@@ -50,4 +50,4 @@ base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request
 // <state>/builds/<project>/<number>.json). Never throws; failures are in the record.
 BuildRecord RunBuild(const BuildRequest& request);
 
-}  // namespace kiln::build
+}  // namespace kiln::codebuild

@@ -1,4 +1,3 @@
-#include "base/hex.h"
 #include "deploy/bundle_store.h"
 
 #include <archive.h>
@@ -14,6 +13,7 @@
 
 #include "base/fd.h"
 #include "base/files.h"
+#include "base/hex.h"
 #include "base/ids.h"
 #include "deploy/bundle_guard.h"
 

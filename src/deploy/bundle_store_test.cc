@@ -157,8 +157,9 @@ TEST_F(BundleSafetyTest, ArchiveBombStopsAtTheSizeLimit) {
   // 2 MiB of zeros gzips to a few KiB.
   const std::string message = ImportArchive(
       {{"small", 'f', "x"}, {"big", 'f', std::string(2 << 20, '\0')}}, {.max_bytes = 1 << 20});
-  EXPECT_NE(message.find("entry 'big': unpacked size exceeds 1 MiB (limit server.limits.bundle_bytes)"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("entry 'big': unpacked size exceeds 1 MiB (limit server.limits.bundle_bytes)"),
+      std::string::npos)
       << message;
   EXPECT_EQ(ImportArchive({{"big", 'f', std::string(1 << 20, 'y')}}, {.max_bytes = 1 << 20}), "");
 }
@@ -167,8 +168,9 @@ TEST_F(BundleSafetyTest, ArchiveBombStopsAtTheEntryLimit) {
   std::vector<TarEntry> entries;
   for (int i = 0; i < 60; ++i) entries.push_back({"d/f" + std::to_string(i), 'f', ""});
   const std::string message = ImportArchive(entries, {.max_entries = 50});
-  EXPECT_NE(message.find("entry 'd/f50': more than 50 entries (limit server.limits.bundle_entries)"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("entry 'd/f50': more than 50 entries (limit server.limits.bundle_entries)"),
+      std::string::npos)
       << message;
   entries.resize(50);
   EXPECT_EQ(ImportArchive(entries, {.max_entries = 50}), "");
@@ -192,7 +194,8 @@ TEST_F(BundleSafetyTest, DirectoryBundlesObeyTheSameRules) {
       << message;
 
   EXPECT_NE(ImportDir("good", {.max_bytes = 4})
-                .find("entry 'app/run.sh': unpacked size exceeds 4 bytes (limit server.limits.bundle_bytes)"),
+                .find("entry 'app/run.sh': unpacked size exceeds 4 bytes (limit "
+                      "server.limits.bundle_bytes)"),
             std::string::npos);
   EXPECT_NE(ImportDir("good", {.max_entries = 2}).find("(limit server.limits.bundle_entries)"),
             std::string::npos);

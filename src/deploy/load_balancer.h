@@ -34,15 +34,15 @@ struct TargetInfo {
   std::string host;
   uint16_t port = 0;
   enum class State { kRegistered, kDraining } state = State::kRegistered;
-  int in_flight = 0;        // requests (HTTP) or connections (TCP) now being served
-  uint64_t served = 0;      // requests/connections completed
+  int in_flight = 0;    // requests (HTTP) or connections (TCP) now being served
+  uint64_t served = 0;  // requests/connections completed
 };
 
 struct LoadBalancerStats {
-  uint64_t requests = 0;         // HTTP requests answered, or TCP connections accepted
-  uint64_t no_target = 0;        // answered 503: no registered target
-  uint64_t upstream_errors = 0;  // answered 502 after every retry failed
-  uint64_t retried = 0;          // requests re-sent to another target after a connect failure
+  uint64_t requests = 0;           // HTTP requests answered, or TCP connections accepted
+  uint64_t no_target = 0;          // answered 503: no registered target
+  uint64_t upstream_errors = 0;    // answered 502 after every retry failed
+  uint64_t retried = 0;            // requests re-sent to another target after a connect failure
   uint64_t upstream_timeouts = 0;  // answered 504: no response within upstream_timeout_ms
 };
 

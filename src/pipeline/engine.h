@@ -42,15 +42,15 @@ class Deployer {
  public:
   struct Request {
     std::string cluster, service;
-    std::filesystem::path artifact_dir;  // the action's input artifact, unpacked
-    std::string file_name;               // imagedefinitions.json (FileName)
+    std::filesystem::path artifact_dir;   // the action's input artifact, unpacked
+    std::string file_name;                // imagedefinitions.json (FileName)
     int64_t timeout_ms = 60 * 60 * 1000;  // DeploymentTimeout (CodePipeline: minutes)
     std::string execution_id;
     int cancel_fd = -1;  // readable => stop waiting (the execution was abandoned)
   };
   struct Outcome {
     bool succeeded = false;
-    std::string summary;      // the reason, on failure; what was deployed, on success
+    std::string summary;        // the reason, on failure; what was deployed, on success
     std::string deployment_id;  // the action's external execution id
   };
   virtual ~Deployer() = default;
@@ -62,7 +62,7 @@ struct EngineOptions {
   const spec::KilnConfig* config = nullptr;  // connections, projects, secrets; may be null
   ExecutionObserver* observer = nullptr;
   Deployer* deployer = nullptr;  // null: ECS actions fail ("needs kiln serve")
-  int console_fd = -1;  // build logs, each line prefixed by its action
+  int console_fd = -1;           // build logs, each line prefixed by its action
   int64_t approval_timeout_ms = 7LL * 24 * 3600 * 1000;  // CodePipeline: 7 days
   int64_t poll_ms = 100;                                 // how often waits look at the store
 };
@@ -93,8 +93,8 @@ class Engine {
   // The server's two steps: Queue validates the start and makes the row to store (status
   // Queued; nothing is written here); RunQueued claims a stored Queued execution and runs it
   // to the end in this process. dedupe_revision: see store::QueuedExecution.
-  static base::Result<store::QueuedExecution> Queue(const spec::Pipeline& pipeline,
-                                                    int64_t version, const StartOptions& start,
+  static base::Result<store::QueuedExecution> Queue(const spec::Pipeline& pipeline, int64_t version,
+                                                    const StartOptions& start,
                                                     const std::string& dedupe_revision);
   base::Status RunQueued(const spec::Pipeline& pipeline, const std::string& execution_id);
 

@@ -74,12 +74,12 @@ HeadDecision Refuse(unsigned status, const std::string& code, const std::string&
 
 HeadDecision Unauthorized(Role needed, bool had_credential, Role have, bool configured) {
   if (!had_credential) {
-    Response r = JsonError(401, "unauthorized",
-                           "this call needs a bearer token with role " +
-                               std::string(RoleName(needed)) +
-                               (configured ? " (--token or KILN_TOKEN)"
-                                           : " (the local token is in the server's state "
-                                             "directory, file server-token)"));
+    Response r =
+        JsonError(401, "unauthorized",
+                  "this call needs a bearer token with role " + std::string(RoleName(needed)) +
+                      (configured ? " (--token or KILN_TOKEN)"
+                                  : " (the local token is in the server's state "
+                                    "directory, file server-token)"));
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return {.refusal = std::move(r)};
   }

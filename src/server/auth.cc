@@ -1,8 +1,9 @@
-#include "base/hex.h"
 #include "server/auth.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include "base/hex.h"
 
 namespace kiln::server {
 namespace {

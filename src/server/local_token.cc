@@ -1,4 +1,3 @@
-#include "base/hex.h"
 #include "server/local_token.h"
 
 #include <fcntl.h>
@@ -10,6 +9,7 @@
 
 #include "base/fd.h"
 #include "base/files.h"
+#include "base/hex.h"
 #include "base/json_text.h"
 
 namespace kiln::server {

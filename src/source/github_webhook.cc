@@ -1,4 +1,3 @@
-#include "base/hex.h"
 #include "source/github_webhook.h"
 
 #include <openssl/crypto.h>
@@ -10,6 +9,8 @@
 #include <optional>
 #include <unordered_set>
 #include <utility>
+
+#include "base/hex.h"
 
 namespace kiln::source {
 namespace {

@@ -19,10 +19,9 @@ using kiln_yml::FindEntry;
 using kiln_yml::PendingReference;
 using kiln_yml::YamlEntry;
 
-constexpr std::string_view kTopLevelKeys[] = {"connections", "projects",  "clusters",
-                                              "services",    "pipelines", "parameters",
-                                              "secrets",     "server",    "tokens",
-                                              "schedules"};
+constexpr std::string_view kTopLevelKeys[] = {"connections", "projects",   "clusters", "services",
+                                              "pipelines",   "parameters", "secrets",  "server",
+                                              "tokens",      "schedules"};
 constexpr size_t kMaxValueFileBytes = 1 << 20;
 
 template <typename T>

@@ -99,16 +99,16 @@ struct TokenSpec {
 // What one client, and all of them together, may make the server hold (kiln.yml
 // `server.limits`; README "Security"). Sizes in bytes, times in milliseconds.
 struct ServerLimits {
-  uint64_t request_body = 1024 * 1024;          // an API request's body
-  uint64_t webhook_body = 25 * 1024 * 1024;     // a webhook delivery's body (GitHub's cap)
-  uint64_t inflight_bodies = 64 * 1024 * 1024;  // every body being read or handled, together
-  int64_t connections = 4096;                   // open connections (also bound by RLIMIT_NOFILE)
-  int64_t event_streams = 512;                  // open SSE streams (events and log tails)
-  int64_t event_streams_per_client = 32;        // open SSE streams from one client address
-  int64_t header_timeout_ms = 10'000;           // a request head, and a keep-alive idle
-  int64_t write_timeout_ms = 30'000;            // a client that does not read for this long
+  uint64_t request_body = 1024 * 1024;            // an API request's body
+  uint64_t webhook_body = 25 * 1024 * 1024;       // a webhook delivery's body (GitHub's cap)
+  uint64_t inflight_bodies = 64 * 1024 * 1024;    // every body being read or handled, together
+  int64_t connections = 4096;                     // open connections (also bound by RLIMIT_NOFILE)
+  int64_t event_streams = 512;                    // open SSE streams (events and log tails)
+  int64_t event_streams_per_client = 32;          // open SSE streams from one client address
+  int64_t header_timeout_ms = 10'000;             // a request head, and a keep-alive idle
+  int64_t write_timeout_ms = 30'000;              // a client that does not read for this long
   uint64_t bundle_bytes = 1024ull * 1024 * 1024;  // a deploy bundle, unpacked
-  uint64_t bundle_entries = 100'000;            // entries in a deploy bundle
+  uint64_t bundle_entries = 100'000;              // entries in a deploy bundle
 };
 
 struct ServerSettings {

@@ -26,7 +26,8 @@ std::map<std::string, ValueRef> ParseValueSources(ConfigReader& reader, const YA
 // `server`; its tokens are appended to `server.tokens`.
 void ParseServer(ConfigReader& reader, const YAML::Node& node, ServerSettings& server);
 // server.hosts and server.limits (kiln_config_server.cc).
-void ParseServerHosts(ConfigReader& reader, const YAML::Node& node, std::vector<std::string>& hosts);
+void ParseServerHosts(ConfigReader& reader, const YAML::Node& node,
+                      std::vector<std::string>& hosts);
 void ParseServerLimits(ConfigReader& reader, const YAML::Node& node, ServerLimits& limits);
 // A list of tokens (server.tokens, or `tokens` at the top level), appended to `tokens`.
 void ParseTokens(ConfigReader& reader, const YAML::Node& node, const std::string& what,

@@ -15,10 +15,12 @@ std::optional<int> Number(std::string_view s, int field) {
   std::string upper;
   for (char c : s) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (field == 3) {
-    for (int i = 0; i < 12; ++i) if (upper == kMonths[i]) return i + 1;
+    for (int i = 0; i < 12; ++i)
+      if (upper == kMonths[i]) return i + 1;
   }
   if (field == 4) {
-    for (int i = 0; i < 7; ++i) if (upper == kDays[i]) return i;
+    for (int i = 0; i < 7; ++i)
+      if (upper == kDays[i]) return i;
   }
   if (s.empty() || s.size() > 4) return std::nullopt;
   int v = 0;
@@ -42,7 +44,8 @@ bool ParseField(std::string_view text, int field, int lo, int hi, std::vector<bo
     int step = 1;
     if (size_t slash = part.find('/'); slash != std::string::npos) {
       auto s = Number(std::string_view(part).substr(slash + 1), -1);
-      if (!s || *s < 1) return *error = std::string(kNames[field]) + ": bad step in '" + part + "'", false;
+      if (!s || *s < 1)
+        return *error = std::string(kNames[field]) + ": bad step in '" + part + "'", false;
       step = *s;
       part = part.substr(0, slash);
     }
@@ -50,14 +53,17 @@ bool ParseField(std::string_view text, int field, int lo, int hi, std::vector<bo
     if (part != "*" && part != "?") {
       size_t dash = part.find('-');
       auto first = Number(std::string_view(part).substr(0, dash), field);
-      auto last = dash == std::string::npos ? first : Number(std::string_view(part).substr(dash + 1), field);
-      if (!first || !last) return *error = std::string(kNames[field]) + ": '" + part + "' is not a value", false;
+      auto last = dash == std::string::npos
+                      ? first
+                      : Number(std::string_view(part).substr(dash + 1), field);
+      if (!first || !last)
+        return *error = std::string(kNames[field]) + ": '" + part + "' is not a value", false;
       a = *first;
       b = dash == std::string::npos && step > 1 ? hi : *last;
     }
     if (a < lo || b > hi || a > b) {
-      return *error = std::string(kNames[field]) + ": '" + std::string(text) + "' is out of range " +
-                      std::to_string(lo) + "-" + std::to_string(hi),
+      return *error = std::string(kNames[field]) + ": '" + std::string(text) +
+                      "' is out of range " + std::to_string(lo) + "-" + std::to_string(hi),
              false;
     }
     for (int v = a; v <= b; v += step) (*bits)[v] = true;
@@ -69,9 +75,13 @@ std::optional<ScheduleSpec> ParseRate(std::string_view body, std::string* error)
   std::stringstream in{std::string(body)};
   int64_t n = 0;
   std::string unit;
-  if (!(in >> n >> unit) || n < 1) return *error = "rate(...) expects 'N minutes|hours|days'", std::nullopt;
+  if (!(in >> n >> unit) || n < 1)
+    return *error = "rate(...) expects 'N minutes|hours|days'", std::nullopt;
   if (unit.back() == 's') unit.pop_back();
-  int64_t ms = unit == "minute" ? 60'000 : unit == "hour" ? 3'600'000 : unit == "day" ? 86'400'000 : 0;
+  int64_t ms = unit == "minute" ? 60'000
+               : unit == "hour" ? 3'600'000
+               : unit == "day"  ? 86'400'000
+                                : 0;
   if (ms == 0) return *error = "rate(...): unit must be minutes, hours or days", std::nullopt;
   ScheduleSpec spec;
   spec.rate_ms = n * ms;
@@ -83,7 +93,8 @@ std::optional<ScheduleSpec> ParseRate(std::string_view body, std::string* error)
 std::optional<ScheduleSpec> ParseSchedule(std::string_view text, std::string* error) {
   std::string_view body = text;
   bool aws = false;
-  if (body.starts_with("rate(") && body.ends_with(")")) return ParseRate(body.substr(5, body.size() - 6), error);
+  if (body.starts_with("rate(") && body.ends_with(")"))
+    return ParseRate(body.substr(5, body.size() - 6), error);
   if (body.starts_with("cron(") && body.ends_with(")")) {
     body = body.substr(5, body.size() - 6);
     aws = true;
@@ -92,11 +103,14 @@ std::optional<ScheduleSpec> ParseSchedule(std::string_view text, std::string* er
   std::stringstream in{std::string(body)};
   for (std::string f; in >> f;) fields.push_back(f);
   if (aws && fields.size() == 6) {
-    if (fields[5] != "*") return *error = "cron(...): only '*' is supported for the year", std::nullopt;
+    if (fields[5] != "*")
+      return *error = "cron(...): only '*' is supported for the year", std::nullopt;
     fields.pop_back();
   }
   if (fields.size() != 5) {
-    *error = "expected 5 cron fields (minute hour day-of-month month day-of-week), cron(...) or rate(...)";
+    *error =
+        "expected 5 cron fields (minute hour day-of-month month day-of-week), cron(...) or "
+        "rate(...)";
     return std::nullopt;
   }
   ScheduleSpec spec;
@@ -130,7 +144,7 @@ std::optional<int64_t> NextFire(const ScheduleSpec& spec, int64_t after_ms) {
     bool day_ok = spec.any_day && spec.any_weekday ? true
                   : spec.any_day                   ? spec.weekdays[tm.tm_wday]
                   : spec.any_weekday               ? spec.days[tm.tm_mday]
-                                                   : spec.days[tm.tm_mday] || spec.weekdays[tm.tm_wday];
+                                     : spec.days[tm.tm_mday] || spec.weekdays[tm.tm_wday];
     if (!spec.months[tm.tm_mon + 1] || !day_ok) {
       minute += (23 - tm.tm_hour) * 60 + (59 - tm.tm_min);  // skip to the next day
       continue;

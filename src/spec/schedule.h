@@ -15,9 +15,9 @@ namespace kiln::spec {
 struct ScheduleSpec {
   std::bitset<60> minutes;
   std::bitset<24> hours;
-  std::bitset<32> days;    // 1-31
-  std::bitset<13> months;  // 1-12
-  std::bitset<7> weekdays;  // 0 = Sunday
+  std::bitset<32> days;                     // 1-31
+  std::bitset<13> months;                   // 1-12
+  std::bitset<7> weekdays;                  // 0 = Sunday
   bool any_day = true, any_weekday = true;  // cron's rule: if both are restricted, either matches
   int64_t rate_ms = 0;                      // rate(...): every rate_ms, aligned to the epoch
 };

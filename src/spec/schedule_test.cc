@@ -18,10 +18,10 @@ int64_t Next(const std::string& expr, int64_t after = kSat2000) {
 
 TEST(Schedule, StandardCronFields) {
   EXPECT_EQ(Next("*/15 * * * *"), kSat2000 + 15 * 60'000);
-  EXPECT_EQ(Next("0 3 * * *"), kSat2000 + 7 * 3'600'000);            // 03:00 next day
+  EXPECT_EQ(Next("0 3 * * *"), kSat2000 + 7 * 3'600'000);                   // 03:00 next day
   EXPECT_EQ(Next("30 9 * * MON-FRI"), kSat2000 + (37 * 60 + 30) * 60'000);  // Monday 09:30
-  EXPECT_EQ(Next("0 0 1 JAN *"), 1798761600000);                     // 2027-01-01
-  EXPECT_EQ(Next("0 12 * * 7"), kSat2000 + 16 * 3'600'000);          // Sunday noon (7 = 0)
+  EXPECT_EQ(Next("0 0 1 JAN *"), 1798761600000);                            // 2027-01-01
+  EXPECT_EQ(Next("0 12 * * 7"), kSat2000 + 16 * 3'600'000);                 // Sunday noon (7 = 0)
   EXPECT_EQ(Next("5,10 20 * * *"), kSat2000 + 5 * 60'000);
 }
 

@@ -1,4 +1,3 @@
-#include "base/hex.h"
 #include "store/artifact_store.h"
 
 #include <archive.h>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "base/hex.h"
 #include "base/ids.h"
 
 namespace kiln::store {

@@ -13,7 +13,6 @@ constexpr char kBuildColumns[] =
     "SELECT id, project, number, status, execution_id, record_json, log_path, start_ms, end_ms "
     "FROM builds ";
 
-
 // A failed build's record_json with ?2 as its statusReason: the record kept if it is a JSON
 // object (with the id and project it may lack, as the API shows only records with an id),
 // else a minimal one; never an SQL error, whatever the row holds (json_type is given valid
@@ -97,8 +96,8 @@ base::Result<bool> Store::ClaimQueued(const std::string& id, int64_t pid,
 }
 
 base::Result<std::vector<BuildRow>> Store::QueuedBuilds() {
-  auto q = db_->Prepare(std::string(kBuildColumns) +
-                        "WHERE status = 'QUEUED' ORDER BY start_ms, rowid");
+  auto q =
+      db_->Prepare(std::string(kBuildColumns) + "WHERE status = 'QUEUED' ORDER BY start_ms, rowid");
   if (!q.ok()) return q.status();
   return Collect<BuildRow>(*q, ReadBuild);
 }

@@ -35,7 +35,6 @@ TaskRow ReadTask(const Statement& s) {
           .stopped_ms = s.Int(9)};
 }
 
-
 }  // namespace
 
 base::Result<int64_t> ServiceStore::AddRevision(const std::string& service,

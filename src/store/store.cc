@@ -108,7 +108,6 @@ ExecutionRow ReadExecution(const Statement& s) {
           .waiting_stage = s.Text(16)};
 }
 
-
 }  // namespace
 
 base::Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {

@@ -85,10 +85,10 @@ struct QueuedExecution {
 };
 
 struct IntakeResult {
-  bool duplicate = false;                  // the delivery id was seen before: nothing done
-  std::vector<std::string> executions;     // ids of executions created
-  std::vector<std::string> builds;         // ids of builds queued
-  std::vector<std::string> already;        // "pipeline@revision" already started before
+  bool duplicate = false;               // the delivery id was seen before: nothing done
+  std::vector<std::string> executions;  // ids of executions created
+  std::vector<std::string> builds;      // ids of builds queued
+  std::vector<std::string> already;     // "pipeline@revision" already started before
 };
 
 class Store {

@@ -75,14 +75,13 @@ std::string RawExchange(uint16_t port, const std::string& bytes, int timeout_ms)
   return out;
 }
 
-void ReadEvents(uint16_t port, const std::string& target, const std::string& last_event_id,
-                const std::function<bool(const std::string&, const std::string&,
-                                         const std::string&)>& on_event,
-                int timeout_ms) {
-  std::string req = "GET " + target +
-                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" +
-                    (last_event_id.empty() ? "" : "Last-Event-ID: " + last_event_id + "\r\n") +
-                    "\r\n";
+void ReadEvents(
+    uint16_t port, const std::string& target, const std::string& last_event_id,
+    const std::function<bool(const std::string&, const std::string&, const std::string&)>& on_event,
+    int timeout_ms) {
+  std::string req =
+      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" +
+      (last_event_id.empty() ? "" : "Last-Event-ID: " + last_event_id + "\r\n") + "\r\n";
   asio::io_context io;
   tcp::socket s(io);
   beast::error_code ec;

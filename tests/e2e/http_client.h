@@ -26,10 +26,10 @@ HttpReply Http(uint16_t port, const std::string& method, const std::string& targ
 std::string RawExchange(uint16_t port, const std::string& bytes, int timeout_ms = 5000);
 
 // Reads an SSE stream; on_event(type, id, data) returns false to stop. Stops after timeout_ms.
-void ReadEvents(uint16_t port, const std::string& target, const std::string& last_event_id,
-                const std::function<bool(const std::string&, const std::string&,
-                                         const std::string&)>& on_event,
-                int timeout_ms = 30000);
+void ReadEvents(
+    uint16_t port, const std::string& target, const std::string& last_event_id,
+    const std::function<bool(const std::string&, const std::string&, const std::string&)>& on_event,
+    int timeout_ms = 30000);
 
 // "sha256=<hex>" of HMAC-SHA256(secret, body).
 std::string SignGithub(const std::string& secret, const std::string& body);

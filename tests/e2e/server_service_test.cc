@@ -47,8 +47,8 @@ class ServerService : public ServerFixture {
     tmp_.Write("bundle-src/app.py", kApp);
     tmp_.Write("bundle-src/ver", "1\n");
     fs::create_directories(tmp_.path() / "release" / "bundle");
-    auto tar = RunProcess({"tar", "-czf", (tmp_.path() / "release/bundle/web.tar.gz").string(), "-C",
-                           (tmp_.path() / "bundle-src").string(), "app.py", "ver"},
+    auto tar = RunProcess({"tar", "-czf", (tmp_.path() / "release/bundle/web.tar.gz").string(),
+                           "-C", (tmp_.path() / "bundle-src").string(), "app.py", "ver"},
                           tmp_.path());
     ASSERT_EQ(tar.exit_code, 0) << tar.err;
     tmp_.Write("release/imagedefinitions.json",
@@ -61,13 +61,18 @@ class ServerService : public ServerFixture {
             {"desiredCount", 2},
             {"taskDefinition",
              {{"containerDefinitions",
-               {{{"name", "web"}, {"image", "bundle/web.tar.gz"}, {"command", {"python3", "app.py"}}}}}}},
+               {{{"name", "web"},
+                 {"image", "bundle/web.tar.gz"},
+                 {"command", {"python3", "app.py"}}}}}}},
             {"deploymentConfiguration", {{"minimumHealthyPercent", 100}, {"maximumPercent", 200}}},
             {"healthCheckGracePeriodSeconds", 1},
             {"loadBalancer",
              {{"listen", "127.0.0.1:" + std::to_string(lb_port_)},
               {"healthCheck",
-               {{"path", "/health"}, {"interval", 2}, {"timeout", 1}, {"healthyThreshold", 2},
+               {{"path", "/health"},
+                {"interval", 2},
+                {"timeout", 1},
+                {"healthyThreshold", 2},
                 {"unhealthyThreshold", 2}}},
               {"deregistrationDelay", 1}}}}}}}};
     WriteConfig();
@@ -96,7 +101,8 @@ class ServerService : public ServerFixture {
     if (!s.is_object()) return pids;
     for (const auto& t : s["tasks"]) {
       if (t["pid"].get<int>() > 0) seen_.insert(t["pid"].get<int>());
-      if (t["lastStatus"] == "RUNNING" && t["healthStatus"] == "HEALTHY") pids.insert(t["pid"].get<int>());
+      if (t["lastStatus"] == "RUNNING" && t["healthStatus"] == "HEALTHY")
+        pids.insert(t["pid"].get<int>());
     }
     return pids;
   }
@@ -125,15 +131,17 @@ TEST_F(ServerService, DeploysReplacesAKilledTaskAndAdoptsTasksAfterAServerCrash)
   ::kill(victim, SIGKILL);
   int failed = 0;
   std::string failures;
-  bool replaced = WaitUntil([&] {
-    HttpReply r = Http(lb_port_, "GET", "/health");
-    if (r.status != 200) {
-      ++failed;
-      failures += std::to_string(r.status) + " " + r.body + "\n";
-    }
-    std::set<int> now = Pids();
-    return now.size() == 2 && !now.contains(victim);
-  }, 20000);
+  bool replaced = WaitUntil(
+      [&] {
+        HttpReply r = Http(lb_port_, "GET", "/health");
+        if (r.status != 200) {
+          ++failed;
+          failures += std::to_string(r.status) + " " + r.body + "\n";
+        }
+        std::set<int> now = Pids();
+        return now.size() == 2 && !now.contains(victim);
+      },
+      20000);
   EXPECT_TRUE(replaced) << Status().dump(2);
   EXPECT_EQ(failed, 0) << failures;
   pids = Pids();

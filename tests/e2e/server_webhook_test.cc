@@ -57,10 +57,13 @@ TEST_F(ServerWebhook, ConformancePushesStartOneExecutionEachAndOthersNone) {
   // superseded (CodePipeline); the newest always runs to the end.
   for (const auto& e : list) {
     std::string id = e["pipelineExecutionId"];
-    ASSERT_TRUE(WaitUntil([&] {
-      std::string status = Execution(id).value("status", "");
-      return status == "Succeeded" || status == "Superseded";
-    }, 30000)) << Execution(id).dump(2);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          std::string status = Execution(id).value("status", "");
+          return status == "Succeeded" || status == "Superseded";
+        },
+        30000))
+        << Execution(id).dump(2);
     json exec = Execution(id);
     EXPECT_EQ(exec["trigger"]["triggerType"], "Webhook");
     if (exec["status"] != "Succeeded") continue;
@@ -78,7 +81,8 @@ TEST_F(ServerWebhook, SameDeliveryTwentyTimesConcurrentlyStartsOne) {
   std::string text = body.dump();
   std::vector<std::future<HttpReply>> replies;
   for (int i = 0; i < 20; ++i) {
-    replies.push_back(std::async(std::launch::async, [&] { return Deliver("push", text, "same-id"); }));
+    replies.push_back(
+        std::async(std::launch::async, [&] { return Deliver("push", text, "same-id"); }));
   }
   int started = 0, duplicates = 0;
   for (auto& f : replies) {
@@ -95,7 +99,8 @@ TEST_F(ServerWebhook, SameDeliveryTwentyTimesConcurrentlyStartsOne) {
   EXPECT_EQ(again.Json()["alreadyStarted"].size(), 1u) << again.body;
   EXPECT_EQ(Executions().size(), 1u);
   auto metrics = Get("/metrics").body;
-  EXPECT_TRUE(Contains(metrics, "kiln_webhook_deliveries_total{connection=\"cruddur\",outcome=\"duplicate\"} 19"))
+  EXPECT_TRUE(Contains(
+      metrics, "kiln_webhook_deliveries_total{connection=\"cruddur\",outcome=\"duplicate\"} 19"))
       << metrics;
 }
 
@@ -111,13 +116,15 @@ TEST_F(ServerWebhook, BadSignatureIsRefusedAndStartsNothing) {
                              {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "bad-2"}});
   EXPECT_EQ(unsigned_reply.status, 401);
   auto unknown = Http(port_, "POST", "/webhooks/github/nope", body.dump(),
-                      {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "bad-3"},
+                      {{"X-GitHub-Event", "push"},
+                       {"X-GitHub-Delivery", "bad-3"},
                        {"X-Hub-Signature-256", SignGithub(kSecret, body.dump())}});
   EXPECT_EQ(unknown.status, 404);
   // The signature covers the raw bytes: the same JSON re-serialised does not verify.
   std::string spaced = body.dump(1);
   auto tampered = Http(port_, "POST", "/webhooks/github/cruddur", spaced,
-                       {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "bad-4"},
+                       {{"X-GitHub-Event", "push"},
+                        {"X-GitHub-Delivery", "bad-4"},
                         {"X-Hub-Signature-256", SignGithub(kSecret, body.dump())}});
   EXPECT_EQ(tampered.status, 401);
   EXPECT_EQ(Executions().size(), 0u);
@@ -126,26 +133,29 @@ TEST_F(ServerWebhook, BadSignatureIsRefusedAndStartsNothing) {
 TEST_F(ServerWebhook, MergedPullRequestAndItsPushStartOneExecution) {
   // A V2 pipeline triggered by pushes to prod and by pull requests closed into prod: GitHub
   // sends both for one merge, and they name the same merge commit.
-  json pipeline = {{"name", "backend-flask"},
-                   {"pipelineType", "V2"},
-                   {"stages", {SourceStage(), Stage("Build", {BuildAction("bake", "backend-flask", {})})}},
-                   {"triggers",
-                    {{{"providerType", "CodeStarSourceConnection"},
-                      {"gitConfiguration",
-                       {{"sourceActionName", "Source"},
-                        {"push", {{{"branches", {{"includes", {"prod"}}}}}}},
-                        {"pullRequest",
-                         {{{"events", {"CLOSED"}}, {"branches", {{"includes", {"prod"}}}}}}}}}}}}};
+  json pipeline = {
+      {"name", "backend-flask"},
+      {"pipelineType", "V2"},
+      {"stages", {SourceStage(), Stage("Build", {BuildAction("bake", "backend-flask", {})})}},
+      {"triggers",
+       {{{"providerType", "CodeStarSourceConnection"},
+         {"gitConfiguration",
+          {{"sourceActionName", "Source"},
+           {"push", {{{"branches", {{"includes", {"prod"}}}}}}},
+           {"pullRequest",
+            {{{"events", {"CLOSED"}}, {"branches", {{"includes", {"prod"}}}}}}}}}}}}};
   tmp_.Write("backend-flask.json", json({{"pipeline", pipeline}}).dump(2));
   Commit({{"feature", "x"}}, "merge feature");
   std::string merge = RevParse("HEAD");
   StartServer();
-  json pr = Payload("pull_request", "ailisp__reallyfastci__test_data_webhook_webhook-pr-close.json");
+  json pr =
+      Payload("pull_request", "ailisp__reallyfastci__test_data_webhook_webhook-pr-close.json");
   pr["pull_request"]["base"]["ref"] = "prod";
   pr["pull_request"]["merge_commit_sha"] = merge;
   auto first = Deliver("pull_request", pr.dump(), "pr-merged");
   EXPECT_EQ(first.status, 202) << first.body;
-  json push = Payload("push", "ailisp__reallyfastci__test_data_webhook_webhook-push-to-master.json");
+  json push =
+      Payload("push", "ailisp__reallyfastci__test_data_webhook_webhook-push-to-master.json");
   push["ref"] = "refs/heads/prod";
   push["after"] = merge;
   auto second = Deliver("push", push.dump(), "push-of-merge");

@@ -194,7 +194,15 @@ bool BuildRun::Provision() {
   }
   env_ = std::move(*env);
   log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, env_.mask, req_.console_prefix);
-  Log("Running on Kiln " + std::string("(local executor), build ") + rec_.id);
+  if (!req_.environment.on_host()) {
+    // Fail closed: a project that names an image expects its commands not to touch the host.
+    End(p, BuildStatus::kFailed, "CLIENT_ERROR",
+        "environment.image '" + req_.environment.image +
+            "' needs a Docker engine to run the build in a container, and this Kiln runs "
+            "builds on the host only; remove environment.image to run on the host");
+    return false;
+  }
+  Log("Running on Kiln's host executor (the project has no environment.image), build " + rec_.id);
   for (const auto& w : env_.warnings) Log("Warning: " + w);
   End(p, BuildStatus::kSucceeded);
   return true;
@@ -284,11 +292,12 @@ PhaseOutcome BuildRun::RunPhase(PhaseName name) {
   const spec::Phase& phase = req_.buildspec.phase(name);
   size_t base_index = first_command_[static_cast<int>(name)];
   if (phase.run_as || req_.buildspec.run_as) {
-    Log("Warning: run-as is not applied by the local executor; commands run as the current user");
+    Log("Warning: run-as is not applied by the host executor; commands run as the current user");
   }
   if (!phase.runtime_versions.empty()) {
-    Log("Warning: runtime-versions are not installed by the local executor; using the "
-        "machine's tools");
+    // CodeBuild's words on an image that declares no runtimes; it goes on, and so does Kiln.
+    Log("Skipping install of runtimes. Runtime version selection is not supported by this "
+        "build image.");
   }
   if (auto st = shell_->SetVariable("CODEBUILD_BUILD_SUCCEEDING", succeeding_ ? "1" : "0");
       !st.ok()) {
@@ -514,6 +523,18 @@ BuildRecord BuildRun::Run() {
 
 base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request) {
   return AppendTypedVariables(vars, request->parameters, request->secrets, &request->overrides,
+                              &request->mask);
+}
+
+base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* request) {
+  request->project_vars = project.variables;
+  request->environment = project.environment;
+  nlohmann::json typed = nlohmann::json::array();
+  for (const spec::TypedVariable& v : project.environment.variables) {
+    typed.push_back(
+        {{"name", v.name}, {"value", v.value}, {"type", spec::VariableTypeName(v.type)}});
+  }
+  return AppendTypedVariables(typed, request->parameters, request->secrets, &request->project_vars,
                               &request->mask);
 }
 

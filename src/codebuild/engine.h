@@ -13,19 +13,21 @@
 #include "codebuild/build_record.h"
 #include "codebuild/environment.h"
 #include "spec/buildspec.h"
+#include "spec/kiln_config.h"
 
 namespace kiln::codebuild {
 
 struct BuildRequest {
-  std::string project;               // names the build: "<project>:<uuid>"
-  std::string build_id;              // the id to use ("<project>:<uuid>"); empty: a new one
-  std::filesystem::path source_dir;  // the primary source
-  bool in_place = false;             // run in source_dir itself instead of a fresh copy
-  spec::Buildspec buildspec;         // parsed; batch builds are refused by the caller
-  std::filesystem::path state_dir;   // logs/, workspaces/, cache/, builds/, counters/
-  VarList project_vars;              // project environment variables
-  VarList overrides;                 // start-build overrides (`-e`)
-  VarList extra_builtin;             // e.g. CODEBUILD_SRC_DIR_<artifact> from a pipeline
+  std::string project;                 // names the build: "<project>:<uuid>"
+  std::string build_id;                // the id to use ("<project>:<uuid>"); empty: a new one
+  std::filesystem::path source_dir;    // the primary source
+  bool in_place = false;               // run in source_dir itself instead of a fresh copy
+  spec::Buildspec buildspec;           // parsed; batch builds are refused by the caller
+  std::filesystem::path state_dir;     // logs/, workspaces/, cache/, builds/, counters/
+  VarList project_vars;                // project environment variables
+  spec::BuildEnvironment environment;  // the project's image, compute type, ... (none: host)
+  VarList overrides;                   // start-build overrides (`-e`)
+  VarList extra_builtin;               // e.g. CODEBUILD_SRC_DIR_<artifact> from a pipeline
   std::map<std::string, std::string> parameters;  // parameter-store name -> value
   std::map<std::string, std::string> secrets;     // secrets-manager id -> SecretString
   std::vector<std::string> mask;                  // more values to hide (AddTypedOverrides)
@@ -45,6 +47,12 @@ struct BuildRequest {
 // SECRETS_MANAGER ones join request->mask, so the log, exported variables and the record
 // show them as "***", as CodeBuild does. Call it after parameters and secrets are set.
 base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request);
+
+// A project's settings for a build: its plain variables, then its typed environmentVariables
+// (resolved through request->parameters and ->secrets, which must be set; the values of
+// PARAMETER_STORE and SECRETS_MANAGER ones join request->mask), and its build environment.
+// StartBuild overrides and action variables come after (they win, as in CodeBuild).
+base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* request);
 
 // Runs the build to completion and returns its record (also written to
 // <state>/builds/<project>/<number>.json). Never throws; failures are in the record.

@@ -74,3 +74,40 @@ TEST(MaskText, HidesASecretInsideALongerValue) {
 
 }  // namespace
 }  // namespace kiln::codebuild
+
+namespace kiln::codebuild {
+namespace {
+
+// A project's environmentVariables come after its plain variables, typed ones resolved and
+// masked; its build environment travels with the request.
+TEST(ApplyProjectSettings, TypedProjectVariablesResolveMaskAndCarryTheEnvironment) {
+  spec::Project project;
+  project.variables = {{"STAGE", "prod"}};
+  project.environment.image = "kiln/standard:1";
+  project.environment.compute_type = spec::ComputeType::kLarge;
+  project.environment.variables = {
+      {.name = "IMAGE_URL", .value = "127.0.0.1:5000"},
+      {.name = "DB", .value = "/app/db", .type = spec::VariableType::kParameterStore}};
+  BuildRequest req;
+  req.parameters = kParameters;
+  ASSERT_TRUE(ApplyProjectSettings(project, &req).ok());
+  EXPECT_THAT(req.project_vars,
+              ElementsAre(Pair("STAGE", "prod"), Pair("IMAGE_URL", "127.0.0.1:5000"),
+                          Pair("DB", "db-pa55")));
+  EXPECT_THAT(req.mask, ElementsAre("db-pa55"));
+  EXPECT_EQ(req.environment.image, "kiln/standard:1");
+  EXPECT_EQ(req.environment.compute_type, spec::ComputeType::kLarge);
+}
+
+TEST(ApplyProjectSettings, AnUnknownParameterIsAnErrorNamingIt) {
+  spec::Project project;
+  project.environment.variables = {
+      {.name = "DB", .value = "/nope", .type = spec::VariableType::kParameterStore}};
+  BuildRequest req;
+  base::Status st = ApplyProjectSettings(project, &req);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("/nope"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace kiln::codebuild

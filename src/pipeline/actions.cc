@@ -159,8 +159,10 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   if (!parsed.spec) return Fail(parsed.diagnostics.front().ToString());
   if (parsed.spec->has_batch) return Fail("batch builds are not supported yet");
   req.buildspec = std::move(*parsed.spec);
-  req.project_vars = project.variables;
   if (config) codebuild::ResolveConfigStores(*config, &req.parameters, &req.secrets);
+  if (auto st = codebuild::ApplyProjectSettings(project, &req); !st.ok()) {
+    return Fail(st.message());
+  }
   if (auto st = ApplyActionVariables(Config(a, "EnvironmentVariables"), &req); !st.ok()) {
     return Fail(st.message());
   }

@@ -252,13 +252,6 @@ std::string_view RetryModeName(RetryMode mode) {
   return mode == RetryMode::kAllActions ? "ALL_ACTIONS" : "FAILED_ACTIONS";
 }
 
-std::string_view VariableTypeName(VariableType type) {
-  for (const auto& [name, value] : kVariableTypes) {
-    if (value == type) return name;
-  }
-  return "PLAINTEXT";
-}
-
 base::Result<StartExecutionRequest> ParseStartExecutionRequest(const json& body) {
   StartExecutionRequest out;
   Reader r(body, "");

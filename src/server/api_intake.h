@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "spec/build_environment.h"
 
 namespace kiln::server {
 
@@ -70,13 +71,10 @@ struct ApprovalRequest {
 };
 
 // POST /api/v1/projects/{name}/builds (StartBuild).
-enum class VariableType { kPlaintext, kParameterStore, kSecretsManager };
-std::string_view VariableTypeName(VariableType type);  // "PLAINTEXT" | ...
-struct EnvironmentVariable {
-  std::string name;
-  std::string value;
-  VariableType type = VariableType::kPlaintext;
-};
+// The same typed variable as a project's environmentVariables (spec/build_environment.h).
+using spec::VariableType;
+using spec::VariableTypeName;
+using EnvironmentVariable = spec::TypedVariable;
 struct StartBuildRequest {
   std::optional<std::string> buildspec_override;
   std::optional<std::string> source_version;

@@ -69,8 +69,8 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
   req.timeout_ms = project->timeout_ms;
   if (auto minutes = request.start.timeout_in_minutes_override) req.timeout_ms = *minutes * 60'000;
   req.initiator = request.initiator.empty() ? "kiln-api" : request.initiator;
-  req.project_vars = project->variables;
   codebuild::ResolveConfigStores(*options.config, &req.parameters, &req.secrets);
+  if (auto st = codebuild::ApplyProjectSettings(*project, &req); !st.ok()) return st;
   if (request.source) {
     if (auto st = ExportSource(options, *request.source, src, &req); !st.ok()) return st;
   } else {

@@ -21,7 +21,7 @@ using kiln_yml::YamlEntry;
 
 constexpr std::string_view kTopLevelKeys[] = {"connections", "projects",   "clusters", "services",
                                               "pipelines",   "parameters", "secrets",  "server",
-                                              "tokens",      "schedules"};
+                                              "tokens",      "schedules",  "registry"};
 constexpr size_t kMaxValueFileBytes = 1 << 20;
 
 template <typename T>
@@ -43,6 +43,7 @@ void ReadSection(ConfigReader& reader, const YamlEntry& entry, KilnConfig& confi
   if (key == "secrets") config.secrets = kiln_yml::ParseValueSources(reader, node, key);
   if (key == "server") kiln_yml::ParseServer(reader, node, config.server);
   if (key == "tokens") kiln_yml::ParseTokens(reader, node, "tokens", config.server.tokens);
+  if (key == "registry") kiln_yml::ParseRegistry(reader, node, config.registry);
 }
 
 // The message for a reference to nothing, or empty when the name exists.
@@ -80,6 +81,11 @@ std::vector<Listener> Listeners(const YAML::Node& root, const KilnConfig& config
   if (std::optional<YamlEntry> listen =
           server ? FindEntry(server->value, "listen") : std::nullopt) {
     out.push_back({config.server.listen, listen->value.Mark(), "server.listen"});
+  }
+  std::optional<YamlEntry> registry = FindEntry(root, "registry");
+  if (std::optional<YamlEntry> listen =
+          registry ? FindEntry(registry->value, "listen") : std::nullopt) {
+    out.push_back({config.registry.listen, listen->value.Mark(), "registry.listen"});
   }
   std::optional<YamlEntry> services = FindEntry(root, "services");
   for (const Service& service : config.services) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "spec/build_environment.h"
 #include "spec/diagnostic.h"
 
 namespace kiln::spec {
@@ -49,9 +50,9 @@ struct Project {
   std::string name;
   std::string buildspec = "buildspec.yml";  // path in the primary source
   int64_t timeout_ms = 60 * 60 * 1000;
-  std::string executor = "local";  // local | docker
-  std::string image;               // the docker executor's image (docker only)
-  std::vector<std::pair<std::string, std::string>> variables;
+  // CodeBuild's environment (image, computeType, privilegedMode, environmentVariables, ...).
+  BuildEnvironment environment;
+  std::vector<std::pair<std::string, std::string>> variables;  // environment.variables (Kiln's map)
   std::optional<ProjectWebhook> webhook;
   int line = 0;
 };
@@ -121,6 +122,17 @@ struct ServerSettings {
   ServerLimits limits;
 };
 
+// `registry`: ECR's stand-in. Either Kiln runs Debian's docker-registry on `listen` (storage
+// under the state dir, htpasswd auth), or `url` names a registry the user has.
+struct Registry {
+  std::string listen;    // host:port Kiln serves a registry on; or
+  std::string url;       // host:port of the user's registry
+  std::string username;  // for `url`
+  ValueRef password;     // for `url`: {file:}/{env:}/${secret:}
+  int line = 0;
+  bool configured() const { return !listen.empty() || !url.empty(); }
+};
+
 struct KilnConfig {
   std::string file;  // where it was read from
   std::vector<Connection> connections;
@@ -132,6 +144,7 @@ struct KilnConfig {
   std::map<std::string, ValueRef> parameters;  // parameter-store name -> source
   std::map<std::string, ValueRef> secrets;     // secret id -> source
   ServerSettings server;
+  Registry registry;
 
   const Connection* FindConnection(std::string_view name_or_arn) const;  // by name or arn
   const Project* FindProject(std::string_view name) const;

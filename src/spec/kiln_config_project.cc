@@ -9,8 +9,18 @@ namespace kiln::spec::kiln_yml {
 namespace {
 
 constexpr std::string_view kProjectKeys[] = {"buildspec", "timeout", "environment", "webhook"};
-constexpr std::string_view kEnvironmentKeys[] = {"executor", "variables", "image"};
-constexpr std::string_view kExecutors[] = {"local", "docker"};
+constexpr std::string_view kEnvironmentKeys[] = {"type",
+                                                 "image",
+                                                 "computeType",
+                                                 "privilegedMode",
+                                                 "imagePullCredentialsType",
+                                                 "registryCredential",
+                                                 "environmentVariables",
+                                                 "variables",
+                                                 "network",
+                                                 "cluster",
+                                                 "executor"};
+constexpr std::string_view kExecutors[] = {"local", "docker"};  // before CodeBuild's fields
 constexpr std::string_view kWebhookKeys[] = {"connection", "filter_groups"};
 constexpr std::string_view kFilterKeys[] = {"type", "pattern", "exclude_matched_pattern",
                                             "excludeMatchedPattern"};
@@ -83,19 +93,19 @@ void ParseEnvironment(ConfigReader& reader, const YamlEntry& entry, const std::s
   std::optional<std::vector<YamlEntry>> fields = reader.Mapping(entry.value, what);
   if (!fields) return;
   reader.CheckKeys(*fields, what, kEnvironmentKeys);
-  if (const YamlEntry* executor = FindEntry(*fields, "executor")) {
-    project.executor =
-        reader.OneOf(executor->value, what + ".executor", kExecutors).value_or(project.executor);
-  }
   if (const YamlEntry* variables = FindEntry(*fields, "variables")) {
     ParseVariables(reader, variables->value, what + ".variables", project);
   }
-  const YamlEntry* image = FindEntry(*fields, "image");
-  if (image) project.image = reader.String(image->value, what + ".image").value_or("");
-  if (image && project.executor != "docker") {
-    reader.Error(image->key_node.Mark(), what + ".image applies to executor docker only");
-  } else if (!image && project.executor == "docker") {
-    reader.Missing(entry.key_node.Mark(), what, "image");
+  ParseBuildEnvironment(reader, *fields, what, project.environment);
+  // `executor: local|docker` came before CodeBuild's fields: docker means "has an image".
+  if (const YamlEntry* executor = FindEntry(*fields, "executor")) {
+    std::optional<std::string> kind = reader.OneOf(executor->value, what + ".executor", kExecutors);
+    if (kind == "docker" && project.environment.on_host()) {
+      reader.Missing(entry.key_node.Mark(), what, "image");
+    } else if (kind == "local" && !project.environment.on_host()) {
+      reader.Error(executor->value.Mark(),
+                   what + ".executor local runs on the host: it takes no image");
+    }
   }
 }
 

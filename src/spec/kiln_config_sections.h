@@ -25,6 +25,11 @@ std::map<std::string, ValueRef> ParseValueSources(ConfigReader& reader, const YA
 
 // `server`; its tokens are appended to `server.tokens`.
 void ParseServer(ConfigReader& reader, const YAML::Node& node, ServerSettings& server);
+// projects.NAME.environment's CodeBuild fields (kiln_config_environment.cc).
+void ParseBuildEnvironment(ConfigReader& reader, const std::vector<YamlEntry>& fields,
+                           const std::string& what, BuildEnvironment& env);
+// registry (kiln_config_environment.cc).
+void ParseRegistry(ConfigReader& reader, const YAML::Node& node, Registry& registry);
 // server.hosts and server.limits (kiln_config_server.cc).
 void ParseServerHosts(ConfigReader& reader, const YAML::Node& node,
                       std::vector<std::string>& hosts);

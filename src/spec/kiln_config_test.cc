@@ -134,7 +134,7 @@ TEST(KilnConfigTest, ReferenceProjectClusterPipelineAndStoresLandWhereExpected) 
   EXPECT_EQ(p.line, 9);
   EXPECT_EQ(p.buildspec, "backend-flask/buildspec.yml");
   EXPECT_EQ(p.timeout_ms, 20 * 60 * 1000);
-  EXPECT_EQ(p.executor, "local");
+  EXPECT_TRUE(p.environment.on_host());
   EXPECT_THAT(p.variables, ElementsAre(Pair("SERVICE", "backend-flask")));
   EXPECT_FALSE(p.webhook.has_value());
 
@@ -529,9 +529,70 @@ TEST(KilnConfigTest, ProjectEnvironmentChecks) {
                        "projects:\n  p:\n    environment: {executor: docker, image: "
                        "python:3.12, variables: {PORT: 8080, EMPTY: ''}}\n")
                        .projects[0];
-  EXPECT_EQ(docker.image, "python:3.12");
+  EXPECT_EQ(docker.environment.image, "python:3.12");
   EXPECT_THAT(docker.variables, ElementsAre(Pair("PORT", "8080"), Pair("EMPTY", "")));
   EXPECT_EQ(docker.timeout_ms, 60 * 60 * 1000);  // CodeBuild's default: 60 minutes
+}
+
+TEST(KilnConfigTest, CodeBuildEnvironmentFields) {
+  Project p = Valid(
+                  "secrets:\n  hub: {env: HUB}\nparameters:\n  /db/url: {env: DB}\n"
+                  "projects:\n  p:\n    environment:\n      type: LINUX_CONTAINER\n"
+                  "      image: kiln/standard:1\n      computeType: BUILD_GENERAL1_MEDIUM\n"
+                  "      privilegedMode: true\n      imagePullCredentialsType: SERVICE_ROLE\n"
+                  "      registryCredential: {credential: hub, credentialProvider: "
+                  "SECRETS_MANAGER}\n      network: none\n"
+                  "      environmentVariables:\n        - {name: IMAGE_URL, value: "
+                  "127.0.0.1:5000}\n        - {name: DB, value: /db/url, type: "
+                  "PARAMETER_STORE}\n")
+                  .projects[0];
+  const BuildEnvironment& env = p.environment;
+  EXPECT_EQ(env.image, "kiln/standard:1");
+  EXPECT_EQ(env.compute_type, ComputeType::kMedium);
+  EXPECT_EQ(LimitsOf(env.compute_type).cpus, 4);
+  EXPECT_EQ(LimitsOf(env.compute_type).memory_bytes, 7ull * 1024 * 1024 * 1024);
+  EXPECT_TRUE(env.privileged);
+  EXPECT_EQ(env.pull_credentials, ImagePullCredentials::kServiceRole);
+  EXPECT_EQ(env.registry_credential, "hub");
+  EXPECT_EQ(env.network, BuildNetwork::kNone);
+  ASSERT_THAT(env.variables, SizeIs(2));
+  EXPECT_EQ(env.variables[0].name, "IMAGE_URL");
+  EXPECT_EQ(env.variables[0].type, VariableType::kPlaintext);
+  EXPECT_EQ(env.variables[1].value, "/db/url");
+  EXPECT_EQ(env.variables[1].type, VariableType::kParameterStore);
+}
+
+TEST(KilnConfigTest, CodeBuildEnvironmentRefusals) {
+  EXPECT_THAT(Errors("projects:\n  p:\n    environment:\n      type: WINDOWS_CONTAINER\n"
+                     "      image: x\n      computeType: BUILD_GENERAL1_HUGE\n"),
+              ElementsAre(StartsWith("4:13: projects.p.environment.type WINDOWS_CONTAINER is not "
+                                     "supported by Kiln"),
+                          StartsWith("6:20: projects.p.environment.computeType")));
+  EXPECT_THAT(Errors("projects:\n  p:\n    environment: {privilegedMode: true}\n"),
+              ElementsAre(HasSubstr("apply to builds in a container: set image too")));
+  EXPECT_THAT(Errors("projects:\n  p:\n    environment: {image: 'a b'}\n"),
+              ElementsAre(HasSubstr("is not an image reference")));
+  EXPECT_THAT(Errors("projects:\n  p:\n    environment:\n      image: x\n"
+                     "      environmentVariables: [{name: S, value: nope, type: "
+                     "SECRETS_MANAGER}]\n"),
+              ElementsAre(HasSubstr("refers to secret 'nope', which secrets does not define")));
+}
+
+TEST(KilnConfigTest, Registry) {
+  EXPECT_EQ(Valid("registry: {listen: 127.0.0.1:5000}\n").registry.listen, "127.0.0.1:5000");
+  Registry theirs = Valid(
+                        "registry: {url: registry.example.com:5000, username: ci, password: "
+                        "{env: REG_PW}}\n")
+                        .registry;
+  EXPECT_EQ(theirs.url, "registry.example.com:5000");
+  EXPECT_EQ(theirs.username, "ci");
+  EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:5000, url: x:1}\n"),
+              ElementsAre(HasSubstr("not both")));
+  EXPECT_THAT(Errors("registry: {url: 'https://x'}\n"), ElementsAre(HasSubstr("HOST[:PORT]")));
+  EXPECT_THAT(Errors("registry: {url: x:1, password: hunter2}\n"),
+              ElementsAre(HasSubstr("registry.password")));
+  EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:8080}\nserver: {listen: 127.0.0.1:8080}\n"),
+              ElementsAre(HasSubstr("127.0.0.1:8080")));
 }
 
 TEST(KilnConfigTest, MissingUrlAndBadNames) {

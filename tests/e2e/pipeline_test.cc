@@ -113,6 +113,27 @@ phases:
 }
 
 // Equal runOrder runs in parallel; a higher runOrder waits for both.
+// Until builds run in containers, a project that names an image fails in PROVISIONING: its
+// commands must not run on the host it expected to be isolated from.
+TEST_F(PipelineTest, AProjectWithAnImageFailsClosedAndRunsNothingOnTheHost) {
+  fs::path marker = tmp_.path() / "touched-the-host";
+  Commit({{"buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - touch " +
+                                marker.string() + "\n"}},
+         "buildspec");
+  projects_["boxed"] = {
+      {"buildspec", "buildspec.yml"},
+      {"environment", {{"type", "LINUX_CONTAINER"}, {"image", "kiln/standard:1"}}}};
+  Pipeline("boxed", {SourceStage(), Stage("Build", {BuildAction("bake", "boxed", {})})});
+  auto run = Kiln({"pipeline", "run", "boxed"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  json e = Parse(run);
+  EXPECT_EQ(e["status"], "Failed");
+  std::string summary = ActionState(e, "Build", "bake")["latestExecution"].value("summary", "");
+  EXPECT_TRUE(Contains(summary, "PROVISIONING") || Contains(run.err, "environment.image"))
+      << summary << run.err;
+  EXPECT_FALSE(fs::exists(marker));
+}
+
 TEST_F(PipelineTest, ActionsWithTheSameRunOrderRunTogetherAndTheNextOrderAfterThem) {
   Commit({{"timed.yml", kTimedBuildspec}}, "timed");
   TimedProject("timed", "0.3", tmp_.path() / "gate");

@@ -22,6 +22,10 @@ base::Status Malformed(const std::string& what) {
 class FieldReader {
  public:
   FieldReader(const Json& j, std::string what) : j_(j), what_(std::move(what)) {}
+  // A nested reader hands its first error to its parent.
+  ~FieldReader() {
+    if (parent_ && parent_->status_.ok()) parent_->status_ = status_;
+  }
 
   const Json* Find(const char* key, Json::value_t type) {
     auto it = j_.find(key);
@@ -81,12 +85,6 @@ class FieldReader {
     return empty;
   }
 
- public:
-  ~FieldReader() {
-    if (parent_ && parent_->status_.ok()) parent_->status_ = status_;
-  }
-
- private:
   const Json& j_;
   std::string what_;
   FieldReader* parent_ = nullptr;

@@ -1,0 +1,51 @@
+// Test support: the private engine that CTest's docker_engine fixture starts
+// (scripts/test-engine, CMakeLists.txt), and the busybox test image on it.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "exec/busybox_image.h"
+#include "exec/docker_client.h"
+
+namespace kiln::exec::testing {
+
+inline constexpr char kTestImage[] = "kiln/busybox:test";
+
+// DOCKER_HOST of the fixture's engine, or why there is none.
+inline std::string ReadLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// A client of the fixture's engine, or nullopt with the reason in *why. Running one engine
+// test alone (without ctest) uses the same directory, so start it first:
+// scripts/test-engine start build/test-engine.
+inline std::optional<DockerClient> FixtureEngine(std::string* why) {
+  const std::string dir = KILN_TEST_ENGINE_DIR;
+  std::string host = ReadLine(dir + "/docker-host");
+  if (host.empty()) {
+    std::string reason = ReadLine(dir + "/unavailable");
+    *why = reason.empty() ? "the docker_engine fixture did not run (" + dir + ")" : reason;
+    return std::nullopt;
+  }
+  auto endpoint = ParseDockerHost(host);
+  if (!endpoint.ok()) {
+    *why = endpoint.status().message();
+    return std::nullopt;
+  }
+  auto client = DockerClient::Connect(*endpoint);
+  if (!client.ok()) {
+    *why = client.status().message();
+    return std::nullopt;
+  }
+  return std::move(*client);
+}
+
+}  // namespace kiln::exec::testing

@@ -1,0 +1,113 @@
+// The typed values of Kiln's Docker client: what a container is created from, and what the
+// engine reports about images and containers. Engine JSON names appear only in docker_wire.cc.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::exec {
+
+// Containers run only on the host's network or none: test and CI engines have no bridge, and
+// Kiln never creates networks (DOCKER-ENGINE.md §6.2). kBridge is the engine's default network.
+enum class NetworkMode { kNone, kHost, kBridge };
+
+// A bind mount (HostConfig.Mounts, type bind): a missing source is an error (400), unlike
+// HostConfig.Binds, which would create it as a root-owned directory.
+struct BindMount {
+  std::string source;  // absolute host path
+  std::string target;  // absolute container path
+  bool read_only = false;
+};
+
+// A tmpfs mount. Mounted noexec,nosuid,nodev by the engine.
+struct TmpfsMount {
+  std::string target;
+  int64_t size_bytes = 0;  // 0: the engine's default (half the RAM)
+  int mode = 01777;
+};
+
+struct ContainerSpec {
+  std::string name;  // empty: the engine picks one
+  std::string image;
+  std::vector<std::string> cmd;         // empty: the image's Cmd (an imported image has none)
+  std::vector<std::string> entrypoint;  // empty: the image's
+  std::vector<std::string> env;         // "NAME=VALUE"
+  std::string working_dir;              // created if missing
+  std::string user;                     // "uid:gid" or a name from the image's /etc/passwd
+  std::map<std::string, std::string> labels;
+  std::vector<BindMount> binds;
+  std::vector<TmpfsMount> tmpfs;
+  NetworkMode network_mode = NetworkMode::kNone;
+  int64_t nano_cpus = 0;     // 1e9 = one CPU; 0: unlimited
+  int64_t memory_bytes = 0;  // 0: unlimited; the engine's minimum is 6 MB
+  int64_t pids_limit = 0;    // 0: unlimited
+  bool init = false;         // tini as PID 1: forwards SIGTERM, reaps (fact 8)
+  bool auto_remove = false;  // the engine deletes it at exit: wait with kRemoved
+  // stdin: the process reads what Attach writes. With stdin_once, half-closing the attach
+  // stream gives it EOF; without, the engine closes the attach and stdin stays open (fact 2).
+  bool open_stdin = false;
+  bool stdin_once = true;
+  std::vector<std::string> cap_drop;      // "ALL" for none
+  std::vector<std::string> security_opt;  // "no-new-privileges"
+  bool read_only_rootfs = false;
+  std::vector<std::string> extra_hosts;  // "name:ip", added to /etc/hosts
+};
+
+struct ImageInfo {
+  std::string id;  // "sha256:..."
+  int64_t size = 0;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> env;
+  std::vector<std::string> cmd;
+  std::vector<std::string> entrypoint;
+  std::string user;
+  std::string working_dir;
+  std::map<std::string, std::string> labels;
+};
+
+enum class ContainerStatus { kCreated, kRunning, kPaused, kRestarting, kRemoving, kExited, kDead };
+enum class HealthStatus { kNone, kStarting, kHealthy, kUnhealthy };
+
+struct ContainerInfo {
+  std::string id;
+  std::string name;  // without the leading '/'
+  std::string image;
+  std::map<std::string, std::string> labels;
+  ContainerStatus status = ContainerStatus::kCreated;
+  HealthStatus health = HealthStatus::kNone;
+  int exit_code = 0;  // meaningful once exited
+  bool oom_killed = false;
+  int pid = 0;        // host pid while running, else 0
+  std::string error;  // why the runtime failed to start it, if it did
+};
+
+struct ContainerSummary {
+  std::string id;
+  std::vector<std::string> names;  // without the leading '/'
+  std::string image;
+  ContainerStatus status = ContainerStatus::kCreated;
+  std::map<std::string, std::string> labels;
+};
+
+// Credentials for a registry, sent as X-Registry-Auth. Either username/password or an
+// identity token.
+struct RegistryAuth {
+  std::string username;
+  std::string password;
+  std::string server_address;
+  std::string identity_token;
+};
+
+enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
+
+struct LogsOptions {
+  bool follow = false;
+  int64_t since = 0;  // unix seconds; 0: from the start
+  bool include_stdout = true;
+  bool include_stderr = true;
+};
+
+}  // namespace kiln::exec

@@ -1,0 +1,355 @@
+#include "exec/docker_wire.h"
+
+#include <array>
+#include <cctype>
+
+#include "base/json_text.h"
+
+namespace kiln::exec {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t kMaxErrorMessage = 4096;
+
+base::Status Malformed(const std::string& what) {
+  return {base::ErrorKind::kFailed, "docker: malformed answer: " + what};
+}
+
+// Reads typed fields of one engine object. A missing or null field reads as empty; a field of
+// the wrong type is remembered as the first error.
+class FieldReader {
+ public:
+  FieldReader(const Json& j, std::string what) : j_(j), what_(std::move(what)) {}
+  // A nested reader hands its first error to its parent.
+  ~FieldReader() {
+    if (parent_ && parent_->status_.ok()) parent_->status_ = status_;
+  }
+
+  const Json* Find(const char* key, Json::value_t type) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return nullptr;
+    bool ok =
+        it->type() == type || (type == Json::value_t::number_integer && it->is_number_integer());
+    if (!ok && status_.ok()) status_ = Malformed(what_ + "." + key + " has the wrong type");
+    return ok ? &*it : nullptr;
+  }
+  std::string String(const char* key) {
+    const Json* v = Find(key, Json::value_t::string);
+    return v ? v->get<std::string>() : "";
+  }
+  int64_t Int(const char* key) {
+    const Json* v = Find(key, Json::value_t::number_integer);
+    return v ? v->get<int64_t>() : 0;
+  }
+  bool Bool(const char* key) {
+    const Json* v = Find(key, Json::value_t::boolean);
+    return v && v->get<bool>();
+  }
+  std::vector<std::string> Strings(const char* key) {
+    std::vector<std::string> out;
+    const Json* v = Find(key, Json::value_t::array);
+    if (!v) return out;
+    for (const Json& e : *v) {
+      if (e.is_string())
+        out.push_back(e.get<std::string>());
+      else if (status_.ok())
+        status_ = Malformed(what_ + "." + key + " holds a non-string");
+    }
+    return out;
+  }
+  std::map<std::string, std::string> StringMap(const char* key) {
+    std::map<std::string, std::string> out;
+    const Json* v = Find(key, Json::value_t::object);
+    if (!v) return out;
+    for (const auto& [k, e] : v->items()) {
+      if (e.is_string())
+        out[k] = e.get<std::string>();
+      else if (status_.ok())
+        status_ = Malformed(what_ + "." + key + " holds a non-string");
+    }
+    return out;
+  }
+  FieldReader Object(const char* key) {
+    const Json* v = Find(key, Json::value_t::object);
+    return FieldReader(v ? *v : Empty(), what_ + "." + key, this);
+  }
+  base::Status status() const { return status_; }
+
+ private:
+  FieldReader(const Json& j, std::string what, FieldReader* parent)
+      : j_(j), what_(std::move(what)), parent_(parent) {}
+  static const Json& Empty() {
+    static const Json empty = Json::object();
+    return empty;
+  }
+
+  const Json& j_;
+  std::string what_;
+  FieldReader* parent_ = nullptr;
+  base::Status status_;
+};
+
+base::Result<Json> ParseObject(std::string_view text, const char* what) {
+  auto j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return Malformed(std::string(what) + " is not a JSON object");
+  return j;
+}
+
+std::string TrimName(std::string name) {
+  if (name.starts_with('/')) name.erase(0, 1);
+  return name;
+}
+
+ContainerStatus StatusFromText(const std::string& s) {
+  static const std::map<std::string, ContainerStatus> kNames = {
+      {"created", ContainerStatus::kCreated},   {"running", ContainerStatus::kRunning},
+      {"paused", ContainerStatus::kPaused},     {"restarting", ContainerStatus::kRestarting},
+      {"removing", ContainerStatus::kRemoving}, {"exited", ContainerStatus::kExited},
+      {"dead", ContainerStatus::kDead}};
+  auto it = kNames.find(s);
+  return it == kNames.end() ? ContainerStatus::kDead : it->second;
+}
+
+HealthStatus HealthFromText(const std::string& s) {
+  if (s == "starting") return HealthStatus::kStarting;
+  if (s == "healthy") return HealthStatus::kHealthy;
+  if (s == "unhealthy") return HealthStatus::kUnhealthy;
+  return HealthStatus::kNone;
+}
+
+const char* NetworkModeText(NetworkMode mode) {
+  switch (mode) {
+    case NetworkMode::kHost:
+      return "host";
+    case NetworkMode::kBridge:
+      return "bridge";
+    case NetworkMode::kNone:
+      break;
+  }
+  return "none";
+}
+
+void PutIfNotEmpty(Json& j, const char* key, const std::vector<std::string>& values) {
+  if (!values.empty()) j[key] = values;
+}
+
+Json Mounts(const ContainerSpec& spec) {
+  Json mounts = Json::array();
+  for (const BindMount& b : spec.binds) {
+    mounts.push_back(
+        {{"Type", "bind"}, {"Source", b.source}, {"Target", b.target}, {"ReadOnly", b.read_only}});
+  }
+  for (const TmpfsMount& t : spec.tmpfs) {
+    mounts.push_back({{"Type", "tmpfs"},
+                      {"Target", t.target},
+                      {"TmpfsOptions", {{"SizeBytes", t.size_bytes}, {"Mode", t.mode}}}});
+  }
+  return mounts;
+}
+
+Json HostConfig(const ContainerSpec& spec) {
+  Json h = {{"NetworkMode", NetworkModeText(spec.network_mode)},
+            {"Init", spec.init},
+            {"AutoRemove", spec.auto_remove},
+            {"ReadonlyRootfs", spec.read_only_rootfs},
+            {"Mounts", Mounts(spec)}};
+  if (spec.nano_cpus > 0) h["NanoCpus"] = spec.nano_cpus;
+  if (spec.memory_bytes > 0) h["Memory"] = spec.memory_bytes;
+  if (spec.pids_limit > 0) h["PidsLimit"] = spec.pids_limit;
+  PutIfNotEmpty(h, "CapDrop", spec.cap_drop);
+  PutIfNotEmpty(h, "SecurityOpt", spec.security_opt);
+  PutIfNotEmpty(h, "ExtraHosts", spec.extra_hosts);
+  return h;
+}
+
+}  // namespace
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      v = (v << 8) | (k < n ? static_cast<uint8_t>(bytes[i + k]) : 0);
+    }
+    for (size_t k = 0; k < 4; ++k) {
+      out.push_back(k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63] : '=');
+    }
+  }
+  return out;
+}
+
+std::string RegistryAuthHeader(const RegistryAuth& auth) {
+  Json j = Json::object();
+  if (!auth.identity_token.empty()) j["identitytoken"] = auth.identity_token;
+  if (!auth.username.empty()) j["username"] = auth.username;
+  if (!auth.password.empty()) j["password"] = auth.password;
+  if (!auth.server_address.empty()) j["serveraddress"] = auth.server_address;
+  return Base64UrlEncode(base::JsonText(j));
+}
+
+namespace {
+
+std::string Escape(std::string_view value, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || keep.find(c) != std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      out += {'%', kHex[u >> 4], kHex[u & 15]};
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string QueryEscape(std::string_view value) { return Escape(value, "-_.~"); }
+
+std::string PathEscape(std::string_view name) { return Escape(name, "-_.~/:@"); }
+
+std::string LabelFilterJson(const std::map<std::string, std::string>& labels) {
+  Json list = Json::array();
+  for (const auto& [key, value] : labels) list.push_back(value.empty() ? key : key + "=" + value);
+  return base::JsonText(Json{{"label", list}});
+}
+
+Json ContainerCreateBody(const ContainerSpec& spec) {
+  Json j = {{"Image", spec.image},
+            {"Env", spec.env},
+            {"Labels", spec.labels},
+            {"Tty", false},
+            {"OpenStdin", spec.open_stdin},
+            {"StdinOnce", spec.open_stdin && spec.stdin_once},
+            {"AttachStdin", spec.open_stdin},
+            {"AttachStdout", true},
+            {"AttachStderr", true},
+            {"HostConfig", HostConfig(spec)}};
+  PutIfNotEmpty(j, "Cmd", spec.cmd);
+  PutIfNotEmpty(j, "Entrypoint", spec.entrypoint);
+  if (!spec.working_dir.empty()) j["WorkingDir"] = spec.working_dir;
+  if (!spec.user.empty()) j["User"] = spec.user;
+  return j;
+}
+
+base::Result<ImageRefParts> SplitImageRef(std::string_view ref) {
+  if (ref.empty() || ref.size() > 1024 || ref.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return base::InvalidInput("image reference '" + std::string(ref.substr(0, 100)) +
+                              "' is not valid");
+  }
+  if (size_t at = ref.find('@'); at != std::string_view::npos) {
+    return ImageRefParts{std::string(ref.substr(0, at)), std::string(ref.substr(at + 1))};
+  }
+  size_t colon = ref.rfind(':');
+  size_t slash = ref.rfind('/');
+  if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash)) {
+    return ImageRefParts{std::string(ref), "latest"};  // "127.0.0.1:5000/app" has no tag
+  }
+  return ImageRefParts{std::string(ref.substr(0, colon)), std::string(ref.substr(colon + 1))};
+}
+
+base::Result<ImageInfo> ParseImageInfo(std::string_view text) {
+  auto j = ParseObject(text, "image inspect");
+  if (!j.ok()) return j.status();
+  FieldReader r(*j, "image");
+  ImageInfo info{.id = r.String("Id"), .size = r.Int("Size"), .repo_tags = r.Strings("RepoTags")};
+  {
+    FieldReader c = r.Object("Config");
+    info.env = c.Strings("Env");
+    info.cmd = c.Strings("Cmd");
+    info.entrypoint = c.Strings("Entrypoint");
+    info.user = c.String("User");
+    info.working_dir = c.String("WorkingDir");
+    info.labels = c.StringMap("Labels");
+  }
+  if (r.status().ok() && info.id.empty()) return Malformed("image without an Id");
+  if (!r.status().ok()) return r.status();
+  return info;
+}
+
+base::Result<ContainerInfo> ParseContainerInfo(std::string_view text) {
+  auto j = ParseObject(text, "container inspect");
+  if (!j.ok()) return j.status();
+  FieldReader r(*j, "container");
+  ContainerInfo info{.id = r.String("Id"), .name = TrimName(r.String("Name"))};
+  info.labels = r.Object("Config").StringMap("Labels");
+  info.image = r.String("Image");
+  {
+    FieldReader s = r.Object("State");
+    info.status = StatusFromText(s.String("Status"));
+    info.exit_code = static_cast<int>(s.Int("ExitCode"));
+    info.oom_killed = s.Bool("OOMKilled");
+    info.pid = static_cast<int>(s.Int("Pid"));
+    info.error = s.String("Error");
+    info.health = HealthFromText(s.Object("Health").String("Status"));
+  }
+  if (r.status().ok() && info.id.empty()) return Malformed("container without an Id");
+  if (!r.status().ok()) return r.status();
+  return info;
+}
+
+base::Result<std::vector<ContainerSummary>> ParseContainerList(std::string_view text) {
+  auto j = Json::parse(text, nullptr, false);
+  if (!j.is_array()) return Malformed("container list is not a JSON array");
+  std::vector<ContainerSummary> out;
+  for (const Json& e : j) {
+    if (!e.is_object()) return Malformed("container list holds a non-object");
+    FieldReader r(e, "container");
+    ContainerSummary s{
+        .id = r.String("Id"), .names = r.Strings("Names"), .image = r.String("Image")};
+    s.status = StatusFromText(r.String("State"));
+    s.labels = r.StringMap("Labels");
+    for (std::string& name : s.names) name = TrimName(std::move(name));
+    if (!r.status().ok()) return r.status();
+    if (s.id.empty()) return Malformed("container without an Id");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+base::Result<std::string> ParseCreatedId(std::string_view text) {
+  auto j = ParseObject(text, "create");
+  if (!j.ok()) return j.status();
+  FieldReader r(*j, "create");
+  std::string id = r.String("Id");
+  if (!r.status().ok()) return r.status();
+  if (id.empty()) return Malformed("create without an Id");
+  return id;
+}
+
+base::Result<int> ParseWaitAnswer(std::string_view text) {
+  auto j = ParseObject(text, "wait");
+  if (!j.ok()) return j.status();
+  FieldReader r(*j, "wait");
+  if (!j->contains("StatusCode")) return Malformed("wait without a StatusCode");
+  int64_t code = r.Int("StatusCode");
+  std::string error = r.Object("Error").String("Message");
+  if (!r.status().ok()) return r.status();
+  if (!error.empty()) return base::Status(base::ErrorKind::kFailed, "docker: wait: " + error);
+  if (code < 0 || code > 255) return Malformed("wait StatusCode " + std::to_string(code));
+  return static_cast<int>(code);
+}
+
+std::string EngineErrorMessage(std::string_view body) {
+  auto j = Json::parse(body, nullptr, false);
+  std::string message;
+  if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+    message = j["message"].get<std::string>();
+  } else {
+    message = std::string(body);
+  }
+  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) {
+    message.pop_back();
+  }
+  if (message.size() > kMaxErrorMessage) message.resize(kMaxErrorMessage);
+  return message;
+}
+
+}  // namespace kiln::exec

@@ -633,40 +633,85 @@ TEST(ParseOnFailureTest, AbortAndContinue) {
   EXPECT_EQ(ParseOnFailure("CONTINUE")->mode, OnFailure::Mode::kContinue);
 }
 
+// The retry pattern as written; "" when every error message retries.
+std::string RegexOf(const OnFailure& f) { return f.retry_regex ? f.retry_regex->pattern() : ""; }
+
 TEST(ParseOnFailureTest, RetryDefaultsToThreeAttemptsForEveryError) {
-  std::optional<OnFailure> f = ParseOnFailure("RETRY");
-  ASSERT_TRUE(f);
+  base::Result<OnFailure> f = ParseOnFailure("RETRY");
+  ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->mode, OnFailure::Mode::kRetry);
   EXPECT_EQ(f->retry_count, 3);
-  EXPECT_EQ(f->retry_regex, "");
+  EXPECT_EQ(RegexOf(*f), "");
 }
 
 TEST(ParseOnFailureTest, RetryCount) {
   EXPECT_EQ(ParseOnFailure("RETRY-4")->retry_count, 4);
-  EXPECT_EQ(ParseOnFailure("RETRY-4")->retry_regex, "");
+  EXPECT_EQ(RegexOf(*ParseOnFailure("RETRY-4")), "");
   EXPECT_EQ(ParseOnFailure("RETRY-0")->retry_count, 0);
   EXPECT_EQ(ParseOnFailure("RETRY-100")->retry_count, 100);
-  EXPECT_EQ(ParseOnFailure("RETRY-101"), std::nullopt);
-  EXPECT_EQ(ParseOnFailure("RETRY-99999999999999999999"), std::nullopt);
+  EXPECT_FALSE(ParseOnFailure("RETRY-101").ok());
+  EXPECT_FALSE(ParseOnFailure("RETRY-99999999999999999999").ok());
 }
 
 TEST(ParseOnFailureTest, RetryRegex) {
-  std::optional<OnFailure> f = ParseOnFailure("RETRY-.*timeout.*");
-  ASSERT_TRUE(f);
+  base::Result<OnFailure> f = ParseOnFailure("RETRY-.*timeout.*");
+  ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->retry_count, 3);
-  EXPECT_EQ(f->retry_regex, ".*timeout.*");
+  EXPECT_EQ(RegexOf(*f), ".*timeout.*");
   f = ParseOnFailure("RETRY-2-^error");
-  ASSERT_TRUE(f);
+  ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->retry_count, 2);
-  EXPECT_EQ(f->retry_regex, "^error");
-  EXPECT_EQ(ParseOnFailure("RETRY-2abc")->retry_regex, "2abc");  // not a count: all regex
+  EXPECT_EQ(RegexOf(*f), "^error");
+  EXPECT_EQ(RegexOf(*ParseOnFailure("RETRY-2abc")), "2abc");  // not a count: all regex
 }
 
 TEST(ParseOnFailureTest, Garbage) {
   for (std::string_view bad :
        {"", "garbage", "abort", "RETRY-", "RETRY-2-", "RETRYX", "RETRY4", "ABORT ", "CONTINUE-1"}) {
-    EXPECT_EQ(ParseOnFailure(bad), std::nullopt) << bad;
+    base::Result<OnFailure> f = ParseOnFailure(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_THAT(f.status().message(), StartsWith("must be ABORT, CONTINUE")) << bad;
   }
+}
+
+TEST(ParseOnFailureTest, InvalidOrOversizedRegexIsRefused) {
+  base::Result<OnFailure> f = ParseOnFailure("RETRY-2-(unclosed");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "invalid regex '(unclosed': missing ): (unclosed");
+  EXPECT_FALSE(ParseOnFailure("RETRY-(?=lookahead)").ok());  // RE2 has no lookaround
+  EXPECT_THAT(
+      ParseOnFailure("RETRY-" + std::string(kMaxRetryRegexBytes + 1, 'a')).status().message(),
+      HasSubstr("longer than 1024 bytes"));
+  // Within the length limit but past RE2's memory budget.
+  EXPECT_THAT(ParseOnFailure("RETRY-((((a{100}){100}){100}){100})").status().message(),
+              HasSubstr("invalid regex"));
+}
+
+// The ReDoS classic: std::regex backtracks exponentially here (and recurses per character);
+// RE2 is linear in the text.
+TEST(RetryRegexTest, CatastrophicBacktrackingPatternFinishesFast) {
+  base::Result<RetryRegex> re = RetryRegex::Compile("(a+)+$");
+  ASSERT_TRUE(re.ok());
+  std::string text(100 * 1024, 'a');
+  text += 'b';
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(re->Matches(text));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(RetryRegexTest, MatchesALineOfTheErrorMessage) {
+  base::Result<RetryRegex> re = RetryRegex::Compile("(?m)^Reason: .*timed? ?out");
+  ASSERT_TRUE(re.ok());
+  EXPECT_TRUE(re->Matches("Error while executing command: ./fetch\nReason: timed out\n"));
+  EXPECT_FALSE(re->Matches("Error while executing command: ./fetch\nReason: exit status 1\n"));
+}
+
+TEST(RetryRegexTest, SearchesOnlyTheEndOfALongMessage) {
+  base::Result<RetryRegex> re = RetryRegex::Compile("needle");
+  ASSERT_TRUE(re.ok());
+  std::string filler(kRetryScanBytes, 'x');
+  EXPECT_TRUE(re->Matches(filler + "needle"));
+  EXPECT_FALSE(re->Matches("needle" + filler));
 }
 
 TEST(BuildspecOnFailureTest, InvalidValueNamesItsPosition) {
@@ -675,11 +720,20 @@ TEST(BuildspecOnFailureTest, InvalidValueNamesItsPosition) {
               ElementsAre(StartsWith("4:17: phases.build.on-failure must be ABORT, CONTINUE")));
 }
 
+TEST(BuildspecOnFailureTest, InvalidRegexIsAValidationErrorAtItsPosition) {
+  EXPECT_THAT(Errors("version: 0.2\nphases:\n  build:\n    on-failure: RETRY-2-a(b\n"
+                     "    commands: [make]\n"),
+              ElementsAre("4:17: phases.build.on-failure invalid regex 'a(b': missing ): a(b"));
+}
+
 TEST(BuildspecOnFailureTest, ParsedIntoThePhase) {
   Buildspec s = Valid("version: 0.2\nphases:\n  build:\n    on-failure: RETRY-2-^error\n");
-  EXPECT_EQ(s.phase(PhaseName::kBuild).on_failure.mode, OnFailure::Mode::kRetry);
-  EXPECT_EQ(s.phase(PhaseName::kBuild).on_failure.retry_count, 2);
-  EXPECT_EQ(s.phase(PhaseName::kBuild).on_failure.retry_regex, "^error");
+  const OnFailure& f = s.phase(PhaseName::kBuild).on_failure;
+  EXPECT_EQ(f.mode, OnFailure::Mode::kRetry);
+  EXPECT_EQ(f.retry_count, 2);
+  ASSERT_TRUE(f.retry_regex);
+  EXPECT_TRUE(f.retry_regex->Matches("error: flaky network"));
+  EXPECT_FALSE(f.retry_regex->Matches("fatal error"));
 }
 
 // ---------------------------------------------------------------------------------------------

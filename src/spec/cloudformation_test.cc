@@ -676,8 +676,7 @@ TEST(CloudFormationImportTest, MalformedTemplatesAreDiagnostics) {
       "Parameters: 5\nResources: {P: {Type: AWS::CodeBuild::Project, Properties: {Name: !Ref x}}}",
       "Resources:\n  P: &a {Type: AWS::CodePipeline::Pipeline, Properties: {Name: *a}}\n",
       "[1, 2]",
-      "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]"
-      "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+      "a: " + std::string(67, '[') + std::string(68, ']'),  // deep, one ']' too many
   };
   for (const std::string& text : bad_templates) {
     ImportResult result = ImportCloudFormation(text, "t.yaml", {});

@@ -39,18 +39,21 @@ bench: release
 	@scripts/install-bench-deps
 	bench/run-all $(RELEASE_DIR)/src/kiln
 
-# Fuzz the parsers for FUZZ_SECONDS (default 60) with libFuzzer (clang, ASan).
+# Fuzz the parsers for FUZZ_SECONDS (default 60) with libFuzzer (clang, ASan). The seed corpora
+# come from the shared conformance folder when it is there; without it the fuzzers start empty.
 FUZZ_SECONDS ?= 60
+CONFORMANCE_DIR ?= $(or $(KILN_CONFORMANCE_DIR),../shared/conformance)
 fuzz: deps
 	@test -f build-fuzz/build.ninja || CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
 	  -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_FUZZ=ON -DKILN_TESTS=OFF
 	cmake --build build-fuzz --target spec_fuzz webhook_fuzz http_request_fuzz api_intake_fuzz
-	mkdir -p build-fuzz/corpus && cp ../shared/conformance/buildspecs/*.yml build-fuzz/corpus/ 2>/dev/null || true
+	mkdir -p build-fuzz/corpus && cp $(CONFORMANCE_DIR)/buildspecs/*.yml build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/src/spec_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
 	@# webhook_fuzz reads X-GitHub-Event from the first byte: 0 push, 1 pull_request, 2 ping.
 	mkdir -p build-fuzz/webhook-corpus
 	for pair in 0:push 1:pull_request 2:ping; do \
-	  for f in ../shared/conformance/webhooks/$${pair#*:}/*.json; do \
+	  for f in $(CONFORMANCE_DIR)/webhooks/$${pair#*:}/*.json; do \
+	    [ -f "$$f" ] || continue; \
 	    { printf "\\00$${pair%%:*}"; cat "$$f"; } > build-fuzz/webhook-corpus/$${pair#*:}-$$(basename "$$f"); \
 	  done; \
 	done

@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 
 #include "base/fd.h"
 #include "base/files.h"
@@ -322,8 +321,8 @@ Next BuildRun::AfterFailure(PhaseName p, const PhaseOutcome& o) {
       return Next::kNextPhase;
     case Mode::kRetry: {
       if (retries_left_ < 0) retries_left_ = f.retry_count;
-      bool matches =
-          f.retry_regex.empty() || std::regex_search(o.message, std::regex(f.retry_regex));
+      // CodeBuild: RETRY-<regex> retries only when the error message matches the regex.
+      bool matches = !f.retry_regex || f.retry_regex->Matches(o.message);
       if (retries_left_ > 0 && matches) {
         --retries_left_;
         return Next::kRetry;

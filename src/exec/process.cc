@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <tuple>
 
@@ -83,24 +84,40 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
   return out;
 }
 
+// True if the NUL-separated environment block (as in /proc/PID/environ) holds entry as one
+// whole "NAME=VALUE" item: a substring search would also take "X_KILN_TREE_TOKEN=t" or
+// "SAVED=KILN_TREE_TOKEN=t" for the mark and kill a process of another tree.
+bool EnvironHas(std::string_view block, std::string_view entry) {
+  while (!block.empty()) {
+    size_t end = block.find('\0');
+    if (block.substr(0, end) == entry) return true;
+    if (end == std::string_view::npos) break;
+    block.remove_prefix(end + 1);
+  }
+  return false;
+}
+
+// The environment block of /proc/<pid>; empty when it cannot be read (gone, not ours).
+std::string ReadEnviron(const char* pid) {
+  std::string path = std::string("/proc/") + pid + "/environ";
+  std::string block;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return block;
+  char chunk[8192];
+  ssize_t n;
+  while ((n = ::read(fd, chunk, sizeof chunk)) > 0) block.append(chunk, static_cast<size_t>(n));
+  ::close(fd);
+  return block;
+}
+
 // Pids of processes whose environment contains entry (e.g. "KILN_TREE_TOKEN=abc").
 std::vector<pid_t> ProcessesWithEnv(const std::string& entry) {
   std::vector<pid_t> out;
   DIR* d = opendir("/proc");
   if (!d) return out;
-  std::string buf;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::string path = std::string("/proc/") + e->d_name + "/environ";
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    buf.assign(1, '\0');
-    char chunk[8192];
-    ssize_t n;
-    while ((n = ::read(fd, chunk, sizeof chunk)) > 0) buf.append(chunk, static_cast<size_t>(n));
-    ::close(fd);
-    if (buf.find("\0" + entry + '\0') != std::string::npos ||
-        (buf.size() >= entry.size() && buf.ends_with(entry))) {
+    if (EnvironHas(ReadEnviron(e->d_name), entry)) {
       out.push_back(static_cast<pid_t>(std::atol(e->d_name)));
     }
   }

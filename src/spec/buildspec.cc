@@ -427,14 +427,12 @@ void Parser::ReadPhase(const Field& f) {
 OnFailure Parser::ReadOnFailure(const Field& f) {
   std::optional<std::string> text = ReadString(f);
   if (!text) return {};
-  std::optional<OnFailure> mode = ParseOnFailure(*text);
-  if (!mode) {
-    Error(f.Where(), f.path +
-                         " must be ABORT, CONTINUE, RETRY, RETRY-<count 0..100>, RETRY-<regex> or "
-                         "RETRY-<count>-<regex>, not " +
-                         *text);
+  base::Result<OnFailure> mode = ParseOnFailure(*text);
+  if (!mode.ok()) {
+    Error(f.Where(), f.path + " " + mode.status().message());
+    return {};
   }
-  return mode.value_or(OnFailure{});
+  return std::move(mode.value());
 }
 
 void Parser::ReadArtifacts(const Field& f) {
@@ -533,21 +531,27 @@ ParsedBuildspec ParseChecked(std::string_view text, const std::string& file,
   return result;
 }
 
+base::Status MalformedOnFailure(std::string_view text) {
+  return base::InvalidInput(
+      "must be ABORT, CONTINUE, RETRY, RETRY-<count 0..100>, RETRY-<regex> or "
+      "RETRY-<count>-<regex>, not " +
+      std::string(text));
+}
+
 // What follows "RETRY-": "<count>", "<count>-<regex>" or "<regex>" (a remainder that is not a
-// count is all regex, so "RETRY-2abc" retries on /2abc/).
-std::optional<OnFailure> ParseRetrySuffix(std::string_view rest, OnFailure out) {
+// count is all regex, so "RETRY-2abc" retries on /2abc/). nullopt when malformed.
+std::optional<std::string_view> ParseRetrySuffix(std::string_view rest, OnFailure& out) {
   size_t digits = 0;
   while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
   if (digits > 0 && (digits == rest.size() || rest[digits] == '-')) {
     if (digits > 3) return std::nullopt;
     out.retry_count = std::stoi(std::string(rest.substr(0, digits)));
     if (out.retry_count > 100) return std::nullopt;
-    if (digits == rest.size()) return out;
+    if (digits == rest.size()) return std::string_view();
     rest.remove_prefix(digits + 1);
     if (rest.empty()) return std::nullopt;  // "RETRY-2-" names no regex
   }
-  out.retry_regex = std::string(rest);
-  return out;
+  return rest;
 }
 
 }  // namespace
@@ -581,18 +585,24 @@ ParsedBuildspec ParseBuildspec(std::string_view text, const std::string& file,
 
 // Grammar (CodeBuild): ABORT | CONTINUE | RETRY | RETRY-<count> | RETRY-<regex> |
 // RETRY-<count>-<regex>, with count 0..100 (default 3) and regex matching every error if absent.
-std::optional<OnFailure> ParseOnFailure(std::string_view text) {
+base::Result<OnFailure> ParseOnFailure(std::string_view text) {
   OnFailure out;
   if (text == "ABORT" || text == "CONTINUE") {
     out.mode = text == "ABORT" ? OnFailure::Mode::kAbort : OnFailure::Mode::kContinue;
     return out;
   }
-  if (!text.starts_with("RETRY")) return std::nullopt;
+  if (!text.starts_with("RETRY")) return MalformedOnFailure(text);
   out.mode = OnFailure::Mode::kRetry;
-  text.remove_prefix(5);
-  if (text.empty()) return out;
-  if (text.size() < 2 || text[0] != '-') return std::nullopt;
-  return ParseRetrySuffix(text.substr(1), out);
+  std::string_view rest = text.substr(5);
+  if (rest.empty()) return out;
+  if (rest.size() < 2 || rest[0] != '-') return MalformedOnFailure(text);
+  std::optional<std::string_view> regex = ParseRetrySuffix(rest.substr(1), out);
+  if (!regex) return MalformedOnFailure(text);
+  if (regex->empty()) return out;
+  base::Result<RetryRegex> compiled = RetryRegex::Compile(*regex);
+  if (!compiled.ok()) return compiled.status();
+  out.retry_regex = std::move(compiled.value());
+  return out;
 }
 
 }  // namespace kiln::spec

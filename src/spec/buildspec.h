@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spec/diagnostic.h"
+#include "spec/retry_regex.h"
 
 namespace kiln::spec {
 
@@ -26,8 +27,8 @@ std::string_view PhaseKey(PhaseName p);
 // phases.*.on-failure: ABORT | CONTINUE | RETRY[-count][-regex].
 struct OnFailure {
   enum class Mode { kDefault, kAbort, kContinue, kRetry } mode = Mode::kDefault;
-  int retry_count = 3;      // RETRY: 0..100, default 3
-  std::string retry_regex;  // RETRY: empty = match every error message
+  int retry_count = 3;                    // RETRY: 0..100, default 3
+  std::optional<RetryRegex> retry_regex;  // RETRY: nullopt = match every error message
 };
 
 // One command (a YAML sequence item; a block scalar is one command) and where it was written.
@@ -117,7 +118,8 @@ struct ParsedBuildspec {
 ParsedBuildspec ParseBuildspec(std::string_view text, const std::string& file,
                                const BuildspecLimits& limits = {});
 
-// Parses "ABORT" / "CONTINUE" / "RETRY[-count][-regex]"; nullopt when malformed.
-std::optional<OnFailure> ParseOnFailure(std::string_view text);
+// Parses "ABORT" / "CONTINUE" / "RETRY[-count][-regex]" and compiles the regex. InvalidInput
+// saying what is wrong when the text is malformed or the regex is invalid.
+base::Result<OnFailure> ParseOnFailure(std::string_view text);
 
 }  // namespace kiln::spec

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/conformance.h"
 #include "spec/cloudformation.h"
 #include "spec/kiln_config.h"
 #include "spec/pipeline.h"
@@ -27,8 +28,12 @@ using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
-// CI checks shared/ out beside the repository, as on the development machines.
-const std::string kConformanceDir = KILN_SOURCE_DIR "/../shared/conformance/buildspecs";
+// The buildspecs of the shared corpus (base/conformance.h says where it is found).
+std::string CorpusDir() { return (base::ConformanceDir() / "buildspecs").string(); }
+
+// Every test of these suites reads the corpus, and skips when it is absent.
+class BuildspecConformanceTest : public base::ConformanceTest {};
+class BuildspecInvalidTest : public base::ConformanceTest {};
 
 // "LINE:COL: message" for each diagnostic of text, for compact assertions.
 std::vector<std::string> Errors(std::string_view text, const BuildspecLimits& limits = {}) {
@@ -51,7 +56,7 @@ Buildspec Valid(std::string_view text) {
 
 // Parses a valid conformance file.
 Buildspec Conformance(const std::string& name) {
-  ParsedBuildspec parsed = ParseBuildspec(ReadFile(kConformanceDir + "/" + name), name);
+  ParsedBuildspec parsed = ParseBuildspec(ReadFile(CorpusDir() + "/" + name), name);
   EXPECT_THAT(parsed.diagnostics, IsEmpty()) << Describe(parsed.diagnostics);
   return parsed.spec.value_or(Buildspec{});
 }
@@ -97,9 +102,9 @@ const std::vector<std::string> kImageDefinitions = {"imagedefinitions.json"};
 // ---------------------------------------------------------------------------------------------
 // The conformance corpus.
 
-TEST(BuildspecConformanceTest, EveryValidFileParsesWithoutDiagnostics) {
+TEST_F(BuildspecConformanceTest, EveryValidFileParsesWithoutDiagnostics) {
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(kConformanceDir)) {
+  for (const auto& entry : std::filesystem::directory_iterator(CorpusDir())) {
     std::string ext = entry.path().extension().string();
     if (!entry.is_regular_file() || (ext != ".yml" && ext != ".yaml")) continue;
     ++files;
@@ -112,9 +117,9 @@ TEST(BuildspecConformanceTest, EveryValidFileParsesWithoutDiagnostics) {
   EXPECT_GE(files, 29);  // all of them, if shared/ was found
 }
 
-TEST(BuildspecConformanceTest, EveryInvalidFileIsRefused) {
+TEST_F(BuildspecConformanceTest, EveryInvalidFileIsRefused) {
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(kConformanceDir + "/invalid")) {
+  for (const auto& entry : std::filesystem::directory_iterator(CorpusDir() + "/invalid")) {
     ++files;
     SCOPED_TRACE(entry.path().filename().string());
     ParsedBuildspec parsed = ParseBuildspec(ReadFile(entry.path().string()), "f");
@@ -124,7 +129,7 @@ TEST(BuildspecConformanceTest, EveryInvalidFileIsRefused) {
   EXPECT_GE(files, 7);
 }
 
-TEST(BuildspecConformanceTest, Annleefores) {
+TEST_F(BuildspecConformanceTest, Annleefores) {
   Buildspec s = Conformance("annleefores__cruddur__backend-flask_buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "install=3 build=4 post_build=6");
   EXPECT_THAT(s.phase(PhaseName::kInstall).runtime_versions,
@@ -152,14 +157,14 @@ TEST(BuildspecConformanceTest, Annleefores) {
   EXPECT_EQ(post[5].line, 24);
 }
 
-TEST(BuildspecConformanceTest, KPaulius) {
+TEST_F(BuildspecConformanceTest, KPaulius) {
   Buildspec s = Conformance("k-paulius__aws-bootcamp-cruddur-2023__backend-flask_buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "pre_build=3 build=4 post_build=5");
   EXPECT_THAT(Names(s.env.variables), ElementsAre("IMAGE_TAG"));
   EXPECT_EQ(s.artifacts.primary.files, kImageDefinitions);  // indented 4, items at 6
 }
 
-TEST(BuildspecConformanceTest, PatrickCmdKeepsIntegersAsTextAndDropsTrailingSpaces) {
+TEST_F(BuildspecConformanceTest, PatrickCmdKeepsIntegersAsTextAndDropsTrailingSpaces) {
   Buildspec s = Conformance("PatrickCmd__aws-bootcamp-cruddur-2023__backend-flask_buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "install=3 build=4 post_build=6");
   EXPECT_THAT(Names(s.env.variables), ElementsAre("AWS_ACCOUNT_ID", "AWS_DEFAULT_REGION",
@@ -169,7 +174,7 @@ TEST(BuildspecConformanceTest, PatrickCmdKeepsIntegersAsTextAndDropsTrailingSpac
   EXPECT_EQ(s.artifacts.primary.files, kImageDefinitions);
 }
 
-TEST(BuildspecConformanceTest, GloriamaciaKeepsLeadingZeroAccountId) {
+TEST_F(BuildspecConformanceTest, GloriamaciaKeepsLeadingZeroAccountId) {
   Buildspec s = Conformance("gloriamacia__aws-bootcamp-cruddur-2023__backend-flask_buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "install=3 build=4 post_build=6");
   EXPECT_THAT(Names(s.env.variables), ElementsAre("AWS_ACCOUNT_ID", "AWS_DEFAULT_REGION",
@@ -178,7 +183,7 @@ TEST(BuildspecConformanceTest, GloriamaciaKeepsLeadingZeroAccountId) {
   EXPECT_EQ(Value(s.phase(PhaseName::kInstall).runtime_versions, "docker"), "20");
 }
 
-TEST(BuildspecConformanceTest, Iffydopsqueen) {
+TEST_F(BuildspecConformanceTest, Iffydopsqueen) {
   Buildspec s =
       Conformance("iffydopsqueen__aws-bootcamp-cruddur-2023__frontend-react-js_buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "install=3 build=4 post_build=7");
@@ -190,7 +195,7 @@ TEST(BuildspecConformanceTest, Iffydopsqueen) {
   EXPECT_EQ(s.artifacts.primary.files, kImageDefinitions);
 }
 
-TEST(BuildspecConformanceTest, AbdassalamAhmadFoldsAMultiLinePlainScalarIntoOneCommand) {
+TEST_F(BuildspecConformanceTest, AbdassalamAhmadFoldsAMultiLinePlainScalarIntoOneCommand) {
   Buildspec s =
       Conformance("AbdassalamAhmad__aws-bootcamp-cruddur-2023__frontend-react-js_buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "install=3 build=4 post_build=6");
@@ -205,7 +210,7 @@ TEST(BuildspecConformanceTest, AbdassalamAhmadFoldsAMultiLinePlainScalarIntoOneC
   EXPECT_EQ(build.line, 16);
 }
 
-TEST(BuildspecConformanceTest, FadyGrAbWithoutFinalNewline) {
+TEST_F(BuildspecConformanceTest, FadyGrAbWithoutFinalNewline) {
   Buildspec s = Conformance("FadyGrAb__aws-bootcamp-cruddur-2023__backend-flask_buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "install=4 build=5 post_build=7");
   EXPECT_THAT(Names(s.env.variables),
@@ -218,7 +223,7 @@ TEST(BuildspecConformanceTest, FadyGrAbWithoutFinalNewline) {
   EXPECT_EQ(s.artifacts.primary.files, kImageDefinitions);  // the last scalar, read whole
 }
 
-TEST(BuildspecConformanceTest, S2nIntegrationV2IsABuildMatrix) {
+TEST_F(BuildspecConformanceTest, S2nIntegrationV2IsABuildMatrix) {
   Buildspec s = Conformance("aws__s2n-tls__codebuild_spec_buildspec_ubuntu_integrationv2.yml");
   EXPECT_EQ(PhaseSummary(s), "pre_build=1 build=5");
   EXPECT_THAT(Names(s.env.variables), ElementsAre("CB_BIN_DIR"));
@@ -227,7 +232,7 @@ TEST(BuildspecConformanceTest, S2nIntegrationV2IsABuildMatrix) {
   EXPECT_FALSE(s.artifacts.present);
 }
 
-TEST(BuildspecConformanceTest, S2nValgrindAbortsOnFailure) {
+TEST_F(BuildspecConformanceTest, S2nValgrindAbortsOnFailure) {
   Buildspec s = Conformance("aws__s2n-tls__codebuild_spec_buildspec_valgrind.yml");
   EXPECT_EQ(PhaseSummary(s), "pre_build=2 build=2 post_build=3");
   EXPECT_EQ(s.batch_kind, "build-list");
@@ -236,7 +241,7 @@ TEST(BuildspecConformanceTest, S2nValgrindAbortsOnFailure) {
   EXPECT_EQ(s.phase(PhaseName::kPostBuild).on_failure.mode, OnFailure::Mode::kAbort);
 }
 
-TEST(BuildspecConformanceTest, EncryptionSdkProdRelease) {
+TEST_F(BuildspecConformanceTest, EncryptionSdkProdRelease) {
   Buildspec s = Conformance("aws__aws-encryption-sdk-python__codebuild_release_prod-release.yml");
   EXPECT_EQ(PhaseSummary(s), "install=2 pre_build=3 build=1");
   EXPECT_THAT(Names(s.env.variables), ElementsAre("BRANCH"));
@@ -255,7 +260,7 @@ TEST(BuildspecConformanceTest, EncryptionSdkProdRelease) {
             "fi\n");
 }
 
-TEST(BuildspecConformanceTest, EncryptionSdkDafnyVectorsKeepsRuntimeVersionsAsText) {
+TEST_F(BuildspecConformanceTest, EncryptionSdkDafnyVectorsKeepsRuntimeVersionsAsText) {
   Buildspec s = Conformance(
       "aws__aws-encryption-sdk-python__codebuild_py312_decrypt_dafny_esdk_vectors_keyrings.yml");
   EXPECT_EQ(PhaseSummary(s), "install=0 pre_build=8 build=3");
@@ -276,7 +281,7 @@ TEST(BuildspecConformanceTest, EncryptionSdkDafnyVectorsKeepsRuntimeVersionsAsTe
   EXPECT_FALSE(s.artifacts.present);
 }
 
-TEST(BuildspecConformanceTest, JetbrainsLinuxTests) {
+TEST_F(BuildspecConformanceTest, JetbrainsLinuxTests) {
   Buildspec s = Conformance("aws__aws-toolkit-jetbrains__buildspec_linuxTests.yml");
   EXPECT_EQ(PhaseSummary(s), "install=10 build=11 post_build=8");
   EXPECT_EQ(Value(s.env.variables, "CI"), "true");
@@ -307,7 +312,7 @@ TEST(BuildspecConformanceTest, JetbrainsLinuxTests) {
   EXPECT_EQ(plugin.name, "plugins.zip");
 }
 
-TEST(BuildspecConformanceTest, JetbrainsWindowsTests) {
+TEST_F(BuildspecConformanceTest, JetbrainsWindowsTests) {
   Buildspec s = Conformance("aws__aws-toolkit-jetbrains__buildspec_windowsTests.yml");
   EXPECT_EQ(PhaseSummary(s), "install=2 build=1 post_build=1");
   EXPECT_THAT(Names(s.env.variables), ElementsAre("CI", "LOCAL_ENV_RUN"));
@@ -323,7 +328,7 @@ TEST(BuildspecConformanceTest, JetbrainsWindowsTests) {
   EXPECT_TRUE(s.reports[0].discard_paths);
 }
 
-TEST(BuildspecConformanceTest, SteampipeContinuesOnFailureAsCodebuildUser) {
+TEST_F(BuildspecConformanceTest, SteampipeContinuesOnFailureAsCodebuildUser) {
   Buildspec s =
       Conformance("turbot__steampipe-samples__all_aws-codebuild-tf_buildspec.steampipe.yaml");
   EXPECT_EQ(PhaseSummary(s), "install=4 build=8");
@@ -340,7 +345,7 @@ TEST(BuildspecConformanceTest, SteampipeContinuesOnFailureAsCodebuildUser) {
   EXPECT_FALSE(s.artifacts.present);
 }
 
-TEST(BuildspecConformanceTest, TerraformPlanQuotedCommands) {
+TEST_F(BuildspecConformanceTest, TerraformPlanQuotedCommands) {
   Buildspec s =
       Conformance("turbot__steampipe-samples__all_aws-codebuild-tf_buildspec-tf-plan.yaml");
   EXPECT_EQ(PhaseSummary(s), "install=3 pre_build=2 build=3");
@@ -350,7 +355,7 @@ TEST(BuildspecConformanceTest, TerraformPlanQuotedCommands) {
   EXPECT_THAT(s.artifacts.primary.files, ElementsAre("terraform/$env-terraform.tfplan"));
 }
 
-TEST(BuildspecConformanceTest, SagemakerPythonSdkPhaseWithOnlyFinally) {
+TEST_F(BuildspecConformanceTest, SagemakerPythonSdkPhaseWithOnlyFinally) {
   Buildspec s = Conformance("aws__sagemaker-python-sdk__buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "pre_build=1 build=7 post_build=0+f4");
   const auto& build = Commands(s, PhaseName::kBuild);
@@ -366,7 +371,7 @@ TEST(BuildspecConformanceTest, SagemakerPythonSdkPhaseWithOnlyFinally) {
   EXPECT_EQ(s.phase(PhaseName::kPostBuild).line, 41);
 }
 
-TEST(BuildspecConformanceTest, SagemakerPytorchKeepsSingleQuotedBackslashN) {
+TEST_F(BuildspecConformanceTest, SagemakerPytorchKeepsSingleQuotedBackslashN) {
   Buildspec s = Conformance("aws__sagemaker-pytorch-inference-toolkit__buildspec.yml");
   EXPECT_EQ(PhaseSummary(s), "pre_build=6 build=14+f1");
   EXPECT_THAT(Names(s.env.variables),
@@ -380,7 +385,7 @@ TEST(BuildspecConformanceTest, SagemakerPytorchKeepsSingleQuotedBackslashN) {
   EXPECT_THAT(s.phase(PhaseName::kBuild).finally[0].text, StartsWith("for "));
 }
 
-TEST(BuildspecConformanceTest, AwsLcNonRootRunAs) {
+TEST_F(BuildspecConformanceTest, AwsLcNonRootRunAs) {
   Buildspec s = Conformance("aws__aws-lc__tests_ci_codebuild_common_run_nonroot_target.yml");
   EXPECT_EQ(PhaseSummary(s), "install=2 build=1");
   EXPECT_EQ(s.run_as, std::nullopt);
@@ -390,7 +395,7 @@ TEST(BuildspecConformanceTest, AwsLcNonRootRunAs) {
   EXPECT_EQ(Value(s.env.variables, "GOPROXY"), "https://proxy.golang.org,direct");
 }
 
-TEST(BuildspecConformanceTest, AwsLcX509ArtifactNameKeepsShellSyntax) {
+TEST_F(BuildspecConformanceTest, AwsLcX509ArtifactNameKeepsShellSyntax) {
   Buildspec s =
       Conformance("aws__aws-lc__tests_ci_codebuild_common_run_x509_limbo_reports_target.yml");
   EXPECT_EQ(PhaseSummary(s), "build=2");
@@ -400,7 +405,7 @@ TEST(BuildspecConformanceTest, AwsLcX509ArtifactNameKeepsShellSyntax) {
             "x509-limbo/${CODEBUILD_WEBHOOK_TRIGGER:-$CODEBUILD_BUILD_ID}");
 }
 
-TEST(BuildspecConformanceTest, EksAnywhereDockerTestFoldedCommandAndReports) {
+TEST_F(BuildspecConformanceTest, EksAnywhereDockerTestFoldedCommandAndReports) {
   Buildspec s = Conformance(
       "aws__eks-anywhere__cmd_integration_test_build_buildspecs_docker-test-eks-a-cli.yml");
   EXPECT_EQ(PhaseSummary(s), "pre_build=4 build=8");
@@ -423,7 +428,7 @@ TEST(BuildspecConformanceTest, EksAnywhereDockerTestFoldedCommandAndReports) {
   EXPECT_EQ(s.reports[0].file_format, "JUNITXML");
 }
 
-TEST(BuildspecConformanceTest, EksAnywhereBuildIndentlessSequences) {
+TEST_F(BuildspecConformanceTest, EksAnywhereBuildIndentlessSequences) {
   Buildspec s =
       Conformance("aws__eks-anywhere__cmd_integration_test_build_buildspecs_build-eks-a-cli.yml");
   EXPECT_EQ(PhaseSummary(s), "build=4");
@@ -441,7 +446,7 @@ TEST(BuildspecConformanceTest, EksAnywhereBuildIndentlessSequences) {
   EXPECT_EQ(s.cache.key, std::nullopt);
 }
 
-TEST(BuildspecConformanceTest, BlueGreenContainerDiscardsPaths) {
+TEST_F(BuildspecConformanceTest, BlueGreenContainerDiscardsPaths) {
   Buildspec s = Conformance(
       "aws-samples__ecs-blue-green-deployment-with-codedeploy__iac_pipeline_codebuild_"
       "buildspec-container.yaml");
@@ -453,7 +458,7 @@ TEST(BuildspecConformanceTest, BlueGreenContainerDiscardsPaths) {
   EXPECT_TRUE(s.artifacts.primary.discard_paths);
 }
 
-TEST(BuildspecConformanceTest, BlueGreenAppPhaseOrderIsNotFileOrder) {
+TEST_F(BuildspecConformanceTest, BlueGreenAppPhaseOrderIsNotFileOrder) {
   Buildspec s = Conformance(
       "aws-samples__ecs-blue-green-deployment-with-codedeploy__iac_pipeline_codebuild_"
       "buildspec-app.yaml");
@@ -465,7 +470,7 @@ TEST(BuildspecConformanceTest, BlueGreenAppPhaseOrderIsNotFileOrder) {
                           "iac/pipeline/codebuild/buildspec-container.yaml", "Dockerfile"));
 }
 
-TEST(BuildspecConformanceTest, ToolkitVscodeTopLevelRunAs) {
+TEST_F(BuildspecConformanceTest, ToolkitVscodeTopLevelRunAs) {
   Buildspec s = Conformance("aws__aws-toolkit-vscode__buildspec_linuxE2ETests.yml");
   EXPECT_EQ(PhaseSummary(s), "install=2 pre_build=3 build=6+f1");
   EXPECT_EQ(s.run_as, "codebuild-user");
@@ -487,7 +492,7 @@ TEST(BuildspecConformanceTest, ToolkitVscodeTopLevelRunAs) {
   EXPECT_FALSE(s.artifacts.present);
 }
 
-TEST(BuildspecConformanceTest, EcsAgentSigning) {
+TEST_F(BuildspecConformanceTest, EcsAgentSigning) {
   Buildspec s = Conformance("aws__amazon-ecs-agent__buildspecs_signing.yml");
   EXPECT_EQ(PhaseSummary(s), "pre_build=1 build=59");
   EXPECT_THAT(s.env.exported_variables, ElementsAre("CODEBUILD_BUILD_ID"));
@@ -502,7 +507,7 @@ TEST(BuildspecConformanceTest, EcsAgentSigning) {
   EXPECT_EQ(files[35], "$CSI_DRIVER_ARM_GITSHORTSHA_TAR.asc");
 }
 
-TEST(BuildspecConformanceTest, S2nUnitNix) {
+TEST_F(BuildspecConformanceTest, S2nUnitNix) {
   Buildspec s = Conformance("aws__s2n-tls__codebuild_spec_buildspec_unit_nix.yml");
   EXPECT_EQ(PhaseSummary(s), "install=2 pre_build=1 build=1 post_build=1");
   EXPECT_EQ(s.env.shell, "bash");
@@ -512,7 +517,7 @@ TEST(BuildspecConformanceTest, S2nUnitNix) {
   EXPECT_THAT(Commands(s, PhaseName::kInstall)[0].text, HasSubstr("[[ $(date +%u) -eq 0 ]]"));
 }
 
-TEST(BuildspecConformanceTest, EcsAgentPrBuildNullCommands) {
+TEST_F(BuildspecConformanceTest, EcsAgentPrBuildNullCommands) {
   Buildspec s = Conformance("aws__amazon-ecs-agent__buildspecs_pr-build.yml");
   EXPECT_EQ(PhaseSummary(s), "install=14 build=21 post_build=0");
   EXPECT_THAT(Names(s.env.variables), ElementsAre("GITHUBUSERNAME"));
@@ -525,7 +530,7 @@ TEST(BuildspecConformanceTest, EcsAgentPrBuildNullCommands) {
   EXPECT_EQ(s.artifacts.primary.name, "$CODEBUILD_RESOLVED_SOURCE_VERSION");
 }
 
-TEST(BuildspecConformanceTest, JavaSdkReleaseToMaven) {
+TEST_F(BuildspecConformanceTest, JavaSdkReleaseToMaven) {
   Buildspec s = Conformance("aws__aws-sdk-java-v2__buildspecs_release-to-maven.yml");
   EXPECT_EQ(PhaseSummary(s), "install=1 pre_build=8 build=3");
   EXPECT_EQ(Commands(s, PhaseName::kBuild)[0].text,
@@ -538,7 +543,7 @@ TEST(BuildspecConformanceTest, JavaSdkReleaseToMaven) {
   EXPECT_FALSE(s.artifacts.present);
 }
 
-TEST(BuildspecConformanceTest, JavaSdkNoopSmallestCase) {
+TEST_F(BuildspecConformanceTest, JavaSdkNoopSmallestCase) {
   Buildspec s = Conformance("aws__aws-sdk-java-v2__buildspecs_noop-without-runtimes.yml");
   EXPECT_EQ(PhaseSummary(s), "build=1");
   EXPECT_EQ(Commands(s, PhaseName::kBuild)[0].text, "echo \"No-op.\"");
@@ -553,19 +558,19 @@ TEST(BuildspecConformanceTest, JavaSdkNoopSmallestCase) {
 // The invalid corpus, with the positions EXPECTED.md gives.
 
 std::vector<Diagnostic> InvalidFile(const std::string& name) {
-  ParsedBuildspec parsed = ParseBuildspec(ReadFile(kConformanceDir + "/invalid/" + name), name);
+  ParsedBuildspec parsed = ParseBuildspec(ReadFile(CorpusDir() + "/invalid/" + name), name);
   EXPECT_FALSE(parsed.spec.has_value());
   return parsed.diagnostics;
 }
 
-TEST(BuildspecInvalidTest, EmptyFileMissesVersion) {
+TEST_F(BuildspecInvalidTest, EmptyFileMissesVersion) {
   auto d = InvalidFile("jess-bk__aws-bootcamp-cruddur-2023__backend-flask_buildspec.yml");
   ASSERT_THAT(d, SizeIs(1));
   EXPECT_EQ(d[0].line, 1);
   EXPECT_EQ(d[0].message, "empty buildspec: missing version");
 }
 
-TEST(BuildspecInvalidTest, SamfarmVersionZeroAndUnknownTopLevelKeys) {
+TEST_F(BuildspecInvalidTest, SamfarmVersionZeroAndUnknownTopLevelKeys) {
   auto d = InvalidFile("aws-samples__aws-serverless-samfarm__api_buildspec.yml");
   ASSERT_THAT(d, SizeIs(4)) << Describe(d);
   EXPECT_EQ(d[0].line, 1);
@@ -578,7 +583,7 @@ TEST(BuildspecInvalidTest, SamfarmVersionZeroAndUnknownTopLevelKeys) {
   EXPECT_THAT(d[3].message, HasSubstr("no phases"));
 }
 
-TEST(BuildspecInvalidTest, LoneQuoteCharacterAfterLastCommand) {
+TEST_F(BuildspecInvalidTest, LoneQuoteCharacterAfterLastCommand) {
   // yaml-cpp reads the lone U+2019 as a key with no value; the parser names it at 27:1.
   auto d = InvalidFile("aws__aws-encryption-sdk-python__codebuild_py36_awses_local.yml");
   ASSERT_THAT(d, SizeIs(1)) << Describe(d);
@@ -587,7 +592,7 @@ TEST(BuildspecInvalidTest, LoneQuoteCharacterAfterLastCommand) {
   EXPECT_THAT(d[0].message, HasSubstr("missing ':'"));
 }
 
-TEST(BuildspecInvalidTest, CommandWithoutDash) {
+TEST_F(BuildspecInvalidTest, CommandWithoutDash) {
   auto d =
       InvalidFile("aws__aws-encryption-sdk-python__codebuild_py312_decrypt_hkeyring_with_net.yml");
   ASSERT_THAT(d, SizeIs(1));
@@ -596,7 +601,7 @@ TEST(BuildspecInvalidTest, CommandWithoutDash) {
   EXPECT_THAT(d[0].message, HasSubstr("invalid YAML"));
 }
 
-TEST(BuildspecInvalidTest, BareWordInEnvVariables) {
+TEST_F(BuildspecInvalidTest, BareWordInEnvVariables) {
   // yaml-cpp itself reports 18:7 (the ':' of the next key it folded the word into); the parser
   // walks back to the word that lacks its ':', as EXPECTED.md places it.
   auto d = InvalidFile("aws__aws-toolkit-vscode__buildspec_linuxE2ETests.yml");
@@ -606,7 +611,7 @@ TEST(BuildspecInvalidTest, BareWordInEnvVariables) {
   EXPECT_THAT(d[0].message, HasSubstr("no ':'"));
 }
 
-TEST(BuildspecInvalidTest, OverIndentedBatchListItem) {
+TEST_F(BuildspecInvalidTest, OverIndentedBatchListItem) {
   // EXPECTED.md's 212:7 is where the broken block mapping starts (PyYAML's "while parsing a block
   // mapping" mark); yaml-cpp reports the offending over-indented `- identifier` itself, 222:7.
   auto d = InvalidFile("aws__s2n-tls__codebuild_spec_buildspec_omnibus.yml");
@@ -616,7 +621,7 @@ TEST(BuildspecInvalidTest, OverIndentedBatchListItem) {
   EXPECT_THAT(d[0].message, HasSubstr("invalid YAML"));
 }
 
-TEST(BuildspecInvalidTest, FiveSpaceIndentedKey) {
+TEST_F(BuildspecInvalidTest, FiveSpaceIndentedKey) {
   auto d = InvalidFile(
       "aws__eks-anywhere__cmd_integration_test_build_buildspecs_vsphere-test-eks-a-cli.yml");
   ASSERT_THAT(d, SizeIs(1));
@@ -633,40 +638,85 @@ TEST(ParseOnFailureTest, AbortAndContinue) {
   EXPECT_EQ(ParseOnFailure("CONTINUE")->mode, OnFailure::Mode::kContinue);
 }
 
+// The retry pattern as written; "" when every error message retries.
+std::string RegexOf(const OnFailure& f) { return f.retry_regex ? f.retry_regex->pattern() : ""; }
+
 TEST(ParseOnFailureTest, RetryDefaultsToThreeAttemptsForEveryError) {
-  std::optional<OnFailure> f = ParseOnFailure("RETRY");
-  ASSERT_TRUE(f);
+  base::Result<OnFailure> f = ParseOnFailure("RETRY");
+  ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->mode, OnFailure::Mode::kRetry);
   EXPECT_EQ(f->retry_count, 3);
-  EXPECT_EQ(f->retry_regex, "");
+  EXPECT_EQ(RegexOf(*f), "");
 }
 
 TEST(ParseOnFailureTest, RetryCount) {
   EXPECT_EQ(ParseOnFailure("RETRY-4")->retry_count, 4);
-  EXPECT_EQ(ParseOnFailure("RETRY-4")->retry_regex, "");
+  EXPECT_EQ(RegexOf(*ParseOnFailure("RETRY-4")), "");
   EXPECT_EQ(ParseOnFailure("RETRY-0")->retry_count, 0);
   EXPECT_EQ(ParseOnFailure("RETRY-100")->retry_count, 100);
-  EXPECT_EQ(ParseOnFailure("RETRY-101"), std::nullopt);
-  EXPECT_EQ(ParseOnFailure("RETRY-99999999999999999999"), std::nullopt);
+  EXPECT_FALSE(ParseOnFailure("RETRY-101").ok());
+  EXPECT_FALSE(ParseOnFailure("RETRY-99999999999999999999").ok());
 }
 
 TEST(ParseOnFailureTest, RetryRegex) {
-  std::optional<OnFailure> f = ParseOnFailure("RETRY-.*timeout.*");
-  ASSERT_TRUE(f);
+  base::Result<OnFailure> f = ParseOnFailure("RETRY-.*timeout.*");
+  ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->retry_count, 3);
-  EXPECT_EQ(f->retry_regex, ".*timeout.*");
+  EXPECT_EQ(RegexOf(*f), ".*timeout.*");
   f = ParseOnFailure("RETRY-2-^error");
-  ASSERT_TRUE(f);
+  ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->retry_count, 2);
-  EXPECT_EQ(f->retry_regex, "^error");
-  EXPECT_EQ(ParseOnFailure("RETRY-2abc")->retry_regex, "2abc");  // not a count: all regex
+  EXPECT_EQ(RegexOf(*f), "^error");
+  EXPECT_EQ(RegexOf(*ParseOnFailure("RETRY-2abc")), "2abc");  // not a count: all regex
 }
 
 TEST(ParseOnFailureTest, Garbage) {
   for (std::string_view bad :
        {"", "garbage", "abort", "RETRY-", "RETRY-2-", "RETRYX", "RETRY4", "ABORT ", "CONTINUE-1"}) {
-    EXPECT_EQ(ParseOnFailure(bad), std::nullopt) << bad;
+    base::Result<OnFailure> f = ParseOnFailure(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_THAT(f.status().message(), StartsWith("must be ABORT, CONTINUE")) << bad;
   }
+}
+
+TEST(ParseOnFailureTest, InvalidOrOversizedRegexIsRefused) {
+  base::Result<OnFailure> f = ParseOnFailure("RETRY-2-(unclosed");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "invalid regex '(unclosed': missing ): (unclosed");
+  EXPECT_FALSE(ParseOnFailure("RETRY-(?=lookahead)").ok());  // RE2 has no lookaround
+  EXPECT_THAT(
+      ParseOnFailure("RETRY-" + std::string(kMaxRetryRegexBytes + 1, 'a')).status().message(),
+      HasSubstr("longer than 1024 bytes"));
+  // Within the length limit but past RE2's memory budget.
+  EXPECT_THAT(ParseOnFailure("RETRY-((((a{100}){100}){100}){100})").status().message(),
+              HasSubstr("invalid regex"));
+}
+
+// The ReDoS classic: std::regex backtracks exponentially here (and recurses per character);
+// RE2 is linear in the text.
+TEST(RetryRegexTest, CatastrophicBacktrackingPatternFinishesFast) {
+  base::Result<RetryRegex> re = RetryRegex::Compile("(a+)+$");
+  ASSERT_TRUE(re.ok());
+  std::string text(100 * 1024, 'a');
+  text += 'b';
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(re->Matches(text));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(RetryRegexTest, MatchesALineOfTheErrorMessage) {
+  base::Result<RetryRegex> re = RetryRegex::Compile("(?m)^Reason: .*timed? ?out");
+  ASSERT_TRUE(re.ok());
+  EXPECT_TRUE(re->Matches("Error while executing command: ./fetch\nReason: timed out\n"));
+  EXPECT_FALSE(re->Matches("Error while executing command: ./fetch\nReason: exit status 1\n"));
+}
+
+TEST(RetryRegexTest, SearchesOnlyTheEndOfALongMessage) {
+  base::Result<RetryRegex> re = RetryRegex::Compile("needle");
+  ASSERT_TRUE(re.ok());
+  std::string filler(kRetryScanBytes, 'x');
+  EXPECT_TRUE(re->Matches(filler + "needle"));
+  EXPECT_FALSE(re->Matches("needle" + filler));
 }
 
 TEST(BuildspecOnFailureTest, InvalidValueNamesItsPosition) {
@@ -675,11 +725,20 @@ TEST(BuildspecOnFailureTest, InvalidValueNamesItsPosition) {
               ElementsAre(StartsWith("4:17: phases.build.on-failure must be ABORT, CONTINUE")));
 }
 
+TEST(BuildspecOnFailureTest, InvalidRegexIsAValidationErrorAtItsPosition) {
+  EXPECT_THAT(Errors("version: 0.2\nphases:\n  build:\n    on-failure: RETRY-2-a(b\n"
+                     "    commands: [make]\n"),
+              ElementsAre("4:17: phases.build.on-failure invalid regex 'a(b': missing ): a(b"));
+}
+
 TEST(BuildspecOnFailureTest, ParsedIntoThePhase) {
   Buildspec s = Valid("version: 0.2\nphases:\n  build:\n    on-failure: RETRY-2-^error\n");
-  EXPECT_EQ(s.phase(PhaseName::kBuild).on_failure.mode, OnFailure::Mode::kRetry);
-  EXPECT_EQ(s.phase(PhaseName::kBuild).on_failure.retry_count, 2);
-  EXPECT_EQ(s.phase(PhaseName::kBuild).on_failure.retry_regex, "^error");
+  const OnFailure& f = s.phase(PhaseName::kBuild).on_failure;
+  EXPECT_EQ(f.mode, OnFailure::Mode::kRetry);
+  EXPECT_EQ(f.retry_count, 2);
+  ASSERT_TRUE(f.retry_regex);
+  EXPECT_TRUE(f.retry_regex->Matches("error: flaky network"));
+  EXPECT_FALSE(f.retry_regex->Matches("fatal error"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -49,8 +49,6 @@ bool Running(int pid) {
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
-fs::path ConformanceDir() { return fs::path(KILN_SOURCE_DIR) / ".." / "shared" / "conformance"; }
-
 RunResult RunKiln(const std::vector<std::string>& args, const fs::path& cwd,
                   const std::vector<std::string>& extra_env, int timeout_s) {
   std::vector<std::string> argv = {KILN_BINARY};

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "base/conformance.h"
+
 namespace kiln::e2e {
 
 struct RunResult {
@@ -74,7 +76,9 @@ bool Running(int pid);
 
 std::string ReadText(const std::filesystem::path& p);
 
-// The shared conformance folder (../shared/conformance beside the checkout).
-std::filesystem::path ConformanceDir();
+// The shared conformance corpus: $KILN_CONFORMANCE_DIR, else ../shared/conformance beside the
+// checkout; a test that reads it skips when ConformanceMissing() says why.
+using base::ConformanceDir;
+using base::ConformanceMissing;
 
 }  // namespace kiln::e2e

@@ -133,14 +133,20 @@ base::Status ContainerLauncher::CreateAndStart(const DriverLaunch& launch) {
 }
 
 void ContainerLauncher::WatchExit() {
-  (void)wait_->Get();  // the exit code does not matter: each command reports its own
+  auto code = wait_->Get();
   {
     std::lock_guard lock(mu_);
     exited_ = true;
+    if (code.ok()) exit_code_ = *code;
   }
   exited_cv_.notify_all();
   HangUp(scratch_dir_ / kAck);
   HangUp(scratch_dir_ / kOut);
+}
+
+std::optional<int> ContainerLauncher::exit_code() const {
+  std::lock_guard lock(mu_);
+  return exit_code_;
 }
 
 bool ContainerLauncher::WaitExit(int64_t timeout_ms) {

@@ -59,6 +59,9 @@ class ContainerLauncher : public DriverLauncher {
   void End(int64_t grace_ms) override;
 
   const std::string& container_id() const { return id_; }
+  // The container's exit status once it exited (143: ended by SIGTERM through tini, 137:
+  // killed), nullopt before, or when the engine could not tell.
+  std::optional<int> exit_code() const;
 
  private:
   ContainerSpec Spec(const DriverLaunch& launch) const;
@@ -75,9 +78,10 @@ class ContainerLauncher : public DriverLauncher {
   bool started_ = false;
   std::optional<PendingWait> wait_;  // waiter_ blocks in Get; Abort from here is safe
   std::thread waiter_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable exited_cv_;
-  bool exited_ = false;  // guarded by mu_
+  bool exited_ = false;           // guarded by mu_
+  std::optional<int> exit_code_;  // guarded by mu_
 };
 
 // Force-removes every container (running or not) carrying label key (=value when value is

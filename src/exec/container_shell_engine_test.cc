@@ -179,8 +179,12 @@ TEST_F(ContainerShellTest, WorkspaceIsSharedAtTheCodeBuildPath) {
 }
 
 TEST_F(ContainerShellTest, TimeoutThenCloseLeavesNoContainer) {
-  auto s = Start({"sleep 100"});
-  ASSERT_TRUE(s);
+  auto owned = std::make_unique<ContainerLauncher>(*client_, Options());
+  ContainerLauncher* launcher = owned.get();  // lives as long as the session
+  ShellOptions o{.cwd = kWorkspacePath, .scratch_dir = dir_ / "scratch", .commands = {"sleep 100"}};
+  auto started = ShellSession::Start(o, std::move(owned), &out_, -1);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  auto& s = *started;
   EXPECT_EQ(Labelled(), 1u);
   int64_t t0 = base::MonotonicMillis();
   auto r = s->Run(0, t0 + 500);
@@ -190,6 +194,7 @@ TEST_F(ContainerShellTest, TimeoutThenCloseLeavesNoContainer) {
   s->Close(5000);
   // TERM reached the driver through tini: the container ended well before the grace.
   EXPECT_LT(base::MonotonicMillis() - t0, 2500);
+  EXPECT_EQ(launcher->exit_code(), 143);  // SIGTERM first, not only the forced removal
   EXPECT_EQ(Labelled(), 0u);
 }
 

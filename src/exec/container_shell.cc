@@ -167,7 +167,8 @@ void ContainerLauncher::End(int64_t grace_ms) {
 
 void ContainerLauncher::StopWaiter() {
   if (!waiter_.joinable()) return;
-  // A container that never started has no exit for the wait to report.
+  // A container that never started has no exit to report; 20.10 answers the wait on removal
+  // anyway, but nothing promises it, so do not count on it.
   if (!started_ || !WaitExit(kWaitAfterRemoveMs)) wait_->Abort();
   waiter_.join();
 }

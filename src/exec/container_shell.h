@@ -14,6 +14,8 @@
 //
 // The container is created with init (tini: TERM reaches the driver), the workspace mounted
 // at its CodeBuild path, and is force-removed by End, Close and destruction whatever happened.
+// With init, a shell missing from the image does not fail Start (tini starts, its exec
+// fails): the session then sees a lost shell at its first request.
 #pragma once
 
 #include <condition_variable>

@@ -234,6 +234,21 @@ TEST_F(ContainerShellTest, ADriverThatNeverOpensItsChannelsIsReportedAsLost) {
   EXPECT_EQ(Labelled(), 0u);
 }
 
+// The engine creates the container but cannot start it (an unknown user fails at start):
+// Start fails with the engine's words, at once, and the created container is removed.
+TEST_F(ContainerShellTest, AContainerThatCannotStartIsReportedAndRemoved) {
+  ContainerShellOptions options = Options();
+  options.user = "no-such-user";
+  ShellOptions o{.cwd = kWorkspacePath, .scratch_dir = dir_ / "scratch", .commands = {"true"}};
+  int64_t t0 = base::MonotonicMillis();
+  auto s =
+      ShellSession::Start(o, std::make_unique<ContainerLauncher>(*client_, options), &out_, -1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("no-such-user"), std::string::npos) << s.status().message();
+  EXPECT_LT(base::MonotonicMillis() - t0, 1500);  // no wait for an exit that cannot come
+  EXPECT_EQ(Labelled(), 0u);
+}
+
 TEST_F(ContainerShellTest, RemoveOrphanContainersRemovesWhatACrashLeft) {
   // As after kill -9 of Kiln: a labelled container running, nobody to remove it.
   ContainerSpec spec{.image = testing::kTestImage,

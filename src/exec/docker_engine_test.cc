@@ -16,14 +16,12 @@ class DockerEngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string why;
-    auto c = testing::FixtureEngine(&why);
-    if (!c) {
+    auto c = testing::FixtureEngineWithTestImage(&why);
+    if (c) {
+      client_ = new DockerClient(std::move(*c));
+    } else {
       skip_reason_ = new std::string(why);
-      return;
     }
-    client_ = new DockerClient(std::move(*c));
-    auto id = ImportBusyboxImage(*client_, "kiln/busybox", "test");
-    if (!id.ok()) skip_reason_ = new std::string("busybox import failed: " + id.status().message());
   }
   static void TearDownTestSuite() {
     delete client_;

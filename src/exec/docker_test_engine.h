@@ -48,4 +48,16 @@ inline std::optional<DockerClient> FixtureEngine(std::string* why) {
   return std::move(*client);
 }
 
+// The same, with kTestImage imported (what engine test suites set up once).
+inline std::optional<DockerClient> FixtureEngineWithTestImage(std::string* why) {
+  auto client = FixtureEngine(why);
+  if (!client) return std::nullopt;
+  auto id = ImportBusyboxImage(*client, "kiln/busybox", "test");
+  if (!id.ok()) {
+    *why = "busybox import failed: " + id.status().message();
+    return std::nullopt;
+  }
+  return client;
+}
+
 }  // namespace kiln::exec::testing

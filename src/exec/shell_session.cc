@@ -13,14 +13,12 @@
 
 #include "base/files.h"
 #include "base/ids.h"
-#include "exec/process.h"
 
 namespace kiln::exec {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t kReadChunk = 1024 * 1024;
-constexpr int kPipeSize = 1 << 20;
 constexpr int64_t kOutputRestMs = 5;
 
 // The driver loop. Requests arrive one per line on fd 3; each reply ends in NUL on fd 4.
@@ -87,18 +85,6 @@ std::string DriverScript(const ShellOptions& o, const fs::path& state_file,
   return s + kDriverLoop;
 }
 
-// A pipe whose ends are CLOEXEC and numbered >= 10 (so dup2 onto 3 and 4 never collides).
-base::Status HighPipe(base::UniqueFd* read_end, base::UniqueFd* write_end) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return base::IoError("pipe", errno);
-  read_end->Reset(::fcntl(p[0], F_DUPFD_CLOEXEC, 10));
-  write_end->Reset(::fcntl(p[1], F_DUPFD_CLOEXEC, 10));
-  ::close(p[0]);
-  ::close(p[1]);
-  if (!read_end->valid() || !write_end->valid()) return base::IoError("fcntl", errno);
-  return base::Status::Ok();
-}
-
 int PollTimeout(int64_t deadline_ms) {
   if (deadline_ms <= 0) return -1;
   int64_t left = deadline_ms - base::MonotonicMillis();
@@ -150,10 +136,16 @@ std::string ShellQuote(std::string_view text) {
 
 base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptions& o,
                                                                 OutputSink* sink, int cancel_fd) {
+  return Start(o, std::make_unique<HostLauncher>(o.tree_token), sink, cancel_fd);
+}
+
+base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(
+    const ShellOptions& o, std::unique_ptr<DriverLauncher> launcher, OutputSink* sink,
+    int cancel_fd) {
   std::unique_ptr<ShellSession> s(new ShellSession());
   s->sink_ = sink;
+  s->launcher_ = std::move(launcher);
   s->cancel_fd_ = cancel_fd;
-  s->tree_token_ = o.tree_token;
   s->scratch_dir_ = o.scratch_dir;
   std::string token = base::NewUuid();
   token.erase(std::remove(token.begin(), token.end(), '-'), token.end());
@@ -174,30 +166,15 @@ base::Result<std::unique_ptr<ShellSession>> ShellSession::Start(const ShellOptio
       !st.ok())
     return st;
 
-  base::UniqueFd out_w, ctl_r, ack_w;
-  if (auto st = HighPipe(&s->out_, &out_w); !st.ok()) return st;
-  if (auto st = HighPipe(&ctl_r, &s->ctl_); !st.ok()) return st;
-  if (auto st = HighPipe(&s->ack_, &ack_w); !st.ok()) return st;
-  ::fcntl(s->out_.get(), F_SETPIPE_SZ, kPipeSize);
-  ::fcntl(s->out_.get(), F_SETFL, O_NONBLOCK);
-  ::fcntl(s->ack_.get(), F_SETFL, O_NONBLOCK);
-
-  SpawnRequest req;
-  // sh and bash from /bin when they are there: a PATH search costs a failed execve per entry.
-  std::string shell = o.shell;
-  if ((shell == "sh" || shell == "bash") && ::access(("/bin/" + shell).c_str(), X_OK) == 0) {
-    shell = "/bin/" + shell;
-  }
-  req.argv = {shell, driver.string()};
-  req.env = o.env;
-  if (!o.tree_token.empty()) req.env.push_back(std::string(kTreeTokenVar) + "=" + o.tree_token);
-  req.cwd = o.cwd.string();
-  req.stdout_fd = out_w.get();
-  req.stderr_fd = out_w.get();
-  req.extra_fds = {{ctl_r.get(), 3}, {ack_w.get(), 4}};
-  auto pid = Spawn(req);
-  if (!pid.ok()) return pid.status();
-  s->pid_ = *pid;
+  auto channels = s->launcher_->Launch({.shell = o.shell,
+                                        .script = driver,
+                                        .scratch_dir = o.scratch_dir,
+                                        .cwd = o.cwd,
+                                        .env = o.env});
+  if (!channels.ok()) return channels.status();
+  s->out_ = std::move(channels->out);
+  s->ctl_ = std::move(channels->ctl);
+  s->ack_ = std::move(channels->ack);
   return s;
 }
 
@@ -355,13 +332,7 @@ void ShellSession::Close(int64_t grace_ms) {
     base::WriteAll(ctl_.get(), "q\n", 2);
     ctl_.Reset();
   }
-  if (pid_ > 0) {
-    // A driver that is not stuck exits at once; a busy one (timeout, cancel) is killed below.
-    if (!WaitFor(pid_, grace_ms > 0 ? 50 : 0)) {
-      // still running: fall through to KillTree, which reaps it
-    }
-    KillTree(pid_, tree_token_, grace_ms);
-  }
+  if (launcher_) launcher_->End(grace_ms);
   DrainOutput();
   if (!carry_.empty()) sink_->OnOutput(std::exchange(carry_, {}));
   std::error_code ec;

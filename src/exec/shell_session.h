@@ -23,6 +23,7 @@
 
 #include "base/fd.h"
 #include "base/status.h"
+#include "exec/driver_launcher.h"
 
 namespace kiln::exec {
 
@@ -58,8 +59,14 @@ struct CommandResult {
 // sink on the calling thread during Run/Query/Close.
 class ShellSession {
  public:
-  // Starts the shell. cancel_fd, when >= 0, is polled: once readable, Run returns kCancelled.
+  // Starts the shell on the host (HostLauncher with options.tree_token). cancel_fd, when >= 0,
+  // is polled: once readable, Run returns kCancelled.
   static base::Result<std::unique_ptr<ShellSession>> Start(const ShellOptions& options,
+                                                           OutputSink* sink, int cancel_fd);
+  // The same, with the driver started by launcher (e.g. in a container: container_shell.h).
+  // options.cwd is then as the driver sees it; tree_token is the launcher's business.
+  static base::Result<std::unique_ptr<ShellSession>> Start(const ShellOptions& options,
+                                                           std::unique_ptr<DriverLauncher> launcher,
                                                            OutputSink* sink, int cancel_fd);
   ~ShellSession();  // kills whatever is left of the tree
 
@@ -78,11 +85,11 @@ class ShellSession {
   base::Result<std::string> Expand(const std::string& text);
 
   // Ends the session: the driver exits, then every process left in the tree (background
-  // jobs, daemons) is terminated (SIGTERM, SIGKILL after grace_ms), and the remaining output
-  // is delivered.
+  // jobs, daemons) is terminated (SIGTERM, SIGKILL after grace_ms; a container is removed),
+  // and the remaining output is delivered.
   void Close(int64_t grace_ms);
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return launcher_->pid(); }  // the host driver's; -1 in a container
 
  private:
   ShellSession() = default;
@@ -92,10 +99,9 @@ class ShellSession {
   void Deliver(std::string_view data);
 
   OutputSink* sink_ = nullptr;
-  pid_t pid_ = -1;
+  std::unique_ptr<DriverLauncher> launcher_;
   bool closed_ = false;
   int cancel_fd_ = -1;
-  std::string tree_token_;
   std::filesystem::path scratch_dir_;
   base::UniqueFd out_;  // shell's stdout+stderr
   base::UniqueFd ctl_;  // requests to the driver

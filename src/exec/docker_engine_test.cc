@@ -2,6 +2,11 @@
 // Each test skips with one line when no engine could be started.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "exec/docker_test_engine.h"
@@ -37,6 +42,26 @@ class DockerEngineTest : public ::testing::Test {
   }
 
   const DockerClient& client() { return *client_; }
+  // True once the container's PID 1 (on the host: State.Pid; tini) has started its child:
+  // tini sets up its signal handling before it forks, so a TERM from then on is forwarded.
+  bool CatchesSigterm(const std::string& id) {
+    for (int i = 0; i < 250; ++i) {
+      auto info = client().Inspect(id);
+      if (info.ok() && info->pid > 0 && HasChild(info->pid)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  static bool HasChild(int pid) {
+    std::string want = "PPid:\t" + std::to_string(pid) + "\n";
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      std::ifstream status(entry.path() / "status");
+      std::stringstream text;
+      text << status.rdbuf();
+      if (text.str().find(want) != std::string::npos) return true;
+    }
+    return false;
+  }
   // Creates a container that the test's end removes.
   std::string Create(ContainerSpec spec) {
     spec.image = kTestImage;
@@ -152,6 +177,9 @@ TEST_F(DockerEngineTest, SigtermThroughInitExits143ThenListAndForceRemove) {
   EXPECT_EQ((*listed)[0].id, id);
   EXPECT_EQ((*listed)[0].status, ContainerStatus::kRunning);
   EXPECT_EQ(client().Remove(id, false).kind(), base::ErrorKind::kFailed) << "409 while running";
+  // A TERM that arrives before init has set its handlers is dropped (PID 1 of a namespace has
+  // no default action): wait until init has started its child.
+  ASSERT_TRUE(CatchesSigterm(id)) << "init never installed its SIGTERM handler";
   ASSERT_TRUE(client().Kill(id, "SIGTERM").ok());
   auto code = wait->Get();
   ASSERT_TRUE(code.ok()) << code.status().message();

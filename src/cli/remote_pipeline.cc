@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -157,13 +158,49 @@ int Decide(const ApiClient& api, const PipelineArgs& a, const std::string& verb)
 
 }  // namespace
 
+namespace {
+
+// Prints a build's log, each line prefixed (e.g. "[bake] "), until the log ends.
+void TailBuildLog(const ApiClient& api, const std::string& build, const std::string& prefix,
+                  int out_fd, std::mutex& print_mu) {
+  (void)api.Stream("/api/v1/builds/" + build + "/log", "", [&](const SseEvent& e) {
+    if (e.event == "end") return false;
+    std::string text;
+    size_t start = 0;
+    while (start <= e.data.size()) {
+      size_t nl = e.data.find('\n', start);
+      if (nl == std::string::npos) nl = e.data.size();
+      text += prefix + e.data.substr(start, nl - start) + "\n";
+      start = nl + 1;
+    }
+    std::lock_guard lock(print_mu);
+    [[maybe_unused]] ssize_t n = ::write(out_fd, text.data(), text.size());
+    return true;
+  });
+}
+
+bool ActionEnded(const std::string& status) {
+  return status == "Succeeded" || status == "Failed" || status == "Abandoned" ||
+         status == "Stopped";
+}
+
+}  // namespace
+
 int FollowExecution(const ApiClient& api, const std::string& id, uint64_t after_event,
                     const GlobalOptions& g) {
   int out_fd = g.json ? STDERR_FILENO : STDOUT_FILENO;
   LiveLines live(out_fd, UseColor(g, out_fd));
   std::mutex print_mu;
-  std::vector<std::thread> tails;
+  // The log tail of each action's build, by action name. An action's end is printed only
+  // after its whole log: each action's log stays together, before what comes next.
+  std::map<std::string, std::thread> tails;
   std::set<std::string> followed;
+  auto finish_tail = [&](const std::string& action) {
+    auto it = tails.find(action);
+    if (it == tails.end()) return;
+    if (it->second.joinable()) it->second.join();
+    tails.erase(it);
+  };
   auto status_now = [&] {
     auto r = api.Call("GET", "/api/v1/executions/" + id);
     return r.ok() && r->status == 200 ? r->Json().value("status", "") : std::string();
@@ -179,34 +216,31 @@ int FollowExecution(const ApiClient& api, const std::string& id, uint64_t after_
           if (!status.empty()) live.OnExecution(id, status, d.value("statusSummary", ""));
           return true;
         }
-        if (ev.event == "stage") live.OnStage(d.value("stageName", ""), d.value("status", ""));
+        if (ev.event == "stage") {
+          std::lock_guard lock(print_mu);
+          live.OnStage(d.value("stageName", ""), d.value("status", ""));
+        }
         if (ev.event == "action") {
-          live.OnAction(d.value("stageName", ""), d.value("actionName", ""), d.value("status", ""),
+          std::string status = d.value("status", "");
+          if (ActionEnded(status)) finish_tail(d.value("actionName", ""));
+          std::lock_guard lock(print_mu);
+          live.OnAction(d.value("stageName", ""), d.value("actionName", ""), status,
                         d.value("summary", ""));
         }
         std::string build = d.value("id", "");
         if (ev.event == "build" && !build.empty() && followed.insert(build).second) {
-          std::string prefix = "[" + d.value("actionName", "") + "] ";
-          tails.emplace_back([&api, build, prefix, out_fd, &print_mu] {
-            (void)api.Stream("/api/v1/builds/" + build + "/log", "", [&](const SseEvent& e) {
-              if (e.event == "end") return false;
-              std::string text;
-              size_t start = 0;
-              while (start <= e.data.size()) {
-                size_t nl = e.data.find('\n', start);
-                if (nl == std::string::npos) nl = e.data.size();
-                text += prefix + e.data.substr(start, nl - start) + "\n";
-                start = nl + 1;
-              }
-              std::lock_guard lock(print_mu);
-              [[maybe_unused]] ssize_t n = ::write(out_fd, text.data(), text.size());
-              return true;
-            });
-          });
+          std::string action = d.value("actionName", "");
+          finish_tail(action);  // a retried action's earlier build
+          tails[action] =
+              std::thread([&api, build, prefix = "[" + action + "] ", out_fd, &print_mu] {
+                TailBuildLog(api, build, prefix, out_fd, print_mu);
+              });
         }
         return true;
       });
-  for (auto& t : tails) t.join();
+  for (auto& [action, t] : tails) {
+    if (t.joinable()) t.join();
+  }
   if (!st.ok()) return Fail(st.message(), kExitInternal);
   auto final_state = api.Call("GET", "/api/v1/executions/" + id);
   if (final_state.ok() && final_state->status == 200) {

@@ -103,6 +103,37 @@ TEST_F(ServerApi, CliWorksThroughTheServer) {
   EXPECT_EQ(Parse(remote), Parse(local));
 }
 
+// Seen by a new user: build log lines arrived after the output had moved on to the next stage.
+// Each action's log is whole before its end is printed, and before the next action's log.
+TEST_F(ServerApi, FollowKeepsEachActionsLogTogetherAndInOrder) {
+  Commit({{"slow.yml",
+           "version: 0.2\nphases:\n  build:\n    commands:\n"
+           "      - for i in $(seq 1 40); do echo \"line $i\"; sleep 0.01; done\n"}},
+         "a slow buildspec");
+  Project("slow", "slow.yml");
+  Pipeline("two", {SourceStage(), Stage("First", {BuildAction("one", "slow", {})}),
+                   Stage("Second", {BuildAction("two", "slow", {})})});
+  StartServer();
+  auto run = RunKiln({"pipeline", "run", "two", "--server", Url(), "--no-color"}, tmp_.path());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string& out = run.out;
+  size_t last_one = out.rfind("[one] ");
+  size_t one_done = out.find("[First] one: Succeeded");
+  size_t first_two = out.find("[two] ");
+  ASSERT_NE(last_one, std::string::npos) << out;
+  ASSERT_NE(one_done, std::string::npos) << out;
+  ASSERT_NE(first_two, std::string::npos) << out;
+  EXPECT_LT(last_one, one_done) << out;
+  EXPECT_LT(one_done, first_two) << out;
+  EXPECT_LT(out.rfind("[two] "), out.find("[Second] two: Succeeded")) << out;
+  for (int i = 1; i <= 40; ++i) {  // whole and in order
+    EXPECT_NE(out.find("[one] ", 0), std::string::npos);
+    EXPECT_LT(out.find("line " + std::to_string(i) + "\n"),
+              out.find("line " + std::to_string(i) + "\n", one_done))
+        << i;
+  }
+}
+
 TEST_F(ServerApi, BuildLogTailsLiveAndResumesFromLastEventId) {
   Project("printer", "printer.yml");
   tmp_.Write("printer.yml",

@@ -17,6 +17,7 @@ struct ServeArgs {
   int max_executions = 16;
   int max_builds = 8;
   int max_builds_per_project = 4;
+  double time_scale = 1.0;
 };
 
 int RunServe(const GlobalOptions& g, const ServeArgs& a) {
@@ -38,7 +39,8 @@ int RunServe(const GlobalOptions& g, const ServeArgs& a) {
                           .shutdown_grace_ms = *grace,
                           .max_executions = a.max_executions,
                           .max_builds = a.max_builds,
-                          .max_builds_per_project = a.max_builds_per_project};
+                          .max_builds_per_project = a.max_builds_per_project,
+                          .time_scale = a.time_scale};
   for (const auto& ref : config->pipelines) {
     auto loaded = LoadPipeline(ref.name, config);
     if (!loaded) return kExitUsage;
@@ -67,6 +69,10 @@ CommandSpec ServeCommand() {
             sub->add_option("--max-builds-per-project", a->max_builds_per_project,
                             "builds of one project running at once (default 4)")
                 ->check(CLI::Range(1, 1000));
+            // For tests: service health-check and deployment timings run this much faster.
+            sub->add_option("--time-scale", a->time_scale)
+                ->check(CLI::Range(0.01, 1.0))
+                ->group("");  // hidden
             return [a](const GlobalOptions& g) { return RunServe(g, *a); };
           }};
 }

@@ -116,9 +116,6 @@ HttpServerOptions HttpOptions(const DaemonOptions& o) {
   HttpServerOptions h;
   h.listen = o.listen.empty() ? o.config.server.listen : o.listen;
   h.header_timeout_ms = limits.header_timeout_ms;
-  if (const char* t = std::getenv("KILN_HTTP_HEADER_TIMEOUT_MS")) {  // tests shorten it
-    h.header_timeout_ms = std::max(100, std::atoi(t));
-  }
   h.write_timeout_ms = limits.write_timeout_ms;
   h.max_connections = RaiseFileLimit(static_cast<size_t>(limits.connections));
   h.max_inflight_body_bytes = limits.inflight_bodies;
@@ -222,7 +219,7 @@ int RunDaemon(DaemonOptions o) {
   Metrics metrics;
   DescribeMetrics(metrics);
   StoreWorker writer(o.state_dir / "kiln.db");
-  ServiceHost services(loop, o.state_dir, o.config);
+  ServiceHost services(loop, o.state_dir, o.config, o.time_scale);
   if (auto st = services.Start(events); !st.ok()) {
     std::fprintf(stderr, "kiln serve: services: %s\n", st.message().c_str());
     return kExitInternal;

@@ -26,6 +26,9 @@ struct DaemonOptions {
   int max_executions = 16;
   int max_builds = 8;
   int max_builds_per_project = 4;
+  // Multiplies services' health-check intervals, grace periods and back-off (tests: 0.2);
+  // kiln.yml's seconds keep their meaning at 1.0.
+  double time_scale = 1.0;
 };
 
 // Returns the exit code: 0 after a clean shutdown; 2 for a configuration the server refuses

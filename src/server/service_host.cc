@@ -84,19 +84,17 @@ class LoopDeployer : public pipeline::Deployer {
 }  // namespace
 
 ServiceHost::ServiceHost(asio::io_context& loop, std::filesystem::path state_dir,
-                         const spec::KilnConfig& config)
-    : loop_(loop), state_dir_(std::move(state_dir)), config_(config) {}
+                         const spec::KilnConfig& config, double time_scale)
+    : loop_(loop), state_dir_(std::move(state_dir)), config_(config), time_scale_(time_scale) {}
 
 ServiceHost::~ServiceHost() = default;
 
 base::Status ServiceHost::Start(EventHub& events) {
   if (config_.services.empty()) return base::Status::Ok();
-  double scale = 1.0;
-  if (const char* s = std::getenv("KILN_TIME_SCALE")) scale = std::max(0.01, std::atof(s));
   auto manager = deploy::ServiceManager::Create(
       loop_, {.state_dir = state_dir_,
               .config = &config_,
-              .time_scale = scale,
+              .time_scale = time_scale_,
               .bundle_limits = {.max_bytes = config_.server.limits.bundle_bytes,
                                 .max_entries = config_.server.limits.bundle_entries}});
   if (!manager.ok()) return manager.status();

@@ -21,7 +21,7 @@ namespace kiln::server {
 class ServiceHost {
  public:
   ServiceHost(boost::asio::io_context& loop, std::filesystem::path state_dir,
-              const spec::KilnConfig& config);
+              const spec::KilnConfig& config, double time_scale = 1.0);
   ~ServiceHost();
   // Creates the manager (adopting running tasks) when kiln.yml has services. Loop thread,
   // before the loop runs.
@@ -35,6 +35,7 @@ class ServiceHost {
   boost::asio::io_context& loop_;
   std::filesystem::path state_dir_;
   const spec::KilnConfig& config_;
+  double time_scale_ = 1.0;
   std::unique_ptr<deploy::ServiceManager> manager_;
   std::unique_ptr<pipeline::Deployer> deployer_;
 };

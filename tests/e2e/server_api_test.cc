@@ -42,7 +42,9 @@ TEST_F(ServerApi, MutationsNeedATokenWithTheRole) {
 }
 
 TEST_F(ServerApi, MalformedRequestsGetA4xxAndTheServerStaysUp) {
-  StartServer({}, {"KILN_HTTP_HEADER_TIMEOUT_MS=1000"});
+  config_extra_ = {{"server", {{"limits", {{"header_timeout", "1s"}}}}}};
+  WriteConfig();
+  StartServer();
   const std::string t = "/api/v1/pipelines/backend-flask/executions";
   EXPECT_EQ(Post(t, "{not json").status, 400);
   EXPECT_EQ(Post(t, "[1,2]").status, 400);

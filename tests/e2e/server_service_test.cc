@@ -78,7 +78,7 @@ class ServerService : public ServerFixture {
     WriteConfig();
   }
 
-  void Serve() { StartServer({}, {"KILN_TIME_SCALE=0.2"}); }
+  void Serve() { StartServer({"--time-scale", "0.2"}); }
 
   // A failing test may leave tasks of a server it killed: end those we saw, by pid.
   void TearDown() override {

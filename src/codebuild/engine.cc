@@ -310,7 +310,9 @@ PhaseOutcome BuildRun::RunPhase(PhaseName name) {
   const spec::Phase& phase = req_.buildspec.phase(name);
   size_t base_index = first_command_[static_cast<int>(name)];
   if (phase.run_as || req_.buildspec.run_as) {
-    Log("Warning: run-as is not applied by the host executor; commands run as the current user");
+    Log(container_ ? "Warning: run-as is not applied yet; commands run as root in the container"
+                   : "Warning: run-as is not applied by the host executor; commands run as the "
+                     "current user");
   }
   if (!phase.runtime_versions.empty()) {
     // CodeBuild's words on an image that declares no runtimes; it goes on, and so does Kiln.

@@ -12,6 +12,7 @@
 #include "base/json_text.h"
 #include "codebuild/artifacts.h"
 #include "codebuild/cache.h"
+#include "codebuild/container_executor.h"
 #include "codebuild/log_sink.h"
 #include "exec/process.h"
 #include "exec/shell_session.h"
@@ -81,6 +82,7 @@ class BuildRun {
  private:
   bool Prepare();
   bool Provision();
+  bool ProvisionContainer(PhaseRecord& p);
   bool DownloadSource();
   bool StartShell();
   void RunPhases();
@@ -105,9 +107,11 @@ class BuildRun {
   std::unique_ptr<LogSink> log_;
   base::UniqueFd log_fd_;
   std::unique_ptr<CommandLog> command_log_;
+  std::unique_ptr<ContainerExecutor> container_;  // outlives shell_, whose launcher uses it
   std::unique_ptr<exec::ShellSession> shell_;
   ComposedEnv env_;
   fs::path build_dir_, workspace_, src_dir_;
+  fs::path shell_src_dir_;  // src_dir_ as the commands see it (in a container: its mount)
   std::vector<size_t> first_command_;  // index of each phase's first command in the session
   std::vector<std::string> commands_;
   int64_t deadline_ = 0;
@@ -162,20 +166,22 @@ bool BuildRun::Provision() {
   workspace_ =
       req_.state_dir / "workspaces" / (req_.project + "-" + std::to_string(rec_.build_number));
   src_dir_ = req_.in_place ? fs::absolute(req_.source_dir) : workspace_ / "src";
+  shell_src_dir_ = req_.environment.on_host() ? src_dir_ : ContainerSourcePath(rec_.id);
   EnvInputs in{.buildspec = &req_.buildspec.env,
                .project = req_.project_vars,
                .overrides = req_.overrides,
                .parameters = req_.parameters,
                .secrets = req_.secrets,
                .mask = req_.mask};
-  for (char** e = environ; *e; ++e) {
+  // A container starts from its image's environment, not Kiln's.
+  for (char** e = environ; req_.environment.on_host() && *e; ++e) {
     std::string_view kv(*e);
     size_t eq = kv.find('=');
     if (eq == std::string_view::npos || kv.starts_with("KILN_")) continue;
     in.inherited.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   in.builtin = {
-      {"CODEBUILD_SRC_DIR", src_dir_.string()},
+      {"CODEBUILD_SRC_DIR", shell_src_dir_.string()},
       {"CODEBUILD_BUILD_ID", rec_.id},
       {"CODEBUILD_BUILD_ARN", rec_.arn},
       {"CODEBUILD_BUILD_NUMBER", std::to_string(rec_.build_number)},
@@ -194,16 +200,26 @@ bool BuildRun::Provision() {
   env_ = std::move(*env);
   log_ = std::make_unique<LogSink>(log_fd_.get(), req_.console_fd, env_.mask, req_.console_prefix);
   if (!req_.environment.on_host()) {
-    // Fail closed: a project that names an image expects its commands not to touch the host.
-    End(p, BuildStatus::kFailed, "CLIENT_ERROR",
-        "environment.image '" + req_.environment.image +
-            "' needs a Docker engine to run the build in a container, and this Kiln runs "
-            "builds on the host only; remove environment.image to run on the host");
-    return false;
+    if (!ProvisionContainer(p)) return false;
+  } else {
+    Log("Running on Kiln's host executor (the project has no environment.image), build " + rec_.id);
   }
-  Log("Running on Kiln's host executor (the project has no environment.image), build " + rec_.id);
   for (const auto& w : env_.warnings) Log("Warning: " + w);
   End(p, BuildStatus::kSucceeded);
+  return true;
+}
+
+// Fails closed: a project that names an image expects its commands not to touch the host.
+bool BuildRun::ProvisionContainer(PhaseRecord& p) {
+  auto executor =
+      ContainerExecutor::Prepare(req_.environment, [this](const std::string& line) { Log(line); });
+  if (!executor.ok()) {
+    End(p, BuildStatus::kFailed, "CLIENT_ERROR", executor.status().message());
+    return false;
+  }
+  container_ = std::move(*executor);
+  Log("Running on Kiln's container executor (image " + req_.environment.image + ", computeType " +
+      std::string(spec::ComputeTypeName(req_.environment.compute_type)) + "), build " + rec_.id);
   return true;
 }
 
@@ -225,7 +241,7 @@ bool BuildRun::DownloadSource() {
       env_.vars.emplace_back("CODEBUILD_RESOLVED_SOURCE_VERSION", rec_.source_version);
     }
   }
-  Log("CODEBUILD_SRC_DIR=" + src_dir_.string());
+  Log("CODEBUILD_SRC_DIR=" + shell_src_dir_.string());
   if (req_.buildspec.cache.present) {
     LocalCache cache(req_.state_dir / "cache", req_.project);
     auto restored = cache.Restore(req_.buildspec.cache, src_dir_);
@@ -250,13 +266,16 @@ bool BuildRun::StartShell() {
     for (const auto& c : req_.buildspec.phase(p).finally) commands_.push_back(c.text);
   }
   exec::ShellOptions o{.shell = req_.buildspec.env.shell.value_or("sh"),
-                       .cwd = src_dir_,
+                       .cwd = shell_src_dir_,
                        .env = ToEnvStrings(env_.vars),
                        .scratch_dir = build_dir_ / "shell",
                        .commands = commands_,
                        .tree_token = rec_.id};
   command_log_ = std::make_unique<CommandLog>(log_.get(), &commands_);
-  auto shell = exec::ShellSession::Start(o, command_log_.get(), req_.cancel_fd);
+  auto shell = container_ ? exec::ShellSession::Start(
+                                o, container_->Launcher(rec_.id, src_dir_, shell_src_dir_),
+                                command_log_.get(), req_.cancel_fd)
+                          : exec::ShellSession::Start(o, command_log_.get(), req_.cancel_fd);
   if (!shell.ok()) {
     Log("Could not start the shell: " + shell.status().message());
     return false;
@@ -291,7 +310,9 @@ PhaseOutcome BuildRun::RunPhase(PhaseName name) {
   const spec::Phase& phase = req_.buildspec.phase(name);
   size_t base_index = first_command_[static_cast<int>(name)];
   if (phase.run_as || req_.buildspec.run_as) {
-    Log("Warning: run-as is not applied by the host executor; commands run as the current user");
+    Log(container_ ? "Warning: run-as is not applied yet; commands run as root in the container"
+                   : "Warning: run-as is not applied by the host executor; commands run as the "
+                     "current user");
   }
   if (!phase.runtime_versions.empty()) {
     // CodeBuild's words on an image that declares no runtimes; it goes on, and so does Kiln.

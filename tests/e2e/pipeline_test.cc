@@ -112,10 +112,10 @@ phases:
   EXPECT_TRUE(Contains(twice.err, "Succeeded")) << twice.err;
 }
 
-// Equal runOrder runs in parallel; a higher runOrder waits for both.
-// Until builds run in containers, a project that names an image fails in PROVISIONING: its
-// commands must not run on the host it expected to be isolated from.
-TEST_F(PipelineTest, AProjectWithAnImageFailsClosedAndRunsNothingOnTheHost) {
+// A project that names an image Kiln cannot run (no engine answers here, or the image cannot
+// be pulled) fails in PROVISIONING: its commands never fall back to the host. Builds that do
+// run in a container: src/codebuild/container_executor_engine_test.cc.
+TEST_F(PipelineTest, AProjectWhoseImageCannotRunFailsInProvisioningAndRunsNothingOnTheHost) {
   fs::path marker = tmp_.path() / "touched-the-host";
   Commit({{"buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - touch " +
                                 marker.string() + "\n"}},
@@ -134,6 +134,7 @@ TEST_F(PipelineTest, AProjectWithAnImageFailsClosedAndRunsNothingOnTheHost) {
   EXPECT_FALSE(fs::exists(marker));
 }
 
+// Equal runOrder runs in parallel; a higher runOrder waits for both.
 TEST_F(PipelineTest, ActionsWithTheSameRunOrderRunTogetherAndTheNextOrderAfterThem) {
   Commit({{"timed.yml", kTimedBuildspec}}, "timed");
   TimedProject("timed", "0.3", tmp_.path() / "gate");

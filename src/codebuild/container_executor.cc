@@ -1,0 +1,96 @@
+#include "codebuild/container_executor.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "exec/container_shell.h"
+
+namespace kiln::codebuild {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kInnerSocket[] = "/var/run/docker.sock";
+
+// The engines Kiln runs on have no bridge network, so kAuto means the host's.
+exec::NetworkMode NetworkOf(spec::BuildNetwork network) {
+  switch (network) {
+    case spec::BuildNetwork::kNone:
+      return exec::NetworkMode::kNone;
+    case spec::BuildNetwork::kBridge:
+      return exec::NetworkMode::kBridge;
+    case spec::BuildNetwork::kHost:
+    case spec::BuildNetwork::kAuto:
+      return exec::NetworkMode::kHost;
+  }
+  return exec::NetworkMode::kHost;
+}
+
+// CodeBuild's compute type as limits; CPUs no more than this host has.
+void ApplyLimits(spec::ComputeType type, exec::ContainerShellOptions* o) {
+  spec::ComputeLimits limits = spec::LimitsOf(type);
+  double host_cpus = std::max(1u, std::thread::hardware_concurrency());
+  o->nano_cpus = static_cast<int64_t>(std::min(limits.cpus, host_cpus) * 1e9);
+  o->memory_bytes = static_cast<int64_t>(limits.memory_bytes);
+}
+
+std::string NoEngineMessage(const std::string& image, const std::string& why) {
+  return "environment.image '" + image +
+         "' needs a Docker engine, and none answers at DOCKER_HOST (" + why +
+         "); start Docker (or set DOCKER_HOST to its unix socket), or remove environment.image "
+         "to run the build on the host";
+}
+
+base::Status EnsureImage(const exec::DockerClient& client, const std::string& image,
+                         const ContainerExecutor::LineSink& log) {
+  auto info = client.InspectImage(image);
+  if (info.ok()) return base::Status::Ok();
+  if (info.status().kind() != base::ErrorKind::kNotFound) return info.status();
+  log("Pulling image " + image);
+  return client.PullImage(image, std::nullopt, [&](const exec::ProgressEvent& e) {
+    if (e.progress.empty() && !e.status.empty()) {
+      log(e.id.empty() ? e.status : e.id + ": " + e.status);
+    }
+  });
+}
+
+}  // namespace
+
+fs::path ContainerSourcePath(std::string_view build_id) {
+  std::string digits;
+  for (char c : build_id) {
+    if (c >= '0' && c <= '9' && digits.size() < 10) digits += c;
+  }
+  return fs::path("/codebuild/output") / ("src" + (digits.empty() ? "0" : digits)) / "src";
+}
+
+base::Result<std::unique_ptr<ContainerExecutor>> ContainerExecutor::Prepare(
+    const spec::BuildEnvironment& environment, const LineSink& log) {
+  auto client = exec::DockerClient::ConnectFromEnvironment();
+  if (!client.ok()) {
+    return base::Status(base::ErrorKind::kFailed,
+                        NoEngineMessage(environment.image, client.status().message()));
+  }
+  if (auto st = EnsureImage(*client, environment.image, log); !st.ok()) {
+    return base::Status(base::ErrorKind::kFailed,
+                        "cannot get image '" + environment.image + "': " + st.message());
+  }
+  return std::unique_ptr<ContainerExecutor>(new ContainerExecutor(std::move(*client), environment));
+}
+
+std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
+    const std::string& build_id, const fs::path& host_src, const fs::path& container_src) const {
+  exec::ContainerShellOptions o{.image = environment_.image,
+                                .workspace_dir = host_src,
+                                .workspace_path = container_src,
+                                .network_mode = NetworkOf(environment_.network),
+                                .labels = {{"kiln.build", build_id}}};
+  ApplyLimits(environment_.compute_type, &o);
+  if (environment_.privileged) {
+    // The build's docker talks to this engine (root-equivalent, as CodeBuild's privileged mode).
+    o.extra_binds.push_back({.source = client_.endpoint().socket_path, .target = kInnerSocket});
+    o.env.push_back(std::string("DOCKER_HOST=unix://") + kInnerSocket);
+  }
+  return std::make_unique<exec::ContainerLauncher>(client_, std::move(o));
+}
+
+}  // namespace kiln::codebuild

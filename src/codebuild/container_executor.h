@@ -1,0 +1,51 @@
+// Kiln's container executor: a build whose environment names an image runs its shell session
+// inside one container of that image (exec/container_shell.h), the way CodeBuild runs a build
+// container. The source stays on the host and is bind-mounted at CodeBuild's path, so
+// artifacts, cache and reports read the same files from the host directory.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "exec/docker_client.h"
+#include "exec/driver_launcher.h"
+#include "spec/build_environment.h"
+
+namespace kiln::codebuild {
+
+// CodeBuild's source path inside the build container, /codebuild/output/src<N>/src, with N
+// made of the build id's digits (at most 10; "0" when it has none).
+std::filesystem::path ContainerSourcePath(std::string_view build_id);
+
+// Not thread-safe: one build's thread uses it. Must outlive every launcher it makes.
+class ContainerExecutor {
+ public:
+  using LineSink = std::function<void(const std::string&)>;
+
+  // Connects to the engine named by DOCKER_HOST (or the default socket) and makes sure
+  // environment.image is there, pulling it if not (progress lines go to log). The error's
+  // message is for the PROVISIONING phase context: it names DOCKER_HOST when no engine
+  // answers, and quotes the engine when the pull fails.
+  static base::Result<std::unique_ptr<ContainerExecutor>> Prepare(
+      const spec::BuildEnvironment& environment, const LineSink& log);
+
+  // A launcher for one session of build build_id: host_src is mounted at container_src (the
+  // session's cwd), the container carries label kiln.build=<build_id> and is removed when
+  // the session ends.
+  std::unique_ptr<exec::DriverLauncher> Launcher(const std::string& build_id,
+                                                 const std::filesystem::path& host_src,
+                                                 const std::filesystem::path& container_src) const;
+
+ private:
+  ContainerExecutor(exec::DockerClient client, spec::BuildEnvironment environment)
+      : client_(std::move(client)), environment_(std::move(environment)) {}
+
+  exec::DockerClient client_;
+  spec::BuildEnvironment environment_;
+};
+
+}  // namespace kiln::codebuild

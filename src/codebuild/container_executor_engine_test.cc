@@ -1,0 +1,172 @@
+// Builds whose environment names an image, run by the engine on the container executor
+// against the private engine (CTest fixture docker_engine, label `engine`). DOCKER_HOST is
+// set from the fixture, as the executor connects from the environment.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "base/ids.h"
+#include "codebuild/container_executor.h"
+#include "codebuild/engine.h"
+#include "exec/container_shell.h"
+#include "exec/docker_test_engine.h"
+#include "spec/buildspec.h"
+
+namespace kiln::codebuild {
+namespace {
+namespace fs = std::filesystem;
+
+std::string ReadFile(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ContainerBuildTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string why;
+    auto c = exec::testing::FixtureEngineWithTestImage(&why);
+    if (c) {
+      client_ = new exec::DockerClient(std::move(*c));
+      std::string host =
+          exec::testing::ReadLine(std::string(KILN_TEST_ENGINE_DIR) + "/docker-host");
+      ::setenv("DOCKER_HOST", host.c_str(), 1);
+    } else {
+      skip_reason_ = new std::string(why);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    delete skip_reason_;
+    client_ = nullptr;
+    skip_reason_ = nullptr;
+  }
+  void SetUp() override {
+    if (skip_reason_) GTEST_SKIP() << "no Docker engine: " << *skip_reason_;
+    char tmpl[] = "/tmp/kiln-cbuild-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    fs::create_directories(dir_ / "src");
+    fs::create_directories(dir_ / "state");
+  }
+  void TearDown() override {
+    if (client_ && !build_id_.empty()) {
+      (void)exec::RemoveOrphanContainers(*client_, "kiln.build", build_id_);
+    }
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  BuildRecord Build(const std::string& buildspec, const std::string& image,
+                    int64_t timeout_ms = 60'000, int cancel_fd = -1) {
+    auto parsed = spec::ParseBuildspec(buildspec, "buildspec.yml");
+    EXPECT_TRUE(parsed.spec.has_value());
+    BuildRequest r{.project = "boxed",
+                   .source_dir = dir_ / "src",
+                   .buildspec = *parsed.spec,
+                   .state_dir = dir_ / "state"};
+    r.environment.image = image;
+    r.timeout_ms = timeout_ms;
+    r.cancel_fd = cancel_fd;
+    build_id_ = "boxed:" + base::NewUuid();
+    r.build_id = build_id_;
+    return RunBuild(r);
+  }
+  size_t ContainersLeft() {
+    auto list = client_->ListContainers({{"kiln.build", build_id_}}, true);
+    EXPECT_TRUE(list.ok());
+    return list.ok() ? list->size() : 0;
+  }
+  static const PhaseRecord* Phase(const BuildRecord& r, PhaseType t) {
+    for (const auto& p : r.phases) {
+      if (p.type == t) return &p;
+    }
+    return nullptr;
+  }
+
+  static exec::DockerClient* client_;
+  static std::string* skip_reason_;
+  fs::path dir_;
+  std::string build_id_;
+};
+
+exec::DockerClient* ContainerBuildTest::client_ = nullptr;
+std::string* ContainerBuildTest::skip_reason_ = nullptr;
+
+TEST_F(ContainerBuildTest, RunsTheBuildInTheImageAndCollectsArtifactsFromTheMount) {
+  fs::path marker = fs::path("/tmp") / ("kiln-host-marker-" + base::NewUuid());
+  auto r = Build(
+      "version: 0.2\nphases:\n  build:\n    commands:\n      - cd /tmp\n"
+      "      - export A=1\n      - echo $A\n      - touch " +
+          marker.string() +
+          "\n      - cd $CODEBUILD_SRC_DIR && echo hi > out.txt\n"
+          "      - pwd\nartifacts:\n  files:\n    - out.txt\n",
+      exec::testing::kTestImage);
+  std::string log = ReadFile(r.log_path);
+  EXPECT_EQ(r.status, BuildStatus::kSucceeded) << log;
+  EXPECT_NE(log.find("] 1\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("Running on Kiln's container executor (image kiln/busybox:test"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(ContainerSourcePath(build_id_).string()), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_EQ(r.artifacts.files, std::vector<std::string>{"out.txt"});
+  EXPECT_EQ(ReadFile(r.artifacts.location + "/out.txt"), "hi\n");
+  EXPECT_EQ(ContainersLeft(), 0u);
+}
+
+TEST_F(ContainerBuildTest, AMissingImageFailsInProvisioning) {
+  auto r =
+      Build("version: 0.2\nphases:\n  build:\n    commands:\n      - echo no\n", "nope/none:1");
+  EXPECT_EQ(r.status, BuildStatus::kFailed);
+  const PhaseRecord* p = Phase(r, PhaseType::kProvisioning);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->status, BuildStatus::kFailed);
+  ASSERT_FALSE(p->contexts.empty());
+  EXPECT_NE(p->contexts[0].message.find("cannot get image 'nope/none:1': "), std::string::npos)
+      << p->contexts[0].message;
+  EXPECT_EQ(Phase(r, PhaseType::kBuild), nullptr);
+}
+
+TEST_F(ContainerBuildTest, ATimeoutEndsTheBuildQuicklyAndRemovesTheContainer) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = Build("version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 100\n",
+                 exec::testing::kTestImage, 2'000);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, BuildStatus::kTimedOut) << ReadFile(r.log_path);
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_EQ(ContainersLeft(), 0u);
+}
+
+TEST_F(ContainerBuildTest, StoppingEndsTheBuildQuicklyAndRemovesTheContainer) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    (void)!::write(fds[1], "x", 1);
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = Build("version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 100\n",
+                 exec::testing::kTestImage, 60'000, fds[0]);
+  auto took = std::chrono::steady_clock::now() - start;
+  stopper.join();
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_EQ(r.status, BuildStatus::kStopped) << ReadFile(r.log_path);
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_EQ(ContainersLeft(), 0u);
+}
+
+TEST(ContainerSourcePathTest, UsesTheBuildIdsDigits) {
+  EXPECT_EQ(ContainerSourcePath("p:1a2b-3c"), "/codebuild/output/src123/src");
+  EXPECT_EQ(ContainerSourcePath("p:abc"), "/codebuild/output/src0/src");
+}
+
+}  // namespace
+}  // namespace kiln::codebuild

@@ -123,13 +123,15 @@ TEST_F(ContainerBuildTest, RunsTheBuildInTheImageAndCollectsArtifactsFromTheMoun
 
 TEST_F(ContainerBuildTest, AMissingImageFailsInProvisioning) {
   auto r =
-      Build("version: 0.2\nphases:\n  build:\n    commands:\n      - echo no\n", "nope/none:1");
+      Build("version: 0.2\nphases:\n  build:\n    commands:\n      - echo no\n",
+            "127.0.0.1:1/nope/none:1");  // a registry on loopback that refuses: no traffic leaves
   EXPECT_EQ(r.status, BuildStatus::kFailed);
   const PhaseRecord* p = Phase(r, PhaseType::kProvisioning);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->status, BuildStatus::kFailed);
   ASSERT_FALSE(p->contexts.empty());
-  EXPECT_NE(p->contexts[0].message.find("cannot get image 'nope/none:1': "), std::string::npos)
+  EXPECT_NE(p->contexts[0].message.find("cannot get image '127.0.0.1:1/nope/none:1': "),
+            std::string::npos)
       << p->contexts[0].message;
   EXPECT_EQ(Phase(r, PhaseType::kBuild), nullptr);
 }

@@ -122,9 +122,11 @@ TEST_F(PipelineTest, AProjectWhoseImageCannotRunFailsInProvisioningAndRunsNothin
          "buildspec");
   projects_["boxed"] = {
       {"buildspec", "buildspec.yml"},
-      {"environment", {{"type", "LINUX_CONTAINER"}, {"image", "kiln/standard:1"}}}};
+      {"environment", {{"type", "LINUX_CONTAINER"}, {"image", "127.0.0.1:1/kiln/standard:1"}}}};
   Pipeline("boxed", {SourceStage(), Stage("Build", {BuildAction("bake", "boxed", {})})});
-  auto run = Kiln({"pipeline", "run", "boxed"});
+  // No engine at this address: the build cannot start, and no pull can leave the machine.
+  auto run = Kiln({"pipeline", "run", "boxed"},
+                  {"DOCKER_HOST=unix://" + (tmp_.path() / "no-engine.sock").string()});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   json e = Parse(run);
   EXPECT_EQ(e["status"], "Failed");

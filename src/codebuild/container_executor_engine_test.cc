@@ -29,28 +29,18 @@ std::string ReadFile(const std::string& p) {
   return s.str();
 }
 
-class ContainerBuildTest : public ::testing::Test {
+class ContainerBuildTest : public exec::testing::EngineSuite {
  protected:
+  // The build connects to the engine named by DOCKER_HOST, as it does outside tests.
   static void SetUpTestSuite() {
-    std::string why;
-    auto c = exec::testing::FixtureEngineWithTestImage(&why);
-    if (c) {
-      client_ = new exec::DockerClient(std::move(*c));
-      std::string host =
-          exec::testing::ReadLine(std::string(KILN_TEST_ENGINE_DIR) + "/docker-host");
-      ::setenv("DOCKER_HOST", host.c_str(), 1);
-    } else {
-      skip_reason_ = new std::string(why);
-    }
-  }
-  static void TearDownTestSuite() {
-    delete client_;
-    delete skip_reason_;
-    client_ = nullptr;
-    skip_reason_ = nullptr;
+    EngineSuite::SetUpTestSuite();
+    if (!client_) return;
+    std::string host = exec::testing::ReadLine(std::string(KILN_TEST_ENGINE_DIR) + "/docker-host");
+    ::setenv("DOCKER_HOST", host.c_str(), 1);
   }
   void SetUp() override {
-    if (skip_reason_) GTEST_SKIP() << "no Docker engine: " << *skip_reason_;
+    exec::testing::EngineSuite::SetUp();
+    if (IsSkipped()) return;
     char tmpl[] = "/tmp/kiln-cbuild-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     fs::create_directories(dir_ / "src");
@@ -90,14 +80,9 @@ class ContainerBuildTest : public ::testing::Test {
     return nullptr;
   }
 
-  static exec::DockerClient* client_;
-  static std::string* skip_reason_;
   fs::path dir_;
   std::string build_id_;
 };
-
-exec::DockerClient* ContainerBuildTest::client_ = nullptr;
-std::string* ContainerBuildTest::skip_reason_ = nullptr;
 
 TEST_F(ContainerBuildTest, RunsTheBuildInTheImageAndCollectsArtifactsFromTheMount) {
   fs::path marker = fs::path("/tmp") / ("kiln-host-marker-" + base::NewUuid());

@@ -33,25 +33,11 @@ std::string ReadFile(const fs::path& p) {
   return s.str();
 }
 
-class ContainerShellTest : public ::testing::Test {
+class ContainerShellTest : public testing::EngineSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    auto c = testing::FixtureEngineWithTestImage(&why);
-    if (c) {
-      client_ = new DockerClient(std::move(*c));
-    } else {
-      skip_reason_ = new std::string(why);
-    }
-  }
-  static void TearDownTestSuite() {
-    delete client_;
-    delete skip_reason_;
-    client_ = nullptr;
-    skip_reason_ = nullptr;
-  }
   void SetUp() override {
-    if (skip_reason_) GTEST_SKIP() << "no Docker engine: " << *skip_reason_;
+    testing::EngineSuite::SetUp();
+    if (IsSkipped()) return;
     char tmpl[] = "/tmp/kiln-cshell-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     fs::create_directories(dir_ / "ws");
@@ -92,12 +78,7 @@ class ContainerShellTest : public ::testing::Test {
   fs::path dir_;
   std::string build_id_;
   Collect out_;
-  static DockerClient* client_;
-  static std::string* skip_reason_;
 };
-
-DockerClient* ContainerShellTest::client_ = nullptr;
-std::string* ContainerShellTest::skip_reason_ = nullptr;
 
 TEST_F(ContainerShellTest, CdAndExportCarryAndExitFailsOnlyItsCommand) {
   auto s = Start({"cd /tmp", "pwd", "export A=1", "echo $A", "exit 3", "echo still $A",

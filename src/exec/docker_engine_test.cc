@@ -17,25 +17,11 @@ namespace {
 
 using testing::kTestImage;
 
-class DockerEngineTest : public ::testing::Test {
+class DockerEngineTest : public testing::EngineSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    auto c = testing::FixtureEngineWithTestImage(&why);
-    if (c) {
-      client_ = new DockerClient(std::move(*c));
-    } else {
-      skip_reason_ = new std::string(why);
-    }
-  }
-  static void TearDownTestSuite() {
-    delete client_;
-    delete skip_reason_;
-    client_ = nullptr;
-    skip_reason_ = nullptr;
-  }
   void SetUp() override {
-    if (skip_reason_) GTEST_SKIP() << "no Docker engine: " << *skip_reason_;
+    testing::EngineSuite::SetUp();
+    if (IsSkipped()) return;
   }
   void TearDown() override {
     for (const std::string& id : created_) (void)client_->Remove(id, true);
@@ -99,12 +85,7 @@ class DockerEngineTest : public ::testing::Test {
   }
 
   std::vector<std::string> created_;
-  static DockerClient* client_;
-  static std::string* skip_reason_;
 };
-
-DockerClient* DockerEngineTest::client_ = nullptr;
-std::string* DockerEngineTest::skip_reason_ = nullptr;
 
 TEST_F(DockerEngineTest, PingsAndNegotiatesTheVersion) {
   EXPECT_TRUE(client().Ping().ok());

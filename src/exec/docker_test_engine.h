@@ -60,4 +60,31 @@ inline std::optional<DockerClient> FixtureEngineWithTestImage(std::string* why) 
   return client;
 }
 
+// A test suite on the fixture's engine with kTestImage: one client for the whole suite, and
+// every test skipped with one line when there is no engine. A subclass's SetUp calls
+// EngineSuite::SetUp() first and returns if IsSkipped().
+class EngineSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string why;
+    auto c = FixtureEngineWithTestImage(&why);
+    if (c) {
+      client_ = new DockerClient(std::move(*c));
+    } else {
+      skip_reason_ = new std::string(why);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    delete skip_reason_;
+    client_ = nullptr;
+    skip_reason_ = nullptr;
+  }
+  void SetUp() override {
+    if (skip_reason_) GTEST_SKIP() << "no Docker engine: " << *skip_reason_;
+  }
+  static inline DockerClient* client_ = nullptr;
+  static inline std::string* skip_reason_ = nullptr;
+};
+
 }  // namespace kiln::exec::testing

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "codebuild/engine.h"
 #include "exec/process.h"
+#include "spec/build_environment.h"
 #include "spec/value_map.h"
 #include "store/store.h"
 
@@ -31,7 +32,28 @@ struct BuildArgs {
   std::string params_file, secrets_file, out_dir, project;
   std::string timeout = "60m";
   bool in_place = false;
+  // StartBuild's imageOverride, privilegedModeOverride, computeTypeOverride.
+  std::string image, compute_type;
+  bool privileged = false;
 };
+
+// --image/--privileged/--compute-type as a build environment; "" when they are valid.
+std::string ContainerEnvironment(const BuildArgs& a, spec::BuildEnvironment* env) {
+  env->image = a.image;
+  env->privileged = a.privileged;
+  if (!a.compute_type.empty()) {
+    auto type = spec::ParseComputeType(a.compute_type);
+    if (!type) {
+      return "--compute-type " + a.compute_type +
+             ": expected BUILD_GENERAL1_SMALL, _MEDIUM, _LARGE, _XLARGE or _2XLARGE";
+    }
+    env->compute_type = *type;
+  }
+  if (env->image.empty() && (a.privileged || !a.compute_type.empty())) {
+    return "--privileged and --compute-type apply to builds in a container: give --image too";
+  }
+  return "";
+}
 
 int g_cancel_write = -1;
 
@@ -94,13 +116,18 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
     return UsageError(spec_path.string() + ": batch builds (" + parsed.spec->batch_kind +
                       ") are not supported yet");
   }
+  // Both normalised: `kiln build .` names "/x/." and the state dir "/x/.kiln", and the copy of
+  // the source must recognise the state dir inside it to leave it out.
   codebuild::BuildRequest req{.project = a.project,
-                              .source_dir = fs::absolute(a.dir),
+                              .source_dir = fs::weakly_canonical(fs::absolute(a.dir)),
                               .in_place = a.in_place,
                               .buildspec = std::move(*parsed.spec),
-                              .state_dir = fs::absolute(StateDir(g)),
+                              .state_dir = fs::weakly_canonical(fs::absolute(StateDir(g))),
                               .timeout_ms = *timeout};
-  if (req.project.empty()) req.project = fs::absolute(a.dir).lexically_normal().filename();
+  if (std::string bad = ContainerEnvironment(a, &req.environment); !bad.empty()) {
+    return UsageError(bad);
+  }
+  if (req.project.empty()) req.project = req.source_dir.filename();
   if (req.project.empty() || req.project == ".") req.project = "local";
   for (const auto& kv : a.env) {
     size_t eq = kv.find('=');
@@ -152,6 +179,12 @@ CommandSpec BuildCommand() {
             sub->add_option("--timeout", a->timeout, "build timeout (default 60m)");
             sub->add_option("--project", a->project, "project name (default: DIR's name)");
             sub->add_flag("--in-place", a->in_place, "run in DIR itself, not a fresh copy");
+            sub->add_option("--image", a->image,
+                            "run the build in a container of IMAGE (Docker engine at DOCKER_HOST)");
+            sub->add_flag("--privileged", a->privileged,
+                          "let the build's docker reach the engine (root-equivalent)");
+            sub->add_option("--compute-type", a->compute_type,
+                            "BUILD_GENERAL1_SMALL (default) ... _2XLARGE: CPU/memory limits");
             return [a](const GlobalOptions& g) { return Run(*a, g); };
           }};
 }

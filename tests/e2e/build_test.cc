@@ -371,6 +371,57 @@ TEST_F(BuildTest, MissingSecretFailsProvisioning) {
   EXPECT_EQ(b["phases"][2]["contexts"][0]["statusCode"], "CLIENT_ERROR");
 }
 
+// Regression: `kiln build .` with the state dir inside the source copied the state dir into
+// itself until the path was too long (the source "/x/." did not match the state dir "/x/st").
+TEST_F(BuildTest, BuildOfDotLeavesTheStateDirInsideItOut) {
+  for (std::string state : {".kiln", "./st"}) {
+    std::string dir = "src-" + state.substr(state.rfind('/') + 1);
+    tmp_.Write(dir + "/buildspec.yml",
+               "version: 0.2\nphases:\n  build:\n    commands: [ls -a > listing.txt]\n"
+               "artifacts:\n  files: [listing.txt]\n");
+    auto r =
+        RunKiln({"--json", "--state-dir", state, "build", ".", "-o", "out"}, tmp_.path() / dir);
+    ASSERT_EQ(r.exit_code, 0) << state << ": " << r.out.substr(0, 2000) << r.err;
+    std::string listing = ReadText(tmp_.path() / dir / "out" / "listing.txt");
+    EXPECT_EQ(listing, ".\n..\nbuildspec.yml\nlisting.txt\n") << state;
+  }
+}
+
+// --image asks for a container: with no engine there, the build fails in PROVISIONING and not
+// one command runs on the host. (Builds that do run in a container: codebuild_engine_test.)
+TEST_F(BuildTest, ImageWithoutAnEngineFailsInProvisioningAndRunsNothingHere) {
+  fs::path marker = tmp_.path() / "ran-on-the-host";
+  auto b = Build(
+      "version: 0.2\nphases:\n  build:\n    commands:\n      - touch " + marker.string() + "\n",
+      {"--image", "127.0.0.1:1/kiln/standard:1", "--compute-type", "BUILD_GENERAL1_MEDIUM"},
+      {"DOCKER_HOST=unix://" + (tmp_.path() / "no-engine.sock").string()});
+  EXPECT_EQ(last_.exit_code, 1) << last_.err;
+  EXPECT_EQ(b["buildStatus"], "FAILED");
+  std::string provisioning;
+  for (const auto& p : b["phases"]) {
+    if (p["phaseType"] == "PROVISIONING") provisioning = p.value("phaseStatus", "");
+  }
+  EXPECT_EQ(provisioning, "FAILED") << b.dump(2);
+  EXPECT_NE(b.dump().find("DOCKER_HOST"), std::string::npos) << b.dump(2);
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+TEST_F(BuildTest, ContainerFlagsAreCheckedBeforeAnythingRuns) {
+  tmp_.Write("src/buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands: [echo hi]\n");
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--state-dir", (tmp_.path() / "state").string(), "build",
+                                     (tmp_.path() / "src").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunKiln(args, tmp_.path());
+  };
+  auto bogus = run({"--image", "x", "--compute-type", "BUILD_GENERAL1_HUGE"});
+  EXPECT_EQ(bogus.exit_code, 2);
+  EXPECT_NE(bogus.err.find("--compute-type BUILD_GENERAL1_HUGE"), std::string::npos) << bogus.err;
+  auto no_image = run({"--privileged"});
+  EXPECT_EQ(no_image.exit_code, 2);
+  EXPECT_NE(no_image.err.find("give --image too"), std::string::npos) << no_image.err;
+}
+
 TEST_F(BuildTest, TimeoutKillsTheWholeTree) {
   auto b = Build(R"Y(version: 0.2
 phases:

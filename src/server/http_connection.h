@@ -2,6 +2,7 @@
 // Loop-affine: every member runs on the server's loop.
 #pragma once
 
+#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -53,6 +54,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WatchPeerClose();
   void ForgetStream();
   void Linger(size_t budget);
+  void Drain(size_t budget, std::shared_ptr<std::array<char, 16 * 1024>> buffer);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

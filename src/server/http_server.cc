@@ -372,11 +372,14 @@ void Connection::Linger(size_t budget) {
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return CloseNow();
   stream_.expires_after(std::chrono::seconds(1));
-  auto drain = std::make_shared<std::array<char, 16 * 1024>>();
-  stream_.async_read_some(asio::buffer(*drain), [self = shared_from_this(), drain, budget](
-                                                    beast::error_code e, size_t n) {
+  Drain(budget, std::make_shared<std::array<char, 16 * 1024>>());
+}
+
+void Connection::Drain(size_t budget, std::shared_ptr<std::array<char, 16 * 1024>> buffer) {
+  stream_.async_read_some(asio::buffer(*buffer), [self = shared_from_this(), buffer, budget](
+                                                     beast::error_code e, size_t n) {
     if (e || n >= budget) return self->CloseNow();
-    self->Linger(budget - n);
+    self->Drain(budget - n, buffer);
   });
 }
 

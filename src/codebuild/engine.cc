@@ -98,6 +98,11 @@ class BuildRun {
   PhaseRecord& Begin(PhaseType t);
   void End(PhaseRecord& p, BuildStatus s, std::string code = "", std::string message = "");
   void Log(const std::string& line) { log_->Line("[Container] " + line); }
+  // The buildspec's cache.paths count only with the project's LOCAL_CUSTOM_CACHE (CodeBuild).
+  bool UsesCustomCache() const {
+    return req_.buildspec.cache.present && req_.cache.has(spec::CacheMode::kCustom);
+  }
+  void LogCacheModes();
   void Notify() {
     if (req_.on_update) req_.on_update(rec_);
   }
@@ -242,7 +247,8 @@ bool BuildRun::DownloadSource() {
     }
   }
   Log("CODEBUILD_SRC_DIR=" + shell_src_dir_.string());
-  if (req_.buildspec.cache.present) {
+  LogCacheModes();
+  if (UsesCustomCache()) {
     LocalCache cache(req_.state_dir / "cache", req_.project);
     auto restored = cache.Restore(req_.buildspec.cache, src_dir_);
     if (!restored.ok()) {
@@ -255,6 +261,21 @@ bool BuildRun::DownloadSource() {
   }
   End(p, BuildStatus::kSucceeded);
   return true;
+}
+
+void BuildRun::LogCacheModes() {
+  if (req_.buildspec.cache.present && !UsesCustomCache()) {
+    Log(req_.cache.type == spec::CacheType::kNoCache
+            ? "Not using the buildspec's cache: the project's cache type is NO_CACHE"
+            : "Not using the buildspec's cache: the project's cache has no LOCAL_CUSTOM_CACHE "
+              "mode");
+  }
+  if (req_.cache.has(spec::CacheMode::kDockerLayer)) {
+    Log("LOCAL_DOCKER_LAYER_CACHE: docker builds use the engine's own layer cache");
+  }
+  if (req_.cache.has(spec::CacheMode::kSource)) {
+    Log("LOCAL_SOURCE_CACHE: sources come from Kiln's git mirror, fetched as deltas");
+  }
 }
 
 bool BuildRun::StartShell() {
@@ -476,7 +497,7 @@ void BuildRun::UploadArtifacts() {
     for (const auto& problem : s.problems) Log("Report " + s.group + ": " + problem);
     rec_.reports.push_back(std::move(s));
   }
-  if (ok && succeeding_ && req_.buildspec.cache.present) {
+  if (ok && succeeding_ && UsesCustomCache()) {
     spec::Cache cache = req_.buildspec.cache;
     if (cache.key) {
       auto v = shell_->Expand(*cache.key);
@@ -549,6 +570,7 @@ base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request
 base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* request) {
   request->project_vars = project.variables;
   request->environment = project.environment;
+  request->cache = project.cache;
   nlohmann::json typed = nlohmann::json::array();
   for (const spec::TypedVariable& v : project.environment.variables) {
     typed.push_back(

@@ -26,6 +26,7 @@ struct BuildRequest {
   std::filesystem::path state_dir;     // logs/, workspaces/, cache/, builds/, counters/
   VarList project_vars;                // project environment variables
   spec::BuildEnvironment environment;  // the project's image, compute type, ... (none: host)
+  spec::ProjectCache cache;            // the project's cache type and LOCAL modes
   VarList overrides;                   // start-build overrides (`-e`)
   VarList extra_builtin;               // e.g. CODEBUILD_SRC_DIR_<artifact> from a pipeline
   std::map<std::string, std::string> parameters;  // parameter-store name -> value

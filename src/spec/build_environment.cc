@@ -69,4 +69,23 @@ std::string_view VariableTypeName(VariableType type) {
   return "PLAINTEXT";
 }
 
+std::string_view CacheModeName(CacheMode mode) {
+  switch (mode) {
+    case CacheMode::kSource:
+      return "LOCAL_SOURCE_CACHE";
+    case CacheMode::kDockerLayer:
+      return "LOCAL_DOCKER_LAYER_CACHE";
+    case CacheMode::kCustom:
+      break;
+  }
+  return "LOCAL_CUSTOM_CACHE";
+}
+
+std::optional<CacheMode> ParseCacheMode(std::string_view name) {
+  for (CacheMode mode : {CacheMode::kSource, CacheMode::kDockerLayer, CacheMode::kCustom}) {
+    if (CacheModeName(mode) == name) return mode;
+  }
+  return std::nullopt;
+}
+
 }  // namespace kiln::spec

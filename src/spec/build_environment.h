@@ -44,6 +44,23 @@ struct TypedVariable {
   VariableType type = VariableType::kPlaintext;
 };
 
+// The project's cache (CreateProject's `cache`, AWS-SEMANTICS.md 1.2): Kiln has no S3, so the
+// types are NO_CACHE and LOCAL. A project without `cache` gets LOCAL with LOCAL_CUSTOM_CACHE,
+// so a buildspec's `cache.paths` work without project settings (a Kiln default).
+enum class CacheType { kNoCache, kLocal };
+enum class CacheMode : unsigned { kSource = 1, kDockerLayer = 2, kCustom = 4 };
+
+struct ProjectCache {
+  CacheType type = CacheType::kLocal;
+  unsigned modes = static_cast<unsigned>(CacheMode::kCustom);
+  bool has(CacheMode mode) const {
+    return type == CacheType::kLocal && (modes & static_cast<unsigned>(mode)) != 0;
+  }
+};
+
+std::string_view CacheModeName(CacheMode mode);  // LOCAL_SOURCE_CACHE, ...
+std::optional<CacheMode> ParseCacheMode(std::string_view name);
+
 struct BuildEnvironment {
   std::string image;  // empty: the host executor
   ComputeType compute_type = ComputeType::kSmall;

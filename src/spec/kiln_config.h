@@ -54,6 +54,7 @@ struct Project {
   BuildEnvironment environment;
   std::vector<std::pair<std::string, std::string>> variables;  // environment.variables (Kiln's map)
   std::optional<ProjectWebhook> webhook;
+  ProjectCache cache;
   int line = 0;
 };
 

@@ -8,7 +8,10 @@
 namespace kiln::spec::kiln_yml {
 namespace {
 
-constexpr std::string_view kProjectKeys[] = {"buildspec", "timeout", "environment", "webhook"};
+constexpr std::string_view kProjectKeys[] = {"buildspec", "timeout", "environment", "webhook",
+                                             "cache"};
+constexpr std::string_view kCacheKeys[] = {"type", "modes"};
+constexpr std::string_view kCacheTypes[] = {"NO_CACHE", "LOCAL", "S3"};
 constexpr std::string_view kEnvironmentKeys[] = {"type",
                                                  "image",
                                                  "computeType",
@@ -209,6 +212,51 @@ ProjectWebhook ParseWebhook(ConfigReader& reader, const YamlEntry& entry, const 
   return webhook;
 }
 
+void ParseCacheModes(ConfigReader& reader, const YAML::Node& node, const std::string& what,
+                     ProjectCache& cache) {
+  std::optional<std::vector<YAML::Node>> items = reader.Sequence(node, what);
+  if (!items) return;
+  cache.modes = 0;
+  for (size_t i = 0; i < items->size(); ++i) {
+    std::string item_what = what + "[" + std::to_string(i) + "]";
+    std::optional<std::string> name = reader.String((*items)[i], item_what);
+    std::optional<CacheMode> mode = name ? ParseCacheMode(*name) : std::nullopt;
+    if (mode) cache.modes |= static_cast<unsigned>(*mode);
+    if (name && !mode) {
+      reader.Error((*items)[i].Mark(), item_what +
+                                           " must be LOCAL_SOURCE_CACHE, "
+                                           "LOCAL_DOCKER_LAYER_CACHE or LOCAL_CUSTOM_CACHE");
+    }
+  }
+}
+
+// CodeBuild's `cache: {type, modes}`. S3 needs AWS: refused with what to use instead.
+void ParseCache(ConfigReader& reader, const YamlEntry& entry, const std::string& what,
+                Project& project) {
+  std::optional<std::vector<YamlEntry>> fields = reader.Mapping(entry.value, what);
+  if (!fields) return;
+  reader.CheckKeys(*fields, what, kCacheKeys);
+  const YamlEntry* type = FindEntry(*fields, "type");
+  std::optional<std::string> name;
+  if (type) name = reader.OneOf(type->value, what + ".type", kCacheTypes);
+  if (!type) reader.Missing(entry.key_node.Mark(), what, "type");
+  if (name == "S3") {
+    reader.Error(type->value.Mark(),
+                 what + ".type S3 needs Amazon S3, which Kiln does not reach: use LOCAL");
+  }
+  project.cache.type = name == "NO_CACHE" ? CacheType::kNoCache : CacheType::kLocal;
+  const YamlEntry* modes = FindEntry(*fields, "modes");
+  if (modes) ParseCacheModes(reader, modes->value, what + ".modes", project.cache);
+  if (modes && project.cache.type == CacheType::kNoCache) {
+    reader.Error(modes->key_node.Mark(), what + ".modes needs type LOCAL");
+  }
+  // CodeBuild: the Docker layer cache needs privileged mode.
+  if (project.cache.has(CacheMode::kDockerLayer) && !project.environment.privileged) {
+    reader.Error(modes->key_node.Mark(),
+                 what + ".modes LOCAL_DOCKER_LAYER_CACHE needs environment.privilegedMode: true");
+  }
+}
+
 Project ParseProject(ConfigReader& reader, const YamlEntry& entry) {
   std::string what = "projects." + entry.key;
   Project project{.name = entry.key, .line = LineOf(entry.key_node.Mark())};
@@ -226,6 +274,9 @@ Project ParseProject(ConfigReader& reader, const YamlEntry& entry) {
   }
   if (const YamlEntry* webhook = FindEntry(*fields, "webhook")) {
     project.webhook = ParseWebhook(reader, *webhook, what + ".webhook");
+  }
+  if (const YamlEntry* cache = FindEntry(*fields, "cache")) {  // after environment: privileged
+    ParseCache(reader, *cache, what + ".cache", project);
   }
   return project;
 }

@@ -1,6 +1,7 @@
 // Runs the real `kiln` binary as a user would, in a scratch directory.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -75,6 +76,9 @@ std::unique_ptr<BackgroundProcess> StartKiln(const std::vector<std::string>& arg
 bool Running(int pid);
 
 std::string ReadText(const std::filesystem::path& p);
+
+// A loopback TCP port that was free a moment ago (bound to port 0 and released).
+uint16_t FreePort();
 
 // The shared conformance corpus: $KILN_CONFORMANCE_DIR, else ../shared/conformance beside the
 // checkout; a test that reads it skips when ConformanceMissing() says why.

@@ -2,8 +2,6 @@
 // a deployment behind the load balancer, a task killed by hand and replaced, the server
 // killed with -9 and restarted (its tasks adopted, the service answering again within
 // seconds), and SIGTERM leaving no task behind.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "server_fixture.h"
@@ -26,18 +24,6 @@ class H(BaseHTTPRequestHandler):
         pass
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 )PY";
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 class ServerService : public ServerFixture {
  protected:

@@ -40,11 +40,15 @@ int Bootstrap(ImageArgs a) {
     std::fprintf(stderr, "kiln: error: %s\n", why.c_str());
     return kExitUsage;
   }
-  if (!a.standard && !a.busybox) a.standard = a.busybox = true;  // no flag: both
+  const bool both = !a.standard && !a.busybox;  // no flag: both
+  if (both) a.standard = a.busybox = true;
   std::string debootstrap;
   if (a.standard) {  // refuse before any work rather than after the busybox image
     auto found = exec::StandardPrerequisites();
-    if (!found.ok()) return Fail(found.status());
+    if (!found.ok()) {
+      std::string hint = both ? " (kiln image bootstrap --busybox needs neither)" : "";
+      return Fail(base::Status(found.status().kind(), found.status().message() + hint));
+    }
     debootstrap = *found;
   }
   auto client = exec::DockerClient::ConnectFromEnvironment();

@@ -60,6 +60,13 @@ TEST(ImageBootstrap, StandardSaysItNeedsRootBeforeAnyWork) {
   EXPECT_NE(r.err.find("kiln image bootstrap --standard must run as root"), std::string::npos)
       << r.err;
   EXPECT_EQ(r.out, "");
+  // Without flags both images are made: the error says the busybox one needs no root.
+  auto both = RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          KilnBinary(), "image", "bootstrap"},
+                         "/", kNoEngine);
+  EXPECT_EQ(both.exit_code, 1) << both.err;
+  EXPECT_NE(both.err.find("must run as root"), std::string::npos) << both.err;
+  EXPECT_NE(both.err.find("--busybox needs neither"), std::string::npos) << both.err;
 }
 
 }  // namespace

@@ -32,5 +32,6 @@ CommandSpec PipelineCommand();
 CommandSpec ServeCommand();
 CommandSpec LogsCommand();
 CommandSpec ServiceCommand();
+CommandSpec ImageCommand();
 
 }  // namespace kiln::cli

@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <unistd.h>
 
 #include <memory>
 #include <sstream>
@@ -13,10 +14,14 @@ namespace kiln::exec {
 
 namespace {
 
+// CodeBuild's curated images have codebuild-user (AWS-CONTAINERS.md §1.x, IMG Dockerfiles).
 constexpr char kPasswd[] =
-    "root:x:0:0:root:/root:/bin/sh\nkiln:x:1000:1000:kiln:/home/kiln:/bin/sh\n";
-constexpr char kGroup[] = "root:x:0:\nkiln:x:1000:\n";
+    "root:x:0:0:root:/root:/bin/sh\n"
+    "codebuild-user:x:1000:1000:codebuild-user:/home/codebuild-user:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+constexpr char kGroup[] = "root:x:0:\ncodebuild-user:x:1000:\nnogroup:x:65534:\n";
 constexpr size_t kMaxBusybox = 16 << 20;
+constexpr size_t kMaxDockerCli = 256 << 20;  // docker 28 is ~45 MB with debug info
 
 // A tar being written into memory.
 class TarWriter {
@@ -86,14 +91,18 @@ base::Result<std::vector<std::string>> Applets(const std::string& busybox) {
   return names;
 }
 
-base::Status AddTree(TarWriter& tar, const std::string& binary,
-                     const std::vector<std::string>& applets) {
-  for (const char* dir : {"bin", "etc", "root"}) {
+base::Status AddDirs(TarWriter& tar) {
+  for (const char* dir : {"bin", "etc", "home", "usr", "usr/bin", "usr/local", "usr/local/bin"}) {
     if (auto st = tar.Dir(dir, 0755); !st.ok()) return st;
   }
+  if (auto st = tar.Dir("root", 0700); !st.ok()) return st;
   if (auto st = tar.Dir("tmp", 01777); !st.ok()) return st;
-  if (auto st = tar.Dir("home", 0755); !st.ok()) return st;
-  if (auto st = tar.Dir("home/kiln", 0755, 1000); !st.ok()) return st;
+  return tar.Dir("home/codebuild-user", 0755, 1000);
+}
+
+base::Status AddTree(TarWriter& tar, const std::string& binary,
+                     const std::vector<std::string>& applets) {
+  if (auto st = AddDirs(tar); !st.ok()) return st;
   if (auto st = tar.File("bin/busybox", binary, 0755); !st.ok()) return st;
   for (const std::string& applet : applets) {
     if (auto st = tar.Symlink("bin/" + applet, "busybox"); !st.ok()) return st;
@@ -102,9 +111,21 @@ base::Status AddTree(TarWriter& tar, const std::string& binary,
   return tar.File("etc/group", kGroup, 0644);
 }
 
+base::Status AddDockerCli(TarWriter& tar, const std::string& path) {
+  if (path.empty()) return base::Status::Ok();
+  auto cli = base::ReadFile(path, kMaxDockerCli);
+  if (!cli.ok()) return cli.status();
+  return tar.File("usr/local/bin/docker", *cli, 0755);
+}
+
 }  // namespace
 
-base::Result<std::string> BusyboxRootfsTar(const std::string& busybox) {
+std::vector<std::string> ImageChanges(const std::string& shell) {
+  return {"ENV PATH=/usr/local/bin:/usr/bin:/bin", "CMD [\"" + shell + "\"]"};
+}
+
+base::Result<std::string> BusyboxRootfsTar(const BusyboxImageOptions& options) {
+  const std::string& busybox = options.busybox;
   if (::access(busybox.c_str(), X_OK) != 0) {
     return base::NotFound(busybox + " not found (install busybox-static)");
   }
@@ -114,14 +135,16 @@ base::Result<std::string> BusyboxRootfsTar(const std::string& busybox) {
   if (!applets.ok()) return applets.status();
   TarWriter tar;
   if (auto st = AddTree(tar, *binary, *applets); !st.ok()) return st;
+  if (auto st = AddDockerCli(tar, options.docker_cli); !st.ok()) return st;
   return tar.Finish();
 }
 
 base::Result<std::string> ImportBusyboxImage(const DockerClient& client, const std::string& repo,
-                                             const std::string& tag, const std::string& busybox) {
-  auto tar = BusyboxRootfsTar(busybox);
+                                             const std::string& tag,
+                                             const BusyboxImageOptions& options) {
+  auto tar = BusyboxRootfsTar(options);
   if (!tar.ok()) return tar.status();
-  return client.ImportImage(std::move(*tar), repo, tag, {"CMD [\"/bin/sh\"]", "ENV PATH=/bin"});
+  return client.ImportImage(std::move(*tar), repo, tag, ImageChanges("sh"));
 }
 
 }  // namespace kiln::exec

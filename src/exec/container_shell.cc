@@ -83,7 +83,7 @@ void HangUp(const fs::path& fifo) {
 }  // namespace
 
 ContainerLauncher::~ContainerLauncher() {
-  End(0);
+  End(0, DriverState::kBusy);
   StopWaiter();
 }
 
@@ -154,9 +154,13 @@ bool ContainerLauncher::WaitExit(int64_t timeout_ms) {
   return exited_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return exited_; });
 }
 
-void ContainerLauncher::End(int64_t grace_ms) {
+// An idle driver told to quit has nothing left to do, and its exit would take tini's SIGKILL
+// to whatever it left in the background anyway: force removal at once does the same without
+// waiting for the engine to report the exit (~76 ms, DOCKER-ENGINE.md §5).
+void ContainerLauncher::End(int64_t grace_ms, DriverState state) {
   if (ended_ || id_.empty()) return;
   ended_ = true;
+  if (state == DriverState::kIdle) grace_ms = 0;
   if (started_ && !WaitExit(grace_ms > 0 ? kQuitMs : 0) && grace_ms > 0 &&
       client_.Kill(id_, "SIGTERM").ok()) {
     (void)WaitExit(grace_ms);

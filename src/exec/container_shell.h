@@ -58,7 +58,7 @@ class ContainerLauncher : public DriverLauncher {
   base::Result<DriverChannels> Launch(const DriverLaunch& launch) override;
   // The driver told to quit gets a moment to exit; then SIGTERM to the container (tini passes
   // it on), and after grace_ms a forced removal, which also kills what is left.
-  void End(int64_t grace_ms) override;
+  void End(int64_t grace_ms, DriverState state) override;
 
   const std::string& container_id() const { return id_; }
   // The container's exit status once it exited (143: ended by SIGTERM through tini, 137:

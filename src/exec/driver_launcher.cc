@@ -58,7 +58,8 @@ base::Result<DriverChannels> HostLauncher::Launch(const DriverLaunch& launch) {
   return ch;
 }
 
-void HostLauncher::End(int64_t grace_ms) {
+// Background jobs outlive an idle driver on the host: the state changes nothing here.
+void HostLauncher::End(int64_t grace_ms, DriverState /*state*/) {
   if (ended_ || pid_ <= 0) return;
   ended_ = true;
   // A driver that was told to quit exits at once; a busy one (timeout, cancel) is killed by

@@ -35,6 +35,10 @@ struct DriverChannels {
   base::UniqueFd ack;
 };
 
+// Whether the driver was waiting for a request when it was told to quit (it then exits at
+// once) or was still running a command that was abandoned (timeout, stop).
+enum class DriverState { kIdle, kBusy };
+
 // Not thread-safe: the session's thread calls it. Launch at most once.
 class DriverLauncher {
  public:
@@ -42,7 +46,7 @@ class DriverLauncher {
   virtual base::Result<DriverChannels> Launch(const DriverLaunch& launch) = 0;
   // Ends the driver and everything it started: a driver that was told to quit gets a moment to
   // exit; then SIGTERM, and SIGKILL (or force removal) after grace_ms. Idempotent.
-  virtual void End(int64_t grace_ms) = 0;
+  virtual void End(int64_t grace_ms, DriverState state) = 0;
   // The driver's host pid (also its process group), or -1 when it has none of ours.
   virtual pid_t pid() const { return -1; }
 };
@@ -52,9 +56,9 @@ class DriverLauncher {
 class HostLauncher : public DriverLauncher {
  public:
   explicit HostLauncher(std::string tree_token) : tree_token_(std::move(tree_token)) {}
-  ~HostLauncher() override { End(0); }
+  ~HostLauncher() override { End(0, DriverState::kBusy); }
   base::Result<DriverChannels> Launch(const DriverLaunch& launch) override;
-  void End(int64_t grace_ms) override;
+  void End(int64_t grace_ms, DriverState state) override;
   pid_t pid() const override { return pid_; }
 
  private:

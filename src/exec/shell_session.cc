@@ -232,6 +232,7 @@ base::Result<std::string> ShellSession::Request(const std::string& line, int64_t
   *outcome = CommandOutcome::kShellLost;
   if (closed_) return base::Internal("shell session is closed");
   std::string msg = line + "\n";
+  busy_ = true;  // until its reply: a request abandoned on timeout or stop leaves it busy
   if (!base::WriteAll(ctl_.get(), msg.data(), msg.size())) {
     return base::Status(base::ErrorKind::kFailed, "the build's shell has exited");
   }
@@ -247,6 +248,7 @@ base::Result<std::string> ShellSession::Request(const std::string& line, int64_t
       // The command had exited before the reply was written, so all it wrote is in the pipe.
       DrainOutput();
       *outcome = CommandOutcome::kExited;
+      busy_ = false;
       return reply;
     }
     int64_t now = base::MonotonicMillis();
@@ -332,7 +334,7 @@ void ShellSession::Close(int64_t grace_ms) {
     base::WriteAll(ctl_.get(), "q\n", 2);
     ctl_.Reset();
   }
-  if (launcher_) launcher_->End(grace_ms);
+  if (launcher_) launcher_->End(grace_ms, busy_ ? DriverState::kBusy : DriverState::kIdle);
   DrainOutput();
   if (!carry_.empty()) sink_->OnOutput(std::exchange(carry_, {}));
   std::error_code ec;

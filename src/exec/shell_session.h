@@ -101,6 +101,7 @@ class ShellSession {
   OutputSink* sink_ = nullptr;
   std::unique_ptr<DriverLauncher> launcher_;
   bool closed_ = false;
+  bool busy_ = false;  // a request is outstanding (the driver is running a command)
   int cancel_fd_ = -1;
   std::filesystem::path scratch_dir_;
   base::UniqueFd out_;  // shell's stdout+stderr

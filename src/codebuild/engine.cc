@@ -146,6 +146,7 @@ bool BuildRun::Prepare() {
   rec_.project = req_.project;
   rec_.start_ms = base::NowMillis();
   rec_.initiator = req_.initiator;
+  rec_.environment = RecordOf(req_.environment);
   auto number = store::NextBuildNumber(req_.state_dir, req_.project);
   rec_.build_number = number.ok() ? *number : 0;
   rec_.id = req_.build_id.empty() ? req_.project + ":" + base::NewUuid() : req_.build_id;

@@ -1,5 +1,7 @@
 #include "spec/build_environment.h"
 
+#include <algorithm>
+
 namespace kiln::spec {
 namespace {
 
@@ -67,6 +69,13 @@ std::string_view VariableTypeName(VariableType type) {
       break;
   }
   return "PLAINTEXT";
+}
+
+bool IsImageReference(std::string_view ref) {
+  if (ref.empty() || ref.size() > 512 || ref.find("://") != std::string_view::npos) return false;
+  return std::none_of(ref.begin(), ref.end(), [](char c) {
+    return c <= ' ' || c == '"' || c == '\'' || c == '\\' || static_cast<unsigned char>(c) > 126;
+  });
 }
 
 }  // namespace kiln::spec

@@ -212,8 +212,8 @@ bool BuildRun::Provision() {
 
 // Fails closed: a project that names an image expects its commands not to touch the host.
 bool BuildRun::ProvisionContainer(PhaseRecord& p) {
-  auto executor =
-      ContainerExecutor::Prepare(req_.environment, [this](const std::string& line) { Log(line); });
+  auto executor = ContainerExecutor::Prepare(req_.environment, req_.state_dir,
+                                             [this](const std::string& line) { Log(line); });
   if (!executor.ok()) {
     End(p, BuildStatus::kFailed, "CLIENT_ERROR", executor.status().message());
     return false;

@@ -13,9 +13,11 @@ namespace kiln::exec {
 
 namespace {
 
+// nobody (Debian's 65534) for the run-as tests.
 constexpr char kPasswd[] =
-    "root:x:0:0:root:/root:/bin/sh\nkiln:x:1000:1000:kiln:/home/kiln:/bin/sh\n";
-constexpr char kGroup[] = "root:x:0:\nkiln:x:1000:\n";
+    "root:x:0:0:root:/root:/bin/sh\nkiln:x:1000:1000:kiln:/home/kiln:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n";
+constexpr char kGroup[] = "root:x:0:\nkiln:x:1000:\nnogroup:x:65534:\n";
 constexpr size_t kMaxBusybox = 16 << 20;
 
 // A tar being written into memory.

@@ -67,7 +67,22 @@ nlohmann::json ReportJson(const ReportSummary& r) {
       {"problems", r.problems}};
 }
 
+// CodeBuild's shape; "executor" is Kiln's: "host" when no image was given.
+nlohmann::json EnvironmentJson(const EnvironmentRecord& e) {
+  return {{"type", "LINUX_CONTAINER"},
+          {"image", e.image},
+          {"computeType", spec::ComputeTypeName(e.compute_type)},
+          {"privilegedMode", e.privileged},
+          {"executor", e.image.empty() ? "host" : "container"}};
+}
+
 }  // namespace
+
+EnvironmentRecord RecordOf(const spec::BuildEnvironment& environment) {
+  return {.image = environment.image,
+          .compute_type = environment.compute_type,
+          .privileged = environment.privileged};
+}
 
 nlohmann::json ToJson(const BuildRecord& r) {
   nlohmann::json j = {{"id", r.id},
@@ -81,6 +96,7 @@ nlohmann::json ToJson(const BuildRecord& r) {
                       {"initiator", r.initiator}};
   if (r.end_ms > 0) j["endTime"] = base::IsoTime(r.end_ms);
   if (!r.source_version.empty()) j["resolvedSourceVersion"] = r.source_version;
+  j["environment"] = EnvironmentJson(r.environment);
   nlohmann::json phases = nlohmann::json::array();
   for (const auto& p : r.phases) phases.push_back(PhaseJson(p));
   j["phases"] = phases;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "codebuild/reports.h"
+#include "spec/build_environment.h"
 
 namespace kiln::codebuild {
 
@@ -50,6 +51,15 @@ struct ArtifactRecord {
   std::vector<std::string> files;  // sorted relative paths
 };
 
+// The environment the build ran in (CodeBuild's Build.environment): the project's, after
+// StartBuild's overrides. Kiln's host executor is an empty image.
+struct EnvironmentRecord {
+  std::string image;
+  spec::ComputeType compute_type = spec::ComputeType::kSmall;
+  bool privileged = false;
+};
+EnvironmentRecord RecordOf(const spec::BuildEnvironment& environment);
+
 struct BuildRecord {
   std::string id;  // "<project>:<uuid>"
   std::string arn;
@@ -60,6 +70,7 @@ struct BuildRecord {
   int64_t start_ms = 0, end_ms = 0;
   std::string initiator;
   std::string source_version;  // resolvedSourceVersion (git commit), if known
+  EnvironmentRecord environment;
   std::vector<PhaseRecord> phases;
   std::vector<std::pair<std::string, std::string>> exported;
   bool has_artifacts = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "codebuild/build_containers.h"
 #include "exec/container_shell.h"
 
 namespace kiln::codebuild {
@@ -64,7 +65,7 @@ fs::path ContainerSourcePath(std::string_view build_id) {
 }
 
 base::Result<std::unique_ptr<ContainerExecutor>> ContainerExecutor::Prepare(
-    const spec::BuildEnvironment& environment, const LineSink& log) {
+    const spec::BuildEnvironment& environment, const fs::path& state_dir, const LineSink& log) {
   auto client = exec::DockerClient::ConnectFromEnvironment();
   if (!client.ok()) {
     return base::Status(base::ErrorKind::kFailed,
@@ -74,7 +75,8 @@ base::Result<std::unique_ptr<ContainerExecutor>> ContainerExecutor::Prepare(
     return base::Status(base::ErrorKind::kFailed,
                         "cannot get image '" + environment.image + "': " + st.message());
   }
-  return std::unique_ptr<ContainerExecutor>(new ContainerExecutor(std::move(*client), environment));
+  return std::unique_ptr<ContainerExecutor>(
+      new ContainerExecutor(std::move(*client), environment, StateLabel(state_dir)));
 }
 
 std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
@@ -83,7 +85,7 @@ std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
                                 .workspace_dir = host_src,
                                 .workspace_path = container_src,
                                 .network_mode = NetworkOf(environment_.network),
-                                .labels = {{"kiln.build", build_id}}};
+                                .labels = {{kBuildLabel, build_id}, {kStateLabel, state_label_}}};
   ApplyLimits(environment_.compute_type, &o);
   if (environment_.privileged) {
     // The build's docker talks to this engine (root-equivalent, as CodeBuild's privileged mode).

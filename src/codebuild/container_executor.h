@@ -29,23 +29,29 @@ class ContainerExecutor {
   // Connects to the engine named by DOCKER_HOST (or the default socket) and makes sure
   // environment.image is there, pulling it if not (progress lines go to log). The error's
   // message is for the PROVISIONING phase context: it names DOCKER_HOST when no engine
-  // answers, and quotes the engine when the pull fails.
+  // answers, and quotes the engine when the pull fails. state_dir names this Kiln's state
+  // (its containers' kiln.state label, codebuild/build_containers.h).
   static base::Result<std::unique_ptr<ContainerExecutor>> Prepare(
-      const spec::BuildEnvironment& environment, const LineSink& log);
+      const spec::BuildEnvironment& environment, const std::filesystem::path& state_dir,
+      const LineSink& log);
 
   // A launcher for one session of build build_id: host_src is mounted at container_src (the
-  // session's cwd), the container carries label kiln.build=<build_id> and is removed when
-  // the session ends.
+  // session's cwd), the container carries labels kiln.build=<build_id> and
+  // kiln.state=<StateLabel(state_dir)>, and is removed when the session ends.
   std::unique_ptr<exec::DriverLauncher> Launcher(const std::string& build_id,
                                                  const std::filesystem::path& host_src,
                                                  const std::filesystem::path& container_src) const;
 
  private:
-  ContainerExecutor(exec::DockerClient client, spec::BuildEnvironment environment)
-      : client_(std::move(client)), environment_(std::move(environment)) {}
+  ContainerExecutor(exec::DockerClient client, spec::BuildEnvironment environment,
+                    std::string state_label)
+      : client_(std::move(client)),
+        environment_(std::move(environment)),
+        state_label_(std::move(state_label)) {}
 
   exec::DockerClient client_;
   spec::BuildEnvironment environment_;
+  std::string state_label_;
 };
 
 }  // namespace kiln::codebuild

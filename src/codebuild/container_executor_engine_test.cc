@@ -155,5 +155,35 @@ TEST(ContainerSourcePathTest, UsesTheBuildIdsDigits) {
   EXPECT_EQ(ContainerSourcePath("p:abc"), "/codebuild/output/src0/src");
 }
 
+// buildspec run-as in the container: su (busybox's) switches to the user for that phase's
+// commands while the root driver keeps the FIFOs; variables carry both ways.
+TEST_F(ContainerBuildTest, RunAsRunsThePhasesCommandsAsThatUser) {
+  auto r = Build(
+      "version: 0.2\nphases:\n  pre_build:\n    commands:\n      - export SEEN=carried\n"
+      "  build:\n    run-as: nobody\n    commands:\n"
+      "      - echo \"build=$(id -un) uid=$(id -u) seen=$SEEN\"\n      - export BACK=from-nobody\n"
+      "  post_build:\n    commands:\n      - echo \"post=$(id -un) back=$BACK\"\n",
+      exec::testing::kTestImage);
+  std::string log = ReadFile(r.log_path);
+  EXPECT_EQ(r.status, BuildStatus::kSucceeded) << log;
+  EXPECT_NE(log.find("build=nobody uid=65534 seen=carried\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("post=root back=from-nobody\n"), std::string::npos) << log;
+  EXPECT_EQ(ContainersLeft(), 0u);
+}
+
+TEST_F(ContainerBuildTest, RunAsAnUnknownUserFailsThePhase) {
+  auto r =
+      Build("version: 0.2\nrun-as: ghost\nphases:\n  build:\n    commands:\n      - echo ran\n",
+            exec::testing::kTestImage);
+  std::string log = ReadFile(r.log_path);
+  EXPECT_EQ(r.status, BuildStatus::kFailed) << log;
+  const PhaseRecord* p = Phase(r, PhaseType::kBuild);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->status, BuildStatus::kFailed);
+  EXPECT_NE(log.find("run-as: there is no user ghost in this build environment"), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("\nran\n"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace kiln::codebuild

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -12,6 +13,7 @@
 #include "base/json_text.h"
 #include "codebuild/artifacts.h"
 #include "codebuild/cache.h"
+#include "codebuild/command_log.h"
 #include "codebuild/container_executor.h"
 #include "codebuild/log_sink.h"
 #include "exec/process.h"
@@ -49,30 +51,24 @@ struct PhaseOutcome {
 // What happens after a phase fails (CodeBuild's transitions, AWS-SEMANTICS.md §1.3).
 enum class Next { kNextPhase, kSkipToUpload, kSkipToFinalizing, kRetry };
 
+// A Linux user name (useradd's rule, with a trailing $ for machine accounts) or a numeric
+// id: nothing su could take for an option.
+bool IsUserName(std::string_view name) {
+  if (name.empty() || name.size() > 32 || name[0] == '-') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+              (c == '$' && i + 1 == name.size());
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string OneLine(std::string_view text) {
   std::string out(text.substr(0, text.find('\n')));
   if (out.size() < text.size()) out += " ...";
   return out;
 }
-
-// The shell's output goes to the log; each command's start becomes a "Running command" line
-// at its place in the stream.
-class CommandLog : public exec::OutputSink {
- public:
-  CommandLog(LogSink* log, const std::vector<std::string>* commands)
-      : log_(log), commands_(commands) {}
-  void OnOutput(std::string_view bytes) override { log_->OnOutput(bytes); }
-  void OnCommandStart(size_t index) override {
-    if (index < commands_->size()) {
-      log_->QueueLine("[Container] Running command " + (*commands_)[index]);
-    }
-  }
-  void OnIdle() override { log_->Sync(); }
-
- private:
-  LogSink* log_;
-  const std::vector<std::string>* commands_;
-};
 
 class BuildRun {
  public:
@@ -87,6 +83,10 @@ class BuildRun {
   bool StartShell();
   void RunPhases();
   PhaseOutcome RunPhase(PhaseName p);
+  std::string RunAs(PhaseName p) const {  // "" for the session's user
+    const spec::Phase& phase = req_.buildspec.phase(p);
+    return phase.run_as.value_or(req_.buildspec.run_as.value_or(""));
+  }
   PhaseOutcome RunList(const std::vector<spec::Command>& cmds, size_t first_index);
   Next AfterFailure(PhaseName p, const PhaseOutcome& o);
   void UploadArtifacts();
@@ -151,6 +151,7 @@ bool BuildRun::Prepare() {
   rec_.project = req_.project;
   rec_.start_ms = base::NowMillis();
   rec_.initiator = req_.initiator;
+  rec_.environment = RecordOf(req_.environment);
   auto number = store::NextBuildNumber(req_.state_dir, req_.project);
   rec_.build_number = number.ok() ? *number : 0;
   rec_.id = req_.build_id.empty() ? req_.project + ":" + base::NewUuid() : req_.build_id;
@@ -216,8 +217,8 @@ bool BuildRun::Provision() {
 
 // Fails closed: a project that names an image expects its commands not to touch the host.
 bool BuildRun::ProvisionContainer(PhaseRecord& p) {
-  auto executor =
-      ContainerExecutor::Prepare(req_.environment, [this](const std::string& line) { Log(line); });
+  auto executor = ContainerExecutor::Prepare(req_.environment, req_.state_dir,
+                                             [this](const std::string& line) { Log(line); });
   if (!executor.ok()) {
     End(p, BuildStatus::kFailed, "CLIENT_ERROR", executor.status().message());
     return false;
@@ -281,16 +282,19 @@ void BuildRun::LogCacheModes() {
 bool BuildRun::StartShell() {
   commands_.clear();
   first_command_.clear();
+  std::vector<std::string> run_as;
   for (PhaseName p : spec::kAllPhases) {
     first_command_.push_back(commands_.size());
     for (const auto& c : req_.buildspec.phase(p).commands) commands_.push_back(c.text);
     for (const auto& c : req_.buildspec.phase(p).finally) commands_.push_back(c.text);
+    run_as.resize(commands_.size(), RunAs(p));
   }
   exec::ShellOptions o{.shell = req_.buildspec.env.shell.value_or("sh"),
                        .cwd = shell_src_dir_,
                        .env = ToEnvStrings(env_.vars),
                        .scratch_dir = build_dir_ / "shell",
                        .commands = commands_,
+                       .run_as = std::move(run_as),
                        .tree_token = rec_.id};
   command_log_ = std::make_unique<CommandLog>(log_.get(), &commands_);
   auto shell = container_ ? exec::ShellSession::Start(
@@ -330,10 +334,16 @@ PhaseOutcome BuildRun::RunList(const std::vector<spec::Command>& cmds, size_t fi
 PhaseOutcome BuildRun::RunPhase(PhaseName name) {
   const spec::Phase& phase = req_.buildspec.phase(name);
   size_t base_index = first_command_[static_cast<int>(name)];
-  if (phase.run_as || req_.buildspec.run_as) {
-    Log(container_ ? "Warning: run-as is not applied yet; commands run as root in the container"
-                   : "Warning: run-as is not applied by the host executor; commands run as the "
-                     "current user");
+  // CodeBuild: the phase's run-as, else the buildspec's, names the user its commands run as.
+  // On the host only root can become another user; failing beats running as the wrong one.
+  bool has_commands = !phase.commands.empty() || !phase.finally.empty();
+  if (std::string user = RunAs(name); !user.empty() && has_commands) {
+    if (!IsUserName(user))
+      return {BuildStatus::kFailed, "run-as '" + user + "' is not a user name"};
+    if (!container_ && ::geteuid() != 0) {
+      return {BuildStatus::kFailed, "run-as " + user + " needs Kiln to run as root"};
+    }
+    Log("Running the commands of this phase as " + user + " (run-as)");
   }
   if (!phase.runtime_versions.empty()) {
     // CodeBuild's words on an image that declares no runtimes; it goes on, and so does Kiln.
@@ -561,24 +571,6 @@ BuildRecord BuildRun::Run() {
 }
 
 }  // namespace
-
-base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request) {
-  return AppendTypedVariables(vars, request->parameters, request->secrets, &request->overrides,
-                              &request->mask);
-}
-
-base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* request) {
-  request->project_vars = project.variables;
-  request->environment = project.environment;
-  request->cache = project.cache;
-  nlohmann::json typed = nlohmann::json::array();
-  for (const spec::TypedVariable& v : project.environment.variables) {
-    typed.push_back(
-        {{"name", v.name}, {"value", v.value}, {"type", spec::VariableTypeName(v.type)}});
-  }
-  return AppendTypedVariables(typed, request->parameters, request->secrets, &request->project_vars,
-                              &request->mask);
-}
 
 BuildRecord RunBuild(const BuildRequest& request) { return BuildRun(request).Run(); }
 

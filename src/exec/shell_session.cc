@@ -57,6 +57,32 @@ while IFS= read -r __kiln_op <&3; do
 done
 )SH";
 
+// The script `su USER -c` runs for one run-as command (buildspec run-as). The session's
+// variables and cwd arrive on fd 5 (written by the driver's subshell: no file the user
+// would have to open, since the scratch dir is root's 0700) and leave on fd 6 (the state
+// file, opened by root), so `cd` and `export` still carry to the next command and phase.
+// The user's own HOME, USER and LOGNAME (as su set them) hold while the command runs; the
+// session's come back with the state, so they do not leak into later commands.
+constexpr char kRunAsPrefix[] =
+    "__kiln_uh=$HOME __kiln_uu=$USER __kiln_ul=$LOGNAME\n"
+    "eval \"$(cat <&5)\" 2>/dev/null; exec 5<&-; cd -- \"$PWD\" 2>/dev/null\n"
+    "__kiln_sh=$HOME __kiln_su=$USER __kiln_sl=$LOGNAME\n"
+    "HOME=$__kiln_uh USER=$__kiln_uu LOGNAME=$__kiln_ul\n"
+    "trap 'HOME=$__kiln_sh USER=$__kiln_su LOGNAME=$__kiln_sl; { set; export -p; } >&6' EXIT\n"
+    "eval ";
+
+// The driver's helper for run-as commands: $1 the user, $2 the script for `su -c`. An
+// unknown user fails the command with a line saying so; the command's stdin stays its own.
+constexpr char kRunAsHelper[] = R"SH(
+__kiln_as() {
+  if ! id -u "$1" >/dev/null 2>&1; then
+    printf 'run-as: there is no user %s in this build environment\n' "$1" >&2; return 1
+  fi
+  exec 7<&0
+  { set; export -p; } | su -s "$__kiln_ash" "$1" -c "$2" 5<&0 0<&7 7<&- 6>"$__kiln_sf"
+}
+)SH";
+
 bool IsName(std::string_view s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
   for (char c : s) {
@@ -72,10 +98,21 @@ std::string DriverScript(const ShellOptions& o, const fs::path& state_file,
                          const std::string& token) {
   std::string s =
       "umask 022\n__kiln_sf=" + ShellQuote(state_file.string()) + "\n__kiln_mk=" + token + "\n";
+  bool run_as = std::any_of(o.run_as.begin(), o.run_as.end(), [](auto& u) { return !u.empty(); });
+  if (run_as) {
+    // su wants the shell's path; busybox's ash names its own applets without one.
+    s += "__kiln_ash=$(command -v " + ShellQuote(o.shell) +
+         ")\ncase $__kiln_ash in /*) ;; *) __kiln_ash=/bin/${__kiln_ash##*/} ;; esac" +
+         kRunAsHelper;
+  }
   for (size_t i = 0; i < o.commands.size(); ++i) {
     std::string n = std::to_string(i);
     s += "__kiln_c" + n + "() { eval " + ShellQuote(o.commands[i]) + "\n}\n";
-    if (MayChangeState(o.commands[i], o.shell)) {
+    const std::string* user = i < o.run_as.size() && !o.run_as[i].empty() ? &o.run_as[i] : nullptr;
+    if (user) {
+      s += "__kiln_x" + n + "() { ( exec 3<&- 4>&-; __kiln_as " + ShellQuote(*user) + " " +
+           ShellQuote(kRunAsPrefix + ShellQuote(o.commands[i])) + " ); }\n";
+    } else if (MayChangeState(o.commands[i], o.shell)) {
       s +=
           "__kiln_x" + n + "() { ( exec 3<&- 4>&-; trap __kiln_save EXIT; __kiln_c" + n + " ); }\n";
     } else {

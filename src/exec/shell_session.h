@@ -44,7 +44,10 @@ struct ShellOptions {
   std::vector<std::string> env;       // the whole environment, "NAME=VALUE"
   std::filesystem::path scratch_dir;  // private dir (0700) for the driver and its state
   std::vector<std::string> commands;  // every command the session may run, by index
-  std::string tree_token;             // marks every process of the build (see KillTree)
+  // Per command (same index; shorter or empty: none): the Linux user it runs as through `su`
+  // (buildspec run-as); "" runs it as the session's user. See RunAsScript for what carries.
+  std::vector<std::string> run_as;
+  std::string tree_token;  // marks every process of the build (see KillTree)
 };
 
 enum class CommandOutcome { kExited, kTimedOut, kCancelled, kShellLost };

@@ -44,11 +44,13 @@ class ShellSessionTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<ShellSession> Start(std::vector<std::string> commands, int cancel_fd = -1) {
+  std::unique_ptr<ShellSession> Start(std::vector<std::string> commands, int cancel_fd = -1,
+                                      std::vector<std::string> run_as = {}) {
     ShellOptions o{.shell = GetParam(),
                    .cwd = dir_,
                    .scratch_dir = dir_ / ".scratch",
                    .commands = std::move(commands),
+                   .run_as = std::move(run_as),
                    .tree_token = base::NewUuid()};
     for (char** e = environ; *e; ++e) o.env.emplace_back(*e);
     auto s = ShellSession::Start(o, &out_, cancel_fd);
@@ -174,6 +176,28 @@ TEST_P(ShellSessionTest, CancelFdStopsARunningCommand) {
   EXPECT_FALSE(GroupAlive(pid));
   ::close(p[0]);
   ::close(p[1]);
+}
+
+// buildspec run-as: the command runs as that user through su, and the session's variables
+// (exported or not) and cwd reach it and come back from it; HOME is the user's only while it
+// runs. Only root can become another user.
+TEST_P(ShellSessionTest, RunAsCommandsRunAsThatUserAndCarryTheSessionState) {
+  if (::geteuid() != 0) GTEST_SKIP() << "run-as needs root";
+  const char* home = std::getenv("HOME");
+  auto s = Start({"cd /tmp && export A=one && B=two",
+                  "echo \"$(id -un) $(pwd) $A $B $HOME\"; export C=three; D=four; cd /",
+                  "echo \"$(id -un) $(pwd) $C $D $HOME\"", "exit 4", "echo never"},
+                 -1, {"", "nobody", "", "nobody", "no-such-user-kiln"});
+  EXPECT_EQ(Exit(*s, 0), 0);
+  EXPECT_EQ(Exit(*s, 1), 0);
+  EXPECT_EQ(Exit(*s, 2), 0);
+  EXPECT_EQ(Exit(*s, 3), 4);
+  EXPECT_EQ(Exit(*s, 4), 1);
+  s->Close(1000);
+  EXPECT_EQ(out_.text, "nobody /tmp one two /nonexistent\nroot / three four " +
+                           std::string(home ? home : "") +
+                           "\nrun-as: there is no user no-such-user-kiln in this build "
+                           "environment\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Shells, ShellSessionTest, ::testing::Values("sh", "bash"));

@@ -27,6 +27,17 @@ constexpr std::array<std::pair<std::string_view, VariableType>, 3> kVariableType
      {"SECRETS_MANAGER", VariableType::kSecretsManager}}};
 constexpr std::array<std::pair<std::string_view, RevisionType>, 1> kRevisionTypes{
     {{"COMMIT_ID", RevisionType::kCommitId}}};
+constexpr std::array<std::pair<std::string_view, spec::ComputeType>, 5> kComputeTypes{
+    {{"BUILD_GENERAL1_SMALL", spec::ComputeType::kSmall},
+     {"BUILD_GENERAL1_MEDIUM", spec::ComputeType::kMedium},
+     {"BUILD_GENERAL1_LARGE", spec::ComputeType::kLarge},
+     {"BUILD_GENERAL1_XLARGE", spec::ComputeType::kXLarge},
+     {"BUILD_GENERAL1_2XLARGE", spec::ComputeType::k2XLarge}}};
+// CodeBuild has more (ARM_CONTAINER, WINDOWS_*, LINUX_GPU_CONTAINER, ...); Kiln runs only
+// Linux containers, so any other is refused rather than silently run as one.
+enum class EnvironmentType { kLinuxContainer };
+constexpr std::array<std::pair<std::string_view, EnvironmentType>, 1> kEnvironmentTypes{
+    {{"LINUX_CONTAINER", EnvironmentType::kLinuxContainer}}};
 
 // Reads the fields of one JSON object. The first error sticks and later reads do nothing, so
 // a parser is a list of reads followed by one check. Reads never throw: each value's type is
@@ -71,6 +82,27 @@ class Reader {
     return *this;
   }
 
+  Reader& Bool(const char* key, std::optional<bool>* out) {
+    bool value = false;
+    if (!ok() || !object_.contains(key)) return *this;
+    if (Bool(key, &value).ok()) *out = value;
+    return *this;
+  }
+
+  // An image reference (spec::IsImageReference) of 1 to max_bytes: a space or control byte
+  // would otherwise reach the engine's create call.
+  Reader& Image(const char* key, size_t max_bytes, std::optional<std::string>* out) {
+    std::optional<std::string> text;
+    if (!String(key, max_bytes, &text).ok() || !text) return *this;
+    if (text->empty()) return Fail(key, "must not be empty");
+    if (!spec::IsImageReference(*text)) {
+      return Fail(key, "expected an image reference (REPOSITORY[:TAG] or REPOSITORY@DIGEST), got " +
+                           base::JsonText(json(*text)));
+    }
+    *out = std::move(text);
+    return *this;
+  }
+
   // An integer from min to max (a fraction, or a number out of int64's range, is refused).
   Reader& Integer(const char* key, int64_t min, int64_t max, std::optional<int64_t>* out,
                   Presence presence = Presence::kOptional) {
@@ -102,6 +134,14 @@ class Reader {
       }
     }
     return Fail(key, "expected one of " + all + ", got " + base::JsonText(*v));
+  }
+
+  template <typename E>
+  Reader& Enum(const char* key, EnumNames<E> names, std::optional<E>* out) {
+    E value{};
+    if (!ok() || !object_.contains(key)) return *this;
+    if (Enum<E>(key, names, &value).ok()) *out = value;
+    return *this;
   }
 
   // An array of objects, each read by read(Reader&, T*) at path key[i].
@@ -203,7 +243,13 @@ void ReadStartBuild(Reader& r, StartBuildRequest* out) {
       .Objects("environmentVariablesOverride", &out->environment_variables_override,
                ReadEnvironmentVariable)
       .Integer("timeoutInMinutesOverride", kMinBuildTimeoutMinutes, kMaxBuildTimeoutMinutes,
-               &out->timeout_in_minutes_override);
+               &out->timeout_in_minutes_override)
+      .Image("imageOverride", kMaxImageBytes, &out->image_override)
+      .Bool("privilegedModeOverride", &out->privileged_mode_override)
+      .Enum<spec::ComputeType>("computeTypeOverride", kComputeTypes, &out->compute_type_override);
+  std::optional<EnvironmentType> type;
+  r.Enum<EnvironmentType>("environmentTypeOverride", kEnvironmentTypes, &type);
+  if (type) out->environment_type_override = std::string(kEnvironmentTypes[0].first);
 }
 
 void ReadBuildSource(Reader& r, BuildSourceRef* s) {
@@ -243,6 +289,12 @@ json StartBuildJson(const StartBuildRequest& s) {
   }
   if (!vars.empty()) j["environmentVariablesOverride"] = std::move(vars);
   if (s.timeout_in_minutes_override) j["timeoutInMinutesOverride"] = *s.timeout_in_minutes_override;
+  if (s.image_override) j["imageOverride"] = *s.image_override;
+  if (s.privileged_mode_override) j["privilegedModeOverride"] = *s.privileged_mode_override;
+  if (s.compute_type_override) {
+    j["computeTypeOverride"] = spec::ComputeTypeName(*s.compute_type_override);
+  }
+  if (s.environment_type_override) j["environmentTypeOverride"] = *s.environment_type_override;
   return j;
 }
 

@@ -32,6 +32,7 @@ inline constexpr size_t kMaxSummaryBytes = 512;           // CodePipeline: appro
 inline constexpr int64_t kMinBuildTimeoutMinutes = 5;     // CodeBuild: timeoutInMinutes
 inline constexpr int64_t kMaxBuildTimeoutMinutes = 2160;
 inline constexpr int64_t kMaxDesiredCount = 1000;
+inline constexpr size_t kMaxImageBytes = 255;  // imageOverride (CodeBuild: 1..255)
 
 // POST /api/v1/pipelines/{name}/executions (StartPipelineExecution).
 struct PipelineVariable {
@@ -80,6 +81,14 @@ struct StartBuildRequest {
   std::optional<std::string> source_version;
   std::vector<EnvironmentVariable> environment_variables_override;
   std::optional<int64_t> timeout_in_minutes_override;  // 5..2160
+  // The build environment's overrides (CodeBuild's StartBuildInput); each wins over the
+  // project's setting. An imageOverride on a project without an image makes it a container
+  // build.
+  std::optional<std::string> image_override;  // 1..255 bytes, spec::IsImageReference
+  std::optional<bool> privileged_mode_override;
+  std::optional<spec::ComputeType> compute_type_override;  // BUILD_GENERAL1_*
+  // Only LINUX_CONTAINER is accepted (Kiln's builds run in Linux containers or on the host).
+  std::optional<std::string> environment_type_override;
 };
 
 // A build as queued in the builds table (record_json): the client's StartBuild fields, and

@@ -204,13 +204,85 @@ TEST(StartBuildRequest, BoundsTimeoutAndSizes) {
             "field 'environmentVariablesOverride': at most 500 entries, got 501");
 }
 
+TEST(StartBuildRequest, ReadsTheEnvironmentOverrides) {
+  auto r = ParseStartBuildRequest(Parse(R"({
+    "imageOverride": "registry.local:5000/team/builder@sha256:0123abcd",
+    "privilegedModeOverride": true,
+    "computeTypeOverride": "BUILD_GENERAL1_LARGE",
+    "environmentTypeOverride": "LINUX_CONTAINER"})"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->image_override, "registry.local:5000/team/builder@sha256:0123abcd");
+  EXPECT_EQ(r->privileged_mode_override, true);
+  EXPECT_EQ(r->compute_type_override, spec::ComputeType::kLarge);
+  EXPECT_EQ(r->environment_type_override, "LINUX_CONTAINER");
+  // Absent stays absent (the project's setting then applies), and false is a value.
+  auto none = ParseStartBuildRequest(Parse(R"({"privilegedModeOverride": false})"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->image_override);
+  EXPECT_EQ(none->privileged_mode_override, false);
+  EXPECT_FALSE(none->compute_type_override);
+  EXPECT_FALSE(none->environment_type_override);
+}
+
+// The intake's names are spec's (kiln.yml's computeType): every one means the same size.
+TEST(StartBuildRequest, ComputeTypeOverrideTakesEveryNameKilnYmlTakes) {
+  for (const char* name : {"BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
+                           "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE"}) {
+    auto r = ParseStartBuildRequest({{"computeTypeOverride", name}});
+    ASSERT_TRUE(r.ok()) << name;
+    EXPECT_EQ(r->compute_type_override, spec::ParseComputeType(name)) << name;
+    EXPECT_EQ(spec::ComputeTypeName(*r->compute_type_override), name);
+  }
+}
+
+TEST(StartBuildRequest, EnvironmentOverridesWithWrongTypesOrValuesNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"imageOverride": 5})", "field 'imageOverride': expected a string, got number"},
+      {R"({"imageOverride": ""})", "field 'imageOverride': must not be empty"},
+      {R"({"imageOverride": "busybox latest"})",
+       "field 'imageOverride': expected an image reference (REPOSITORY[:TAG] or "
+       "REPOSITORY@DIGEST), got \"busybox latest\""},
+      {R"({"imageOverride": "busybox\n"})",
+       "field 'imageOverride': expected an image reference (REPOSITORY[:TAG] or "
+       "REPOSITORY@DIGEST), got \"busybox\\n\""},
+      {R"({"imageOverride": "https://x/y"})",
+       "field 'imageOverride': expected an image reference (REPOSITORY[:TAG] or "
+       "REPOSITORY@DIGEST), got \"https://x/y\""},
+      {R"({"privilegedModeOverride": "true"})",
+       "field 'privilegedModeOverride': expected a boolean, got string"},
+      {R"({"privilegedModeOverride": 1})",
+       "field 'privilegedModeOverride': expected a boolean, got number"},
+      {R"({"computeTypeOverride": "BUILD_GENERAL1_HUGE"})",
+       "field 'computeTypeOverride': expected one of BUILD_GENERAL1_SMALL, BUILD_GENERAL1_MEDIUM, "
+       "BUILD_GENERAL1_LARGE, BUILD_GENERAL1_XLARGE, BUILD_GENERAL1_2XLARGE, got "
+       "\"BUILD_GENERAL1_HUGE\""},
+      {R"({"computeTypeOverride": ["BUILD_GENERAL1_SMALL"]})",
+       "field 'computeTypeOverride': expected one of BUILD_GENERAL1_SMALL, BUILD_GENERAL1_MEDIUM, "
+       "BUILD_GENERAL1_LARGE, BUILD_GENERAL1_XLARGE, BUILD_GENERAL1_2XLARGE, got array"},
+      {R"({"environmentTypeOverride": "ARM_CONTAINER"})",
+       "field 'environmentTypeOverride': expected one of LINUX_CONTAINER, got \"ARM_CONTAINER\""},
+      {R"({"environmentTypeOverride": null})",
+       "field 'environmentTypeOverride': expected one of LINUX_CONTAINER, got null"},
+  };
+  for (const auto& [body, message] : cases) {
+    EXPECT_EQ(Error(ParseStartBuildRequest(Parse(body))), message) << body;
+  }
+  EXPECT_EQ(Error(ParseStartBuildRequest({{"imageOverride", std::string(256, 'a')}})),
+            "field 'imageOverride': at most 255 bytes, got 256");
+  EXPECT_TRUE(ParseStartBuildRequest({{"imageOverride", std::string(255, 'a')}}).ok());
+}
+
 TEST(StoredBuildRequest, RoundTripsThroughTheSameParser) {
   StoredBuildRequest in{
       .project_name = "web",
       .initiator = "GitHub-Hookshot/1",
       .start = {.buildspec_override = "version: 0.2",
                 .environment_variables_override = {{"A", "1", VariableType::kSecretsManager}},
-                .timeout_in_minutes_override = 30},
+                .timeout_in_minutes_override = 30,
+                .image_override = "busybox:1.36",
+                .privileged_mode_override = false,
+                .compute_type_override = spec::ComputeType::kMedium,
+                .environment_type_override = "LINUX_CONTAINER"},
       .source = BuildSourceRef{.connection = "gh", .revision = "abc", .webhook_event = "PUSH"}};
   auto out = ParseStoredBuildRequest(StoredBuildRequestJson(in));
   ASSERT_TRUE(out.ok()) << out.status().message();
@@ -220,6 +292,10 @@ TEST(StoredBuildRequest, RoundTripsThroughTheSameParser) {
   ASSERT_EQ(out->start.environment_variables_override.size(), 1u);
   EXPECT_EQ(out->start.environment_variables_override[0].type, VariableType::kSecretsManager);
   EXPECT_EQ(out->start.timeout_in_minutes_override, 30);
+  EXPECT_EQ(out->start.image_override, "busybox:1.36");
+  EXPECT_EQ(out->start.privileged_mode_override, false);
+  EXPECT_EQ(out->start.compute_type_override, spec::ComputeType::kMedium);
+  EXPECT_EQ(out->start.environment_type_override, "LINUX_CONTAINER");
   ASSERT_TRUE(out->source);
   EXPECT_EQ(out->source->connection, "gh");
   EXPECT_EQ(out->source->revision, "abc");

@@ -50,6 +50,15 @@ base::Status ApplyOverrides(const std::vector<EnvironmentVariable>& vars,
   return codebuild::AddTypedOverrides(list, req);  // also registers secret values for masking
 }
 
+// StartBuild's environment overrides win over the project's environment (CodeBuild's
+// StartBuildInput *Override fields); an image makes a host project's build a container build.
+// environmentTypeOverride was checked at intake (LINUX_CONTAINER only) and changes nothing.
+void ApplyEnvironmentOverrides(const StartBuildRequest& start, spec::BuildEnvironment* env) {
+  if (start.image_override) env->image = *start.image_override;
+  if (start.privileged_mode_override) env->privileged = *start.privileged_mode_override;
+  if (start.compute_type_override) env->compute_type = *start.compute_type_override;
+}
+
 }  // namespace
 
 base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const store::BuildRow& row,
@@ -71,6 +80,7 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
   req.initiator = request.initiator.empty() ? "kiln-api" : request.initiator;
   codebuild::ResolveConfigStores(*options.config, &req.parameters, &req.secrets);
   if (auto st = codebuild::ApplyProjectSettings(*project, &req); !st.ok()) return st;
+  ApplyEnvironmentOverrides(request.start, &req.environment);
   if (request.source) {
     if (auto st = ExportSource(options, *request.source, src, &req); !st.ok()) return st;
   } else {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/ids.h"
+#include "codebuild/build_containers.h"
 #include "exec/process.h"
 #include "pipeline/liveness.h"
 #include "server/admission.h"
@@ -91,6 +92,30 @@ void Reconcile(store::Store& store) {
                  "kiln serve: marked %d interrupted execution(s), %d build(s) and %d row(s) "
                  "with an unknown status Failed\n",
                  n.ok() ? *n : 0, b.ok() ? *b : 0, u.ok() ? *u : 0);
+  }
+}
+
+// Build containers a killed server left on the engine (its builds were just marked failed, and
+// nothing of this state dir runs yet): those labelled with this state dir go, others' stay.
+// No engine is normal (host builds only): one line under KILN_DEBUG, else silence.
+void RemoveOrphanContainers(const fs::path& state_dir) {
+  auto sweep = codebuild::RemoveOrphanBuildContainers(state_dir);
+  if (!sweep.ok()) {
+    std::fprintf(stderr, "kiln serve: recovery: build containers: %s\n",
+                 sweep.status().message().c_str());
+  } else if (!sweep->engine) {
+    const char* debug = std::getenv("KILN_DEBUG");
+    if (debug && *debug) {
+      std::fprintf(stderr,
+                   "kiln serve: debug: no Docker engine (%s); no build containers to "
+                   "recover\n",
+                   sweep->note.c_str());
+    }
+  } else {
+    std::fprintf(stderr,
+                 "kiln serve: recovery: removed %zu build container(s) left by a "
+                 "previous run\n",
+                 sweep->removed);
   }
 }
 
@@ -213,6 +238,7 @@ int RunDaemon(DaemonOptions o) {
     return kExitUsage;
   }
   RunCatching("recovery", [&] { Reconcile(**reads); });
+  RunCatching("recovery", [&] { RemoveOrphanContainers(o.state_dir); });
 
   asio::io_context loop(1);
   EventHub events(loop);

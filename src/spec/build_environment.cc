@@ -1,5 +1,7 @@
 #include "spec/build_environment.h"
 
+#include <algorithm>
+
 namespace kiln::spec {
 namespace {
 
@@ -86,6 +88,13 @@ std::optional<CacheMode> ParseCacheMode(std::string_view name) {
     if (CacheModeName(mode) == name) return mode;
   }
   return std::nullopt;
+}
+
+bool IsImageReference(std::string_view ref) {
+  if (ref.empty() || ref.size() > 512 || ref.find("://") != std::string_view::npos) return false;
+  return std::none_of(ref.begin(), ref.end(), [](char c) {
+    return c <= ' ' || c == '"' || c == '\'' || c == '\\' || static_cast<unsigned char>(c) > 126;
+  });
 }
 
 }  // namespace kiln::spec

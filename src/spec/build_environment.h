@@ -26,6 +26,11 @@ std::optional<ComputeType> ParseComputeType(std::string_view name);
 // 2XLARGE 72 / 145 GiB (CodeBuild's LINUX_CONTAINER table); the engine caps CPUs at the host's.
 ComputeLimits LimitsOf(ComputeType type);
 
+// An image reference as Docker takes it: 1 to 512 bytes of printable ASCII without spaces,
+// quotes or backslashes, and no scheme ("https://..."). kiln.yml's image and StartBuild's
+// imageOverride are checked with it, so neither can put a control byte into an engine call.
+bool IsImageReference(std::string_view ref);
+
 // Where the build container's network comes from (a Kiln extension): kAuto is the engine's
 // default bridge when it has one, else the host's network.
 enum class BuildNetwork { kAuto, kHost, kBridge, kNone };

@@ -45,14 +45,6 @@ void ParseType(ConfigReader& reader, const YamlEntry& e, const std::string& what
                         : " is not a CodeBuild environment type (expected LINUX_CONTAINER)"));
 }
 
-// An image reference as Docker takes it: no spaces, no scheme.
-bool IsImageRef(const std::string& ref) {
-  if (ref.empty() || ref.size() > 512 || ref.find("://") != std::string::npos) return false;
-  return std::none_of(ref.begin(), ref.end(), [](char c) {
-    return c <= ' ' || c == '"' || c == '\'' || c == '\\' || static_cast<unsigned char>(c) > 126;
-  });
-}
-
 TypedVariable ParseTypedVariable(ConfigReader& reader, const YAML::Node& node,
                                  const std::string& what) {
   TypedVariable v;
@@ -117,7 +109,7 @@ void ParseBuildEnvironment(ConfigReader& reader, const std::vector<YamlEntry>& f
   if (const YamlEntry* e = FindEntry(fields, "type")) ParseType(reader, *e, what);
   if (const YamlEntry* e = FindEntry(fields, "image")) {
     env.image = reader.String(e->value, what + ".image").value_or("");
-    if (!env.image.empty() && !IsImageRef(env.image)) {
+    if (!env.image.empty() && !IsImageReference(env.image)) {
       reader.Error(e->value.Mark(), what + ".image '" + env.image +
                                         "' is not an image reference (REPOSITORY[:TAG] or "
                                         "REPOSITORY@sha256:DIGEST)");

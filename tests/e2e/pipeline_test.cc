@@ -136,6 +136,24 @@ TEST_F(PipelineTest, AProjectWhoseImageCannotRunFailsInProvisioningAndRunsNothin
   EXPECT_FALSE(fs::exists(marker));
 }
 
+// The CodeBuild action builds with the project's environment (ApplyProjectSettings): its
+// computeType shows in the build's record, as CodeBuild's Build.environment does.
+TEST_F(PipelineTest, TheBuildActionRunsWithTheProjectsEnvironment) {
+  Commit({{"buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - true\n"}},
+         "buildspec");
+  projects_["sized"] = {{"buildspec", "buildspec.yml"},
+                        {"environment", {{"computeType", "BUILD_GENERAL1_LARGE"}}}};
+  Pipeline("sized", {SourceStage(), Stage("Build", {BuildAction("bake", "sized", {})})});
+  auto run = Kiln({"pipeline", "run", "sized"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json record = json::parse(ReadText(state_ / "builds" / "sized" / "1.json"), nullptr, false);
+  ASSERT_TRUE(record.is_object()) << ReadText(state_ / "builds" / "sized" / "1.json");
+  EXPECT_EQ(record["environment"]["computeType"], "BUILD_GENERAL1_LARGE") << record.dump();
+  EXPECT_EQ(record["environment"]["type"], "LINUX_CONTAINER");
+  EXPECT_EQ(record["environment"]["image"], "");
+  EXPECT_EQ(record["environment"]["executor"], "host");
+}
+
 // Equal runOrder runs in parallel; a higher runOrder waits for both.
 TEST_F(PipelineTest, ActionsWithTheSameRunOrderRunTogetherAndTheNextOrderAfterThem) {
   Commit({{"timed.yml", kTimedBuildspec}}, "timed");

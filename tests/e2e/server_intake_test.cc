@@ -52,6 +52,19 @@ TEST_F(ServerIntake, WrongTypedBodiesAnswer400NamingTheFieldAndTheServerStaysUp)
       {"/api/v1/projects/backend-flask/builds",
        R"({"buildspecOverride":")" + std::string(600 * 1024, 'b') + R"("})",
        "field 'buildspecOverride': at most 524288 bytes, got 614400"},
+      {"/api/v1/projects/backend-flask/builds", R"({"computeTypeOverride":"BUILD_GENERAL1_TINY"})",
+       "field 'computeTypeOverride': expected one of BUILD_GENERAL1_SMALL, BUILD_GENERAL1_MEDIUM, "
+       "BUILD_GENERAL1_LARGE, BUILD_GENERAL1_XLARGE, BUILD_GENERAL1_2XLARGE, got "
+       "\"BUILD_GENERAL1_TINY\""},
+      {"/api/v1/projects/backend-flask/builds", R"({"imageOverride":"busybox; rm -rf /"})",
+       "field 'imageOverride': expected an image reference (REPOSITORY[:TAG] or "
+       "REPOSITORY@DIGEST), got \"busybox; rm -rf /\""},
+      {"/api/v1/projects/backend-flask/builds", R"({"privilegedModeOverride":"yes"})",
+       "field 'privilegedModeOverride': expected a boolean, got string"},
+      {"/api/v1/projects/backend-flask/builds",
+       R"({"environmentTypeOverride":"WINDOWS_CONTAINER"})",
+       "field 'environmentTypeOverride': expected one of LINUX_CONTAINER, got "
+       "\"WINDOWS_CONTAINER\""},
   };
   for (const auto& c : cases) {
     auto r = Post(c.target, c.body);
@@ -66,6 +79,32 @@ TEST_F(ServerIntake, WrongTypedBodiesAnswer400NamingTheFieldAndTheServerStaysUp)
   EXPECT_EQ(Executions().size(), 1u);
   EXPECT_EQ(Get("/api/v1/projects/backend-flask/builds").Json()["builds"].size(), 1u);
   EXPECT_FALSE(server_->Exited());
+}
+
+// StartBuild's environment overrides win over the project's environment, and the build's
+// record shows the environment it ran with (CodeBuild's Build.environment).
+TEST_F(ServerIntake, EnvironmentOverridesReachTheBuildAndShowInItsRecord) {
+  StartServer();
+  json body = {
+      {"buildspecOverride", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo sized\n"},
+      {"computeTypeOverride", "BUILD_GENERAL1_MEDIUM"},
+      {"privilegedModeOverride", false},
+      {"environmentTypeOverride", "LINUX_CONTAINER"}};
+  auto started = Post("/api/v1/projects/backend-flask/builds?wait=true", body.dump());
+  ASSERT_EQ(started.status, 200) << started.body;
+  std::string id = started.Json()["build"]["id"];
+  json build = Get("/api/v1/builds/" + id).Json()["build"];
+  EXPECT_EQ(build["buildStatus"], "SUCCEEDED") << build.dump();
+  EXPECT_EQ(build["environment"]["computeType"], "BUILD_GENERAL1_MEDIUM") << build.dump();
+  EXPECT_EQ(build["environment"]["type"], "LINUX_CONTAINER");
+  EXPECT_EQ(build["environment"]["privilegedMode"], false);
+  EXPECT_EQ(build["environment"]["image"], "");  // no imageOverride: the host executor
+  // Without overrides, the project's own (default) compute type.
+  body.erase("computeTypeOverride");
+  auto plain = Post("/api/v1/projects/backend-flask/builds?wait=true", body.dump());
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Json()["build"]["environment"]["computeType"], "BUILD_GENERAL1_SMALL")
+      << plain.body;
 }
 
 std::string Join(const std::vector<std::string>& rows) {

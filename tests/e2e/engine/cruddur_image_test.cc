@@ -1,0 +1,118 @@
+// The seed's build, containers end to end, against the private engine (label `engine`): a
+// Cruddur backend-flask buildspec from the conformance corpus, unchanged, logs in to Kiln's
+// registry with `aws ecr get-login-password`, builds the Dockerfile in a privileged build
+// container, pushes the image and writes imagedefinitions.json; the image is then pulled from
+// the registry and run.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "../pipeline_fixture.h"
+
+namespace kiln::e2e {
+namespace {
+
+constexpr char kImage[] = "kiln/busybox:1";
+// Image URL in the buildspec's env (an ECR address); the project's variable must win.
+constexpr char kBuildspec[] = "PatrickCmd__aws-bootcamp-cruddur-2023__backend-flask_buildspec.yml";
+
+class CruddurImageTest : public PipelineFixture {
+ protected:
+  void SetUp() override {
+    std::string dir = KILN_TEST_ENGINE_DIR;
+    if (fs::exists(dir + "/unavailable")) {
+      GTEST_SKIP() << "no Docker engine: " << ReadText(dir + "/unavailable");
+    }
+    if (auto why = base::ConformanceMissing()) GTEST_SKIP() << *why;
+    docker_host_ = ReadText(dir + "/docker-host");
+    while (!docker_host_.empty() && docker_host_.back() == '\n') docker_host_.pop_back();
+    PipelineFixture::SetUp();
+    registry_port_ = FreePort();
+  }
+
+  std::vector<std::string> Env() const {
+    return {"DOCKER_HOST=" + docker_host_, "DOCKER_CONFIG=" + (tmp_.path() / "docker").string()};
+  }
+
+  RunResult Docker(const std::vector<std::string>& args, const std::string& input = "") {
+    std::vector<std::string> argv = {"sh", "-c", "printf %s \"$IN\" | docker \"$@\"", "docker"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> env = Env();
+    env.push_back("IN=" + input);
+    return RunProcess(argv, tmp_.path(), env);
+  }
+
+  std::string Registry() const { return "127.0.0.1:" + std::to_string(registry_port_); }
+
+  // The repository as a Cruddur fork has it: backend-flask/Dockerfile.prod and the buildspec.
+  void CommitTheApp() {
+    std::string buildspec = ReadText(base::ConformanceDir() / "buildspecs" / kBuildspec);
+    ASSERT_NE(buildspec.find("IMAGE_URL: 476313879638.dkr.ecr"), std::string::npos);
+    Commit({{"buildspec.yml", buildspec},
+            {"backend-flask/Dockerfile.prod", std::string("FROM ") + kImage +
+                                                  "\nCOPY app.txt /app/app.txt\n"
+                                                  "CMD [\"cat\", \"/app/app.txt\"]\n"},
+            {"backend-flask/app.txt", "cruddur backend, built in a container\n"}},
+           "the backend's image");
+  }
+
+  void ConfigureProject() {
+    config_extra_["registry"] = {{"listen", Registry()}};
+    projects_["backend-flask"] = {
+        {"buildspec", "buildspec.yml"},
+        {"timeout", "10m"},
+        {"environment",
+         {{"type", "LINUX_CONTAINER"},
+          {"image", kImage},
+          {"privilegedMode", true},
+          {"environmentVariables", {{{"name", "IMAGE_URL"}, {"value", Registry()}}}}}}};
+    tmp_.Write("check.yml", R"Y(version: 0.2
+env:
+  exported-variables: [DEFINITIONS]
+phases:
+  build:
+    commands:
+      - export DEFINITIONS="$(cat "$CODEBUILD_SRC_DIR_ImageDefinition/imagedefinitions.json")"
+)Y");
+    Commit({{"check.yml", ReadText(tmp_.path() / "check.yml")}}, "the check");
+    projects_["check"] = {{"buildspec", "check.yml"}, {"timeout", "1m"}};
+    json bake = BuildAction("bake", "backend-flask", {});
+    bake["outputArtifacts"] = {{{"name", "ImageDefinition"}}};
+    json check = BuildAction("check", "check", {});
+    check["inputArtifacts"] = {{{"name", "SourceArtifact"}}, {{"name", "ImageDefinition"}}};
+    check["configuration"]["PrimarySource"] = "SourceArtifact";
+    Pipeline("backend-flask", {SourceStage(), Stage("Build", {bake}), Stage("Check", {check})});
+  }
+
+  std::string docker_host_;
+  uint16_t registry_port_ = 0;
+};
+
+TEST_F(CruddurImageTest, TheBuildspecBuildsPushesAndTheImageRuns) {
+  auto boot = Kiln({"image", "bootstrap", "--busybox"}, Env());
+  ASSERT_EQ(boot.exit_code, 0) << boot.out << boot.err;
+  CommitTheApp();
+  ConfigureProject();
+
+  auto r = Kiln({"pipeline", "run", "backend-flask"}, Env());
+  json e = Parse(r);
+  ASSERT_EQ(e["status"], "Succeeded") << r.out << r.err;
+  std::string uri = Registry() + "/backend-flask:latest";
+  EXPECT_EQ(OutputVariable(e, "Check", "check", "DEFINITIONS"),
+            "[{\"name\":\"backend-flask\",\"imageUri\":\"" + uri + "\"}]");
+
+  // The image left the build through the registry: gone from the engine, pulled back, run.
+  EXPECT_EQ(Docker({"rmi", "-f", uri, "backend-flask:latest"}).exit_code, 0);
+  auto password = Kiln({"registry", "login-password"}, Env());
+  ASSERT_EQ(password.exit_code, 0) << password.err;
+  auto login = Docker({"login", "-u", "AWS", "--password-stdin", Registry()}, password.out);
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  auto pull = Docker({"pull", uri});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  auto run = Docker({"run", "--rm", "--network", "none", uri});
+  EXPECT_EQ(run.out, "cruddur backend, built in a container\n") << run.err;
+}
+
+}  // namespace
+}  // namespace kiln::e2e

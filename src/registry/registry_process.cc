@@ -89,6 +89,13 @@ base::Result<RegistryProcess> StartRegistry(const Paths& paths, const std::strin
                                             int64_t ready_timeout_ms) {
   auto binary = FindRegistryBinary();
   if (!binary.ok()) return binary.status();
+  // Another server there would pass the readiness check in place of ours.
+  if (auto code = HttpGetStatus(listen, "/v2/", 500); code.ok()) {
+    return base::Status(base::ErrorKind::kFailed,
+                        "cannot start docker-registry on " + listen + ": the address is in use " +
+                            "(something answers HTTP " + std::to_string(*code) + " there); see " +
+                            paths.log().string());
+  }
   if (auto st = WriteConfig(paths, listen); !st.ok()) return st;
   if (auto pw = CurrentPassword(paths); !pw.ok()) return pw.status();
   auto process = Spawn(paths, *binary);

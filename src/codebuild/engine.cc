@@ -173,6 +173,7 @@ bool BuildRun::Provision() {
                .parameters = req_.parameters,
                .secrets = req_.secrets,
                .mask = req_.mask};
+  if (req_.registry) in.mask.push_back(req_.registry->password);  // even if set without Apply
   // A container starts from its image's environment, not Kiln's.
   for (char** e = environ; req_.environment.on_host() && *e; ++e) {
     std::string_view kv(*e);
@@ -218,6 +219,10 @@ bool BuildRun::ProvisionContainer(PhaseRecord& p) {
     return false;
   }
   container_ = std::move(*executor);
+  if (auto st = container_->InstallAwsShim(build_dir_ / "aws-shim", req_.registry); !st.ok()) {
+    End(p, BuildStatus::kFailed, "CLIENT_ERROR", "the aws command for the build: " + st.message());
+    return false;
+  }
   Log("Running on Kiln's container executor (image " + req_.environment.image + ", computeType " +
       std::string(spec::ComputeTypeName(req_.environment.compute_type)) + "), build " + rec_.id);
   return true;
@@ -556,6 +561,14 @@ base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* re
   }
   return AppendTypedVariables(typed, request->parameters, request->secrets, &request->project_vars,
                               &request->mask);
+}
+
+base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request) {
+  auto access = registry::ResolveAccess(config, request->state_dir);
+  if (!access.ok()) return access.status();
+  request->registry = std::move(*access);
+  if (request->registry) request->mask.push_back(request->registry->password);
+  return base::Status::Ok();
 }
 
 BuildRecord RunBuild(const BuildRequest& request) { return BuildRun(request).Run(); }

@@ -564,6 +564,7 @@ base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* re
 }
 
 base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request) {
+  if (request->environment.on_host()) return base::Status::Ok();  // no aws shim on the host
   auto access = registry::ResolveAccess(config, request->state_dir);
   if (!access.ok()) return access.status();
   request->registry = std::move(*access);

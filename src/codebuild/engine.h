@@ -57,9 +57,10 @@ base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request
 // StartBuild overrides and action variables come after (they win, as in CodeBuild).
 base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* request);
 
-// kiln.yml's registry for the build (registry::ResolveAccess: for `listen`, the password of
-// the registry Kiln runs under request->state_dir, which must be set). Its password joins
-// request->mask. A container build's `aws ecr get-login-password` prints it.
+// kiln.yml's registry for a container build (registry::ResolveAccess: for `listen`, the
+// password of the registry Kiln runs under request->state_dir). Call it after
+// request->state_dir and ->environment are set; a build on the host gets none. The password
+// joins request->mask; the build's `aws ecr get-login-password` prints it.
 base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request);
 
 // Runs the build to completion and returns its record (also written to

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/duration.h"
@@ -13,8 +14,10 @@
 #include "cli/app.h"
 #include "cli/build_output.h"
 #include "cli/commands.h"
+#include "cli/pipeline_loader.h"
 #include "codebuild/engine.h"
 #include "exec/process.h"
+#include "registry/registry_process.h"
 #include "spec/build_environment.h"
 #include "spec/value_map.h"
 #include "store/store.h"
@@ -102,6 +105,31 @@ bool ReadValueFile(const std::string& path, std::map<std::string, std::string>* 
   return parsed.diagnostics.empty();
 }
 
+// A container build gets kiln.yml's registry (codebuild::ApplyRegistry). With
+// `registry.listen`, a registry already answering there (kiln serve's, same state dir) is
+// used; otherwise one is started for this build and stopped after it.
+bool UseRegistry(const GlobalOptions& g, codebuild::BuildRequest* req,
+                 std::unique_ptr<registry::BuildRegistry>* own) {
+  if (req->environment.on_host()) return true;
+  std::optional<spec::KilnConfig> config;
+  if (!LoadConfig(g, &config)) return false;
+  if (!config || !config->registry.configured()) return true;
+  if (!config->registry.listen.empty()) {
+    auto started = registry::BuildRegistry::Ensure(registry::PathsUnder(req->state_dir),
+                                                   config->registry.listen);
+    if (!started.ok()) {
+      std::fprintf(stderr, "kiln build: registry: %s\n", started.status().message().c_str());
+      return false;
+    }
+    *own = std::move(*started);
+  }
+  if (auto st = codebuild::ApplyRegistry(*config, req); !st.ok()) {
+    std::fprintf(stderr, "kiln build: %s: %s\n", config->file.c_str(), st.message().c_str());
+    return false;
+  }
+  return true;
+}
+
 int Run(const BuildArgs& a, const GlobalOptions& g) {
   if (!fs::is_directory(a.dir)) return UsageError("'" + a.dir + "' is not a directory");
   auto timeout = base::ParseDuration(a.timeout);
@@ -143,6 +171,8 @@ int Run(const BuildArgs& a, const GlobalOptions& g) {
   req.initiator = user ? user : "local";
   if (!a.out_dir.empty()) req.artifacts_out = fs::absolute(a.out_dir);
   req.console_fd = g.json ? STDERR_FILENO : STDOUT_FILENO;
+  std::unique_ptr<registry::BuildRegistry> own_registry;  // stopped after the build
+  if (!UseRegistry(g, &req, &own_registry)) return kExitUsage;
   req.cancel_fd = InstallCancelPipe();
   exec::BecomeSubreaper();
   codebuild::BuildRecord r = codebuild::RunBuild(req);

@@ -5,12 +5,15 @@
 
 #include "codebuild/build_containers.h"
 #include "exec/container_shell.h"
+#include "registry/aws_shim.h"
 
 namespace kiln::codebuild {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr char kInnerSocket[] = "/var/run/docker.sock";
+// What Docker gives a container whose image sets no PATH.
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // The engines Kiln runs on have no bridge network, so kAuto means the host's.
 exec::NetworkMode NetworkOf(spec::BuildNetwork network) {
@@ -41,17 +44,27 @@ std::string NoEngineMessage(const std::string& image, const std::string& why) {
          "to run the build on the host";
 }
 
-base::Status EnsureImage(const exec::DockerClient& client, const std::string& image,
-                         const ContainerExecutor::LineSink& log) {
+// The image's config, pulling the image first if the engine does not have it.
+base::Result<exec::ImageInfo> EnsureImage(const exec::DockerClient& client,
+                                          const std::string& image,
+                                          const ContainerExecutor::LineSink& log) {
   auto info = client.InspectImage(image);
-  if (info.ok()) return base::Status::Ok();
-  if (info.status().kind() != base::ErrorKind::kNotFound) return info.status();
+  if (info.ok() || info.status().kind() != base::ErrorKind::kNotFound) return info;
   log("Pulling image " + image);
-  return client.PullImage(image, std::nullopt, [&](const exec::ProgressEvent& e) {
+  auto st = client.PullImage(image, std::nullopt, [&](const exec::ProgressEvent& e) {
     if (e.progress.empty() && !e.status.empty()) {
       log(e.id.empty() ? e.status : e.id + ": " + e.status);
     }
   });
+  if (!st.ok()) return st;
+  return client.InspectImage(image);
+}
+
+std::string PathOf(const exec::ImageInfo& info) {
+  for (const std::string& e : info.env) {
+    if (e.starts_with("PATH=")) return e.substr(5);
+  }
+  return kDefaultPath;
 }
 
 }  // namespace
@@ -71,12 +84,26 @@ base::Result<std::unique_ptr<ContainerExecutor>> ContainerExecutor::Prepare(
     return base::Status(base::ErrorKind::kFailed,
                         NoEngineMessage(environment.image, client.status().message()));
   }
-  if (auto st = EnsureImage(*client, environment.image, log); !st.ok()) {
+  auto info = EnsureImage(*client, environment.image, log);
+  if (!info.ok()) {
     return base::Status(base::ErrorKind::kFailed,
-                        "cannot get image '" + environment.image + "': " + st.message());
+                        "cannot get image '" + environment.image + "': " + info.status().message());
   }
   return std::unique_ptr<ContainerExecutor>(
-      new ContainerExecutor(std::move(*client), environment, StateLabel(state_dir)));
+      new ContainerExecutor(std::move(*client), environment, StateLabel(state_dir),
+                            PathOf(*info)));
+}
+
+ContainerExecutor::~ContainerExecutor() {
+  std::error_code ec;
+  if (!shim_dir_.empty()) fs::remove_all(shim_dir_, ec);
+}
+
+base::Status ContainerExecutor::InstallAwsShim(const fs::path& dir,
+                                               const std::optional<registry::Access>& access) {
+  shim_dir_ = dir;  // removed by the destructor even if writing fails half-way
+  registry_address_ = access ? access->address : "";
+  return registry::WriteShimDir(dir, access);
 }
 
 std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
@@ -87,6 +114,12 @@ std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
                                 .network_mode = NetworkOf(environment_.network),
                                 .labels = {{kBuildLabel, build_id}, {kStateLabel, state_label_}}};
   ApplyLimits(environment_.compute_type, &o);
+  if (!shim_dir_.empty()) {
+    o.extra_binds.push_back(
+        {.source = shim_dir_.string(), .target = registry::kShimMount, .read_only = true});
+    o.env.push_back("PATH=" + std::string(registry::kShimBin) + ":" + image_path_);
+    if (!registry_address_.empty()) o.env.push_back("KILN_REGISTRY=" + registry_address_);
+  }
   if (environment_.privileged) {
     // The build's docker talks to this engine (root-equivalent, as CodeBuild's privileged mode).
     o.extra_binds.push_back({.source = client_.endpoint().socket_path, .target = kInnerSocket});

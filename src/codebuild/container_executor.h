@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "base/status.h"
 #include "exec/docker_client.h"
 #include "exec/driver_launcher.h"
+#include "registry/access.h"
 #include "spec/build_environment.h"
 
 namespace kiln::codebuild {
@@ -25,6 +27,9 @@ std::filesystem::path ContainerSourcePath(std::string_view build_id);
 class ContainerExecutor {
  public:
   using LineSink = std::function<void(const std::string&)>;
+  ~ContainerExecutor();
+  ContainerExecutor(const ContainerExecutor&) = delete;
+  ContainerExecutor& operator=(const ContainerExecutor&) = delete;
 
   // Connects to the engine named by DOCKER_HOST (or the default socket) and makes sure
   // environment.image is there, pulling it if not (progress lines go to log). The error's
@@ -35,6 +40,13 @@ class ContainerExecutor {
       const spec::BuildEnvironment& environment, const std::filesystem::path& state_dir,
       const LineSink& log);
 
+  // Writes the build's `aws` command (registry/aws_shim.h) to dir, which every container of
+  // this executor then mounts read-only at /kiln, with /kiln/bin first in PATH (before the
+  // image's PATH) and KILN_REGISTRY set to the registry's address when there is one. The
+  // folder, which may hold the registry password, is removed with the executor.
+  base::Status InstallAwsShim(const std::filesystem::path& dir,
+                              const std::optional<registry::Access>& access);
+
   // A launcher for one session of build build_id: host_src is mounted at container_src (the
   // session's cwd), the container carries labels kiln.build=<build_id> and
   // kiln.state=<StateLabel(state_dir)>, and is removed when the session ends.
@@ -44,14 +56,18 @@ class ContainerExecutor {
 
  private:
   ContainerExecutor(exec::DockerClient client, spec::BuildEnvironment environment,
-                    std::string state_label)
+                    std::string state_label, std::string image_path)
       : client_(std::move(client)),
         environment_(std::move(environment)),
-        state_label_(std::move(state_label)) {}
+        state_label_(std::move(state_label)),
+        image_path_(std::move(image_path)) {}
 
   exec::DockerClient client_;
   spec::BuildEnvironment environment_;
   std::string state_label_;
+  std::string image_path_;  // PATH of the image's config (or Docker's default)
+  std::filesystem::path shim_dir_;
+  std::string registry_address_;
 };
 
 }  // namespace kiln::codebuild

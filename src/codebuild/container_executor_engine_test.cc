@@ -1,13 +1,17 @@
 // Builds whose environment names an image, run by the engine on the container executor
 // against the private engine (CTest fixture docker_engine, label `engine`). DOCKER_HOST is
 // set from the fixture, as the executor connects from the environment.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -16,6 +20,8 @@
 #include "codebuild/engine.h"
 #include "exec/container_shell.h"
 #include "exec/docker_test_engine.h"
+#include "registry/credentials.h"
+#include "registry/registry_process.h"
 #include "spec/buildspec.h"
 
 namespace kiln::codebuild {
@@ -66,6 +72,9 @@ class ContainerBuildTest : public exec::testing::EngineSuite {
     r.cancel_fd = cancel_fd;
     build_id_ = "boxed:" + base::NewUuid();
     r.build_id = build_id_;
+    if (kiln_yml_) {
+      EXPECT_TRUE(ApplyRegistry(*kiln_yml_, &r).ok());
+    }
     return RunBuild(r);
   }
   size_t ContainersLeft() {
@@ -82,6 +91,7 @@ class ContainerBuildTest : public exec::testing::EngineSuite {
 
   fs::path dir_;
   std::string build_id_;
+  std::optional<spec::KilnConfig> kiln_yml_;  // its registry reaches the build
 };
 
 TEST_F(ContainerBuildTest, RunsTheBuildInTheImageAndCollectsArtifactsFromTheMount) {
@@ -148,6 +158,67 @@ TEST_F(ContainerBuildTest, StoppingEndsTheBuildQuicklyAndRemovesTheContainer) {
   EXPECT_EQ(r.status, BuildStatus::kStopped) << ReadFile(r.log_path);
   EXPECT_LT(took, std::chrono::seconds(10));
   EXPECT_EQ(ContainersLeft(), 0u);
+}
+
+// A port nothing listens on right now (the kernel's pick, released again).
+int FreePort() {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+            ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  ::close(s);
+  return ok ? ntohs(a.sin_port) : 0;  // port 0: the registry refuses to start, the test fails
+}
+
+TEST_F(ContainerBuildTest, AwsInTheContainerLogsInToKilnsRegistryAndTheLogMasksThePassword) {
+  if (!registry::FindRegistryBinary().ok()) GTEST_SKIP() << "docker-registry is not installed";
+  kiln_yml_.emplace();
+  kiln_yml_->registry.listen = "127.0.0.1:" + std::to_string(FreePort());
+  auto sup = registry::Supervisor::Start(registry::PathsUnder(dir_ / "state"),
+                                         kiln_yml_->registry.listen, [](const std::string&) {});
+  ASSERT_TRUE(sup.ok()) << sup.status().message();
+  auto r = Build(
+      "version: 0.2\nphases:\n  build:\n    commands:\n"
+      "      - aws ecr get-login-password --region us-east-1 > pw.txt\n"
+      "      - aws ecr get-login-password\n"
+      "      - echo \"where=$(command -v aws) registry=$KILN_REGISTRY\"\n"
+      "      - wget -q -O - \"http://AWS:$(aws ecr get-login-password)@$KILN_REGISTRY/v2/\" "
+      "&& echo login-ok\n"
+      "      - aws sts get-caller-identity --query Account --output text\n"
+      "      - aws s3 cp a b || echo \"s3 refused $?\"\n"
+      "artifacts:\n  files:\n    - pw.txt\n",
+      exec::testing::kTestImage);
+  std::string log = ReadFile(r.log_path);
+  std::string pw = registry::CurrentPassword(registry::PathsUnder(dir_ / "state")).value();
+  EXPECT_EQ(r.status, BuildStatus::kSucceeded) << log;
+  EXPECT_EQ(ReadFile(r.artifacts.location + "/pw.txt"), pw + "\n");
+  EXPECT_EQ(log.find(pw), std::string::npos) << log;
+  EXPECT_EQ(ToJson(r).dump().find(pw), std::string::npos);
+  EXPECT_NE(log.find("] ***\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("where=/kiln/bin/aws registry=" + kiln_yml_->registry.listen),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("login-ok"), std::string::npos) << log;
+  EXPECT_NE(log.find("000000000000"), std::string::npos) << log;
+  EXPECT_NE(log.find("kiln: `aws s3 cp` is not provided here"), std::string::npos) << log;
+  EXPECT_NE(log.find("s3 refused 253"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(fs::path(r.log_path).parent_path().parent_path().parent_path() /
+                          "builds/boxed" / std::to_string(r.build_number) / "aws-shim"));
+}
+
+TEST_F(ContainerBuildTest, WithoutARegistryTheAwsCommandSaysSo) {
+  auto r = Build(
+      "version: 0.2\nphases:\n  build:\n    commands:\n"
+      "      - aws ecr get-login-password || echo \"login refused $?\"\n",
+      exec::testing::kTestImage);
+  std::string log = ReadFile(r.log_path);
+  EXPECT_EQ(r.status, BuildStatus::kSucceeded) << log;
+  EXPECT_NE(log.find("kiln: no registry is configured in kiln.yml (registry:)"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("login refused 255"), std::string::npos) << log;
 }
 
 TEST(ContainerSourcePathTest, UsesTheBuildIdsDigits) {

@@ -179,6 +179,7 @@ bool BuildRun::Provision() {
                .parameters = req_.parameters,
                .secrets = req_.secrets,
                .mask = req_.mask};
+  if (req_.registry) in.mask.push_back(req_.registry->password);  // even if set without Apply
   // A container starts from its image's environment, not Kiln's.
   for (char** e = environ; req_.environment.on_host() && *e; ++e) {
     std::string_view kv(*e);
@@ -224,6 +225,10 @@ bool BuildRun::ProvisionContainer(PhaseRecord& p) {
     return false;
   }
   container_ = std::move(*executor);
+  if (auto st = container_->InstallAwsShim(build_dir_ / "aws-shim", req_.registry); !st.ok()) {
+    End(p, BuildStatus::kFailed, "CLIENT_ERROR", "the aws command for the build: " + st.message());
+    return false;
+  }
   Log("Running on Kiln's container executor (image " + req_.environment.image + ", computeType " +
       std::string(spec::ComputeTypeName(req_.environment.compute_type)) + "), build " + rec_.id);
   return true;

@@ -7,11 +7,13 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "codebuild/build_record.h"
 #include "codebuild/environment.h"
+#include "registry/access.h"
 #include "spec/buildspec.h"
 #include "spec/kiln_config.h"
 
@@ -32,6 +34,7 @@ struct BuildRequest {
   std::map<std::string, std::string> parameters;  // parameter-store name -> value
   std::map<std::string, std::string> secrets;     // secrets-manager id -> SecretString
   std::vector<std::string> mask;                  // more values to hide (AddTypedOverrides)
+  std::optional<registry::Access> registry;       // kiln.yml's registry (ApplyRegistry)
   int64_t timeout_ms = 60 * 60 * 1000;            // CodeBuild's default: 60 minutes
   std::string initiator;                          // CODEBUILD_INITIATOR
   std::filesystem::path artifacts_out;            // empty: <state>/builds/<project>/<n>/artifacts
@@ -54,6 +57,12 @@ base::Status AddTypedOverrides(const nlohmann::json& vars, BuildRequest* request
 // PARAMETER_STORE and SECRETS_MANAGER ones join request->mask), and its build environment.
 // StartBuild overrides and action variables come after (they win, as in CodeBuild).
 base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* request);
+
+// kiln.yml's registry for a container build (registry::ResolveAccess: for `listen`, the
+// password of the registry Kiln runs under request->state_dir). Call it after
+// request->state_dir and ->environment are set; a build on the host gets none. The password
+// joins request->mask; the build's `aws ecr get-login-password` prints it.
+base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request);
 
 // Runs the build to completion and returns its record (also written to
 // <state>/builds/<project>/<number>.json). Never throws; failures are in the record.

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codebuild/engine.h"
+#include "registry/access.h"
 
 namespace kiln::codebuild {
 
@@ -21,6 +22,15 @@ base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* re
   }
   return AppendTypedVariables(typed, request->parameters, request->secrets, &request->project_vars,
                               &request->mask);
+}
+
+base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request) {
+  if (request->environment.on_host()) return base::Status::Ok();  // no aws shim on the host
+  auto access = registry::ResolveAccess(config, request->state_dir);
+  if (!access.ok()) return access.status();
+  request->registry = std::move(*access);
+  if (request->registry) request->mask.push_back(request->registry->password);
+  return base::Status::Ok();
 }
 
 }  // namespace kiln::codebuild

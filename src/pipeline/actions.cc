@@ -163,6 +163,9 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   if (auto st = codebuild::ApplyProjectSettings(project, &req); !st.ok()) {
     return Fail(st.message());
   }
+  if (config) {
+    if (auto st = codebuild::ApplyRegistry(*config, &req); !st.ok()) return Fail(st.message());
+  }
   if (auto st = ApplyActionVariables(Config(a, "EnvironmentVariables"), &req); !st.ok()) {
     return Fail(st.message());
   }

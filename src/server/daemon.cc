@@ -16,6 +16,7 @@
 #include "codebuild/build_containers.h"
 #include "exec/process.h"
 #include "pipeline/liveness.h"
+#include "registry/registry_process.h"
 #include "server/admission.h"
 #include "server/api.h"
 #include "server/api_handlers.h"
@@ -239,6 +240,20 @@ int RunDaemon(DaemonOptions o) {
   }
   RunCatching("recovery", [&] { Reconcile(**reads); });
   RunCatching("recovery", [&] { RemoveOrphanContainers(o.state_dir); });
+  // Declared before the loop and the runners, so it stops after them (TERM, KILL after 5 s).
+  std::unique_ptr<registry::Supervisor> registry;
+  if (!o.config.registry.listen.empty()) {
+    auto started = registry::Supervisor::Start(
+        registry::PathsUnder(o.state_dir), o.config.registry.listen,
+        [](const std::string& line) { std::fprintf(stderr, "kiln serve: %s\n", line.c_str()); });
+    if (!started.ok()) {
+      std::fprintf(stderr, "kiln serve: registry: %s\n", started.status().message().c_str());
+      return kExitInternal;
+    }
+    registry = std::move(*started);
+    std::fprintf(stderr, "kiln serve: registry (ECR's stand-in) on %s\n",
+                 o.config.registry.listen.c_str());
+  }
 
   asio::io_context loop(1);
   EventHub events(loop);

@@ -1,6 +1,9 @@
 // projects.NAME.environment's CodeBuild fields (CreateProject's ProjectEnvironment,
 // AWS-CONTAINERS.md 1.1) and the `registry` section.
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <charconv>
 
 #include "spec/kiln_config_sections.h"
 
@@ -156,6 +159,52 @@ void ParseBuildEnvironment(ConfigReader& reader, const std::vector<YamlEntry>& f
   }
 }
 
+// Digits naming a port 1-65535.
+bool IsPort(std::string_view text) {
+  int port = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  return ec == std::errc() && end == text.data() + text.size() && port >= 1 && port <= 65535 &&
+         text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+bool IsIpLiteral(std::string_view host) {
+  unsigned char addr[16];
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    std::string inner(host.substr(1, host.size() - 2));
+    return ::inet_pton(AF_INET6, inner.c_str(), addr) == 1;
+  }
+  return ::inet_pton(AF_INET, std::string(host).c_str(), addr) == 1;
+}
+
+bool IsHostName(std::string_view host) {
+  return !host.empty() && host.size() <= 253 && host.front() != '-' && host.front() != '.' &&
+         host.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+             std::string_view::npos;
+}
+
+// listen: an address this machine has (an IP literal, or localhost) and a port 1-65535, so
+// docker-registry binds where the user meant and never on a name that may resolve elsewhere.
+bool IsRegistryListen(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = text.substr(0, colon);
+  return IsPort(text.substr(colon + 1)) && (host == "localhost" || IsIpLiteral(host));
+}
+
+// url: HOST[:PORT], as the first part of an image name.
+bool IsRegistryUrl(std::string_view text) {
+  if (text.starts_with('[')) {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || !IsIpLiteral(text.substr(0, close + 1))) return false;
+    std::string_view rest = text.substr(close + 1);
+    return rest.empty() || (rest.front() == ':' && IsPort(rest.substr(1)));
+  }
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return IsHostName(text);
+  return IsHostName(text.substr(0, colon)) && IsPort(text.substr(colon + 1));
+}
+
 void ParseRegistry(ConfigReader& reader, const YAML::Node& node, Registry& registry) {
   std::optional<std::vector<YamlEntry>> fields = reader.Mapping(node, "registry");
   if (!fields) return;
@@ -169,12 +218,21 @@ void ParseRegistry(ConfigReader& reader, const YAML::Node& node, Registry& regis
   } else if (!listen && !url) {
     reader.Error(node.Mark(), "registry needs listen (e.g. 127.0.0.1:5000) or url");
   }
-  if (listen) registry.listen = reader.Listen(listen->value, "registry.listen").value_or("");
+  if (listen) {
+    registry.listen = reader.Listen(listen->value, "registry.listen").value_or("");
+    if (!registry.listen.empty() && !IsRegistryListen(registry.listen)) {
+      reader.Error(listen->value.Mark(),
+                   "registry.listen must be an IP address (e.g. 127.0.0.1) or localhost and a "
+                   "port 1-65535, not '" +
+                       registry.listen + "'");
+    }
+  }
   if (url) {
     registry.url = reader.String(url->value, "registry.url").value_or("");
-    if (registry.url.find("://") != std::string::npos ||
-        registry.url.find('/') != std::string::npos) {
-      reader.Error(url->value.Mark(), "registry.url is HOST[:PORT], as image names start with it");
+    if (!IsRegistryUrl(registry.url)) {
+      reader.Error(url->value.Mark(),
+                   "registry.url is HOST[:PORT] (port 1-65535, no scheme), as image names start "
+                   "with it");
     }
   }
   const YamlEntry* username = FindEntry(*fields, "username");
@@ -183,6 +241,9 @@ void ParseRegistry(ConfigReader& reader, const YAML::Node& node, Registry& regis
     reader.Error((username ? username : password)->key_node.Mark(),
                  "registry: username and password are for url; Kiln makes the credentials of "
                  "the registry it runs");
+  }
+  if (url && !listen && (!username || !password)) {
+    reader.Error(node.Mark(), "registry.url needs username and password (the login for it)");
   }
   if (username)
     registry.username = reader.String(username->value, "registry.username").value_or("");

@@ -588,9 +588,33 @@ TEST(KilnConfigTest, Registry) {
   EXPECT_EQ(theirs.username, "ci");
   EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:5000, url: x:1}\n"),
               ElementsAre(HasSubstr("not both")));
-  EXPECT_THAT(Errors("registry: {url: 'https://x'}\n"), ElementsAre(HasSubstr("HOST[:PORT]")));
-  EXPECT_THAT(Errors("registry: {url: x:1, password: hunter2}\n"),
+  const std::string login = ", username: ci, password: {env: P}}\n";
+  EXPECT_THAT(Errors("registry: {url: 'https://x'" + login),
+              ElementsAre(StartsWith("1:17: registry.url is HOST[:PORT]")));
+  EXPECT_THAT(Errors("registry: {url: x:1, username: ci, password: hunter2}\n"),
               ElementsAre(HasSubstr("registry.password")));
+  EXPECT_THAT(Errors("registry:\n  url: x:1\n"),
+              ElementsAre("2:3: registry.url needs username and password (the login for it)"));
+  EXPECT_THAT(Errors("registry: {url: x:1, username: ci}\n"),
+              ElementsAre(HasSubstr("needs username and password")));
+  for (const char* bad : {"x:0", "x:65536", "x:", "x:1:2", ":5000", "-x:1", "[zz]:1", "a/b"}) {
+    EXPECT_THAT(Errors("registry: {url: '" + std::string(bad) + "'" + login),
+                ElementsAre(HasSubstr("HOST[:PORT]")))
+        << bad;
+  }
+  for (const char* good : {"reg.example.com", "reg:5000", "10.0.0.1:443", "[::1]:5000"}) {
+    EXPECT_EQ(Valid("registry: {url: '" + std::string(good) + "'" + login).registry.url, good);
+  }
+  EXPECT_THAT(Errors("registry:\n  listen: 127.0.0.1:0\n"),
+              ElementsAre("2:11: registry.listen must be an IP address (e.g. 127.0.0.1) or "
+                          "localhost and a port 1-65535, not '127.0.0.1:0'"));
+  EXPECT_THAT(Errors("registry: {listen: 'registry.example.com:5000'}\n"),
+              ElementsAre(HasSubstr("must be an IP address")));
+  EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:99999}\n"),
+              ElementsAre(HasSubstr("registry.listen must be HOST:PORT")));
+  for (const char* good : {"localhost:5000", "0.0.0.0:5000", "[::1]:5000", "192.168.1.2:1"}) {
+    EXPECT_EQ(Valid("registry: {listen: '" + std::string(good) + "'}\n").registry.listen, good);
+  }
   EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:8080}\nserver: {listen: 127.0.0.1:8080}\n"),
               ElementsAre(HasSubstr("127.0.0.1:8080")));
 }

@@ -44,7 +44,7 @@ int Main(int argc, char** argv) {
   std::function<int(const GlobalOptions&)> run;
   const std::vector<CommandSpec> table = {BuildCommand(),    PipelineCommand(), LogsCommand(),
                                           ServeCommand(),    ServiceCommand(),  ImageCommand(),
-                                          ValidateCommand(), VersionCommand()};
+                                          RegistryCommand(), ValidateCommand(), VersionCommand()};
   for (const auto& spec : table) {
     CLI::App* sub = app.add_subcommand(std::string(spec.name), std::string(spec.help));
     sub->fallthrough();  // global options are accepted after the subcommand too

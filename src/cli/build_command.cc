@@ -14,6 +14,7 @@
 #include "cli/app.h"
 #include "cli/build_output.h"
 #include "cli/commands.h"
+#include "cli/local_registry.h"
 #include "cli/pipeline_loader.h"
 #include "codebuild/engine.h"
 #include "exec/process.h"
@@ -114,15 +115,7 @@ bool UseRegistry(const GlobalOptions& g, codebuild::BuildRequest* req,
   std::optional<spec::KilnConfig> config;
   if (!LoadConfig(g, &config)) return false;
   if (!config || !config->registry.configured()) return true;
-  if (!config->registry.listen.empty()) {
-    auto started = registry::BuildRegistry::Ensure(registry::PathsUnder(req->state_dir),
-                                                   config->registry.listen);
-    if (!started.ok()) {
-      std::fprintf(stderr, "kiln build: registry: %s\n", started.status().message().c_str());
-      return false;
-    }
-    *own = std::move(*started);
-  }
+  if (!EnsureLocalRegistry(*config, req->state_dir, true, "build", own)) return false;
   if (auto st = codebuild::ApplyRegistry(*config, req); !st.ok()) {
     std::fprintf(stderr, "kiln build: %s: %s\n", config->file.c_str(), st.message().c_str());
     return false;

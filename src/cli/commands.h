@@ -33,5 +33,6 @@ CommandSpec ServeCommand();
 CommandSpec LogsCommand();
 CommandSpec ServiceCommand();
 CommandSpec ImageCommand();
+CommandSpec RegistryCommand();
 
 }  // namespace kiln::cli

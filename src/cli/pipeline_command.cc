@@ -13,6 +13,7 @@
 #include "base/json_text.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/local_registry.h"
 #include "cli/pipeline_args.h"
 #include "cli/pipeline_loader.h"
 #include "cli/pipeline_output.h"
@@ -98,6 +99,11 @@ pipeline::Engine MakeEngine(const GlobalOptions& g, const std::optional<spec::Ki
 int Run(const PipelineArgs& a, const GlobalOptions& g) {
   std::optional<spec::KilnConfig> config;
   if (!LoadConfig(g, &config)) return kExitUsage;
+  std::unique_ptr<registry::BuildRegistry> own_registry;  // stopped after the run
+  if (config && !EnsureLocalRegistry(*config, fs::absolute(StateDir(g)),
+                                     AnyContainerProject(*config), "pipeline", &own_registry)) {
+    return kExitInternal;
+  }
   auto loaded = LoadPipeline(a.target, config);
   if (!loaded) return kExitUsage;
   pipeline::StartOptions start{.revision = a.revision};
@@ -120,6 +126,11 @@ int Run(const PipelineArgs& a, const GlobalOptions& g) {
 int Retry(const PipelineArgs& a, const GlobalOptions& g) {
   std::optional<spec::KilnConfig> config;
   if (!LoadConfig(g, &config)) return kExitUsage;
+  std::unique_ptr<registry::BuildRegistry> own_registry;  // stopped after the run
+  if (config && !EnsureLocalRegistry(*config, fs::absolute(StateDir(g)),
+                                     AnyContainerProject(*config), "pipeline", &own_registry)) {
+    return kExitInternal;
+  }
   auto store = OpenStore(g);
   if (!store) return kExitInternal;
   auto row = store->GetExecution(a.target);

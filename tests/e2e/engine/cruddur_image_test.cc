@@ -102,10 +102,17 @@ TEST_F(CruddurImageTest, TheBuildspecBuildsPushesAndTheImageRuns) {
   EXPECT_EQ(OutputVariable(e, "Check", "check", "DEFINITIONS"),
             "[{\"name\":\"backend-flask\",\"imageUri\":\"" + uri + "\"}]");
 
+  // The run's own registry stopped with it; kiln serve keeps one up on the same storage.
+  auto server = StartKiln({"--state-dir", state_.string(), "--config",
+                           (tmp_.path() / "kiln.yml").string(), "serve", "--listen", "127.0.0.1:0"},
+                          tmp_.path(), Env());
+  ASSERT_TRUE(WaitUntil([&] { return server->Err().find("registry (ECR") != std::string::npos; }))
+      << server->Err();
   // The image left the build through the registry: gone from the engine, pulled back, run.
   EXPECT_EQ(Docker({"rmi", "-f", uri, "backend-flask:latest"}).exit_code, 0);
   auto password = Kiln({"registry", "login-password"}, Env());
   ASSERT_EQ(password.exit_code, 0) << password.err;
+  EXPECT_EQ(Docker({"login", "-u", "AWS", "--password-stdin", Registry()}, "wrong").exit_code, 1);
   auto login = Docker({"login", "-u", "AWS", "--password-stdin", Registry()}, password.out);
   ASSERT_EQ(login.exit_code, 0) << login.err;
   auto pull = Docker({"pull", uri});

@@ -1,6 +1,7 @@
 #include "codebuild/container_executor.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "codebuild/build_containers.h"
@@ -15,18 +16,48 @@ constexpr char kInnerSocket[] = "/var/run/docker.sock";
 // What Docker gives a container whose image sets no PATH.
 constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-// The engines Kiln runs on have no bridge network, so kAuto means the host's.
-exec::NetworkMode NetworkOf(spec::BuildNetwork network) {
+// kAuto: the engine's default bridge where it has one; an engine started with --bridge=none
+// (or one that cannot say) gives the host's network.
+exec::NetworkMode NetworkOf(spec::BuildNetwork network, const exec::DockerClient& client) {
   switch (network) {
     case spec::BuildNetwork::kNone:
       return exec::NetworkMode::kNone;
     case spec::BuildNetwork::kBridge:
       return exec::NetworkMode::kBridge;
     case spec::BuildNetwork::kHost:
-    case spec::BuildNetwork::kAuto:
       return exec::NetworkMode::kHost;
+    case spec::BuildNetwork::kAuto:
+      break;
   }
-  return exec::NetworkMode::kHost;
+  auto bridge = client.HasNetwork("bridge");
+  return bridge.ok() && *bridge ? exec::NetworkMode::kBridge : exec::NetworkMode::kHost;
+}
+
+// The registry part of an image reference: its first component when that has a '.' or a ':'
+// or is localhost (Docker's rule); "" for Docker Hub's short names.
+std::string RegistryOf(const std::string& image) {
+  size_t slash = image.find('/');
+  if (slash == std::string::npos) return "";
+  std::string first = image.substr(0, slash);
+  bool host = first == "localhost" || first.find_first_of(".:") != std::string::npos;
+  return host ? first : "";
+}
+
+base::Result<exec::RegistryAuth> AuthFromSecret(const std::string& id,
+                                                const std::map<std::string, std::string>& secrets) {
+  auto it = secrets.find(id);
+  if (it == secrets.end()) {
+    return base::InvalidInput("registryCredential names secret '" + id +
+                              "', which kiln.yml's secrets do not have");
+  }
+  auto doc = nlohmann::json::parse(it->second, nullptr, false);
+  bool ok = doc.is_object() && doc.contains("username") && doc["username"].is_string() &&
+            doc.contains("password") && doc["password"].is_string();
+  if (!ok) {
+    return base::InvalidInput("secret '" + id +
+                              "' (registryCredential) must be JSON {\"username\", \"password\"}");
+  }
+  return exec::RegistryAuth{.username = doc["username"], .password = doc["password"]};
 }
 
 // CodeBuild's compute type as limits; CPUs no more than this host has.
@@ -47,11 +78,12 @@ std::string NoEngineMessage(const std::string& image, const std::string& why) {
 // The image's config, pulling the image first if the engine does not have it.
 base::Result<exec::ImageInfo> EnsureImage(const exec::DockerClient& client,
                                           const std::string& image,
+                                          const std::optional<exec::RegistryAuth>& auth,
                                           const ContainerExecutor::LineSink& log) {
   auto info = client.InspectImage(image);
   if (info.ok() || info.status().kind() != base::ErrorKind::kNotFound) return info;
   log("Pulling image " + image);
-  auto st = client.PullImage(image, std::nullopt, [&](const exec::ProgressEvent& e) {
+  auto st = client.PullImage(image, auth, [&](const exec::ProgressEvent& e) {
     if (e.progress.empty() && !e.status.empty()) {
       log(e.id.empty() ? e.status : e.id + ": " + e.status);
     }
@@ -77,21 +109,42 @@ fs::path ContainerSourcePath(std::string_view build_id) {
   return fs::path("/codebuild/output") / ("src" + (digits.empty() ? "0" : digits)) / "src";
 }
 
+base::Result<std::optional<exec::RegistryAuth>> PullAuthFor(
+    const spec::BuildEnvironment& environment, const std::optional<registry::Access>& registry,
+    const std::map<std::string, std::string>& secrets) {
+  std::string host = RegistryOf(environment.image);
+  if (environment.pull_credentials == spec::ImagePullCredentials::kServiceRole &&
+      !environment.registry_credential.empty()) {
+    auto auth = AuthFromSecret(environment.registry_credential, secrets);
+    if (!auth.ok()) return auth.status();
+    auth->server_address = host;
+    return std::optional<exec::RegistryAuth>(std::move(*auth));
+  }
+  if (registry && !host.empty() && host == registry->address) {
+    return std::optional<exec::RegistryAuth>(exec::RegistryAuth{
+        .username = registry->username, .password = registry->password, .server_address = host});
+  }
+  return std::optional<exec::RegistryAuth>();
+}
+
 base::Result<std::unique_ptr<ContainerExecutor>> ContainerExecutor::Prepare(
-    const spec::BuildEnvironment& environment, const fs::path& state_dir, const LineSink& log) {
+    const spec::BuildEnvironment& environment, const fs::path& state_dir,
+    const std::optional<exec::RegistryAuth>& pull_auth, const LineSink& log) {
   auto client = exec::DockerClient::ConnectFromEnvironment();
   if (!client.ok()) {
     return base::Status(base::ErrorKind::kFailed,
                         NoEngineMessage(environment.image, client.status().message()));
   }
-  auto info = EnsureImage(*client, environment.image, log);
+  auto info = EnsureImage(*client, environment.image, pull_auth, log);
   if (!info.ok()) {
     return base::Status(base::ErrorKind::kFailed,
                         "cannot get image '" + environment.image + "': " + info.status().message());
   }
-  return std::unique_ptr<ContainerExecutor>(
-      new ContainerExecutor(std::move(*client), environment, StateLabel(state_dir),
-                            PathOf(*info)));
+  exec::NetworkMode network = NetworkOf(environment.network, *client);
+  std::unique_ptr<ContainerExecutor> executor(
+      new ContainerExecutor(std::move(*client), environment, StateLabel(state_dir), PathOf(*info)));
+  executor->network_ = network;
+  return executor;
 }
 
 ContainerExecutor::~ContainerExecutor() {
@@ -111,7 +164,7 @@ std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
   exec::ContainerShellOptions o{.image = environment_.image,
                                 .workspace_dir = host_src,
                                 .workspace_path = container_src,
-                                .network_mode = NetworkOf(environment_.network),
+                                .network_mode = network_,
                                 .labels = {{kBuildLabel, build_id}, {kStateLabel, state_label_}}};
   ApplyLimits(environment_.compute_type, &o);
   if (!shim_dir_.empty()) {

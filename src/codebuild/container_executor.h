@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,14 @@ namespace kiln::codebuild {
 // made of the build id's digits (at most 10; "0" when it has none).
 std::filesystem::path ContainerSourcePath(std::string_view build_id);
 
+// The credentials a pull of environment.image sends: with imagePullCredentialsType
+// SERVICE_ROLE, the secret registryCredential names (CodeBuild: a Secrets Manager secret
+// {"username": ..., "password": ...}), looked up in secrets; else kiln.yml's registry login
+// when the image lives there; else none. kInvalidInput names what is missing or malformed.
+base::Result<std::optional<exec::RegistryAuth>> PullAuthFor(
+    const spec::BuildEnvironment& environment, const std::optional<registry::Access>& registry,
+    const std::map<std::string, std::string>& secrets);
+
 // Not thread-safe: one build's thread uses it. Must outlive every launcher it makes.
 class ContainerExecutor {
  public:
@@ -36,9 +45,11 @@ class ContainerExecutor {
   // message is for the PROVISIONING phase context: it names DOCKER_HOST when no engine
   // answers, and quotes the engine when the pull fails. state_dir names this Kiln's state
   // (its containers' kiln.state label, codebuild/build_containers.h).
+  // pull_auth goes with a pull (PullAuthFor). network kAuto becomes the engine's "bridge"
+  // network when it has one, else the host's.
   static base::Result<std::unique_ptr<ContainerExecutor>> Prepare(
       const spec::BuildEnvironment& environment, const std::filesystem::path& state_dir,
-      const LineSink& log);
+      const std::optional<exec::RegistryAuth>& pull_auth, const LineSink& log);
 
   // Writes the build's `aws` command (registry/aws_shim.h) to dir, which every container of
   // this executor then mounts read-only at /kiln, with /kiln/bin first in PATH (before the
@@ -50,6 +61,8 @@ class ContainerExecutor {
   // A launcher for one session of build build_id: host_src is mounted at container_src (the
   // session's cwd), the container carries labels kiln.build=<build_id> and
   // kiln.state=<StateLabel(state_dir)>, and is removed when the session ends.
+  exec::NetworkMode network() const { return network_; }
+
   std::unique_ptr<exec::DriverLauncher> Launcher(const std::string& build_id,
                                                  const std::filesystem::path& host_src,
                                                  const std::filesystem::path& container_src) const;
@@ -66,6 +79,7 @@ class ContainerExecutor {
   spec::BuildEnvironment environment_;
   std::string state_label_;
   std::string image_path_;  // PATH of the image's config (or Docker's default)
+  exec::NetworkMode network_ = exec::NetworkMode::kHost;  // environment_.network, resolved
   std::filesystem::path shim_dir_;
   std::string registry_address_;
 };

@@ -218,7 +218,12 @@ bool BuildRun::Provision() {
 
 // Fails closed: a project that names an image expects its commands not to touch the host.
 bool BuildRun::ProvisionContainer(PhaseRecord& p) {
-  auto executor = ContainerExecutor::Prepare(req_.environment, req_.state_dir,
+  auto pull_auth = PullAuthFor(req_.environment, req_.registry, req_.secrets);
+  if (!pull_auth.ok()) {
+    End(p, BuildStatus::kFailed, "CLIENT_ERROR", pull_auth.status().message());
+    return false;
+  }
+  auto executor = ContainerExecutor::Prepare(req_.environment, req_.state_dir, *pull_auth,
                                              [this](const std::string& line) { Log(line); });
   if (!executor.ok()) {
     End(p, BuildStatus::kFailed, "CLIENT_ERROR", executor.status().message());
@@ -230,7 +235,8 @@ bool BuildRun::ProvisionContainer(PhaseRecord& p) {
     return false;
   }
   Log("Running on Kiln's container executor (image " + req_.environment.image + ", computeType " +
-      std::string(spec::ComputeTypeName(req_.environment.compute_type)) + "), build " + rec_.id);
+      std::string(spec::ComputeTypeName(req_.environment.compute_type)) + ", network " +
+      exec::NetworkModeText(container_->network()) + "), build " + rec_.id);
   return true;
 }
 

@@ -156,6 +156,13 @@ base::Result<ImageInfo> DockerClient::InspectImage(const std::string& name) cons
   return ParseImageInfo(*text);
 }
 
+base::Result<bool> DockerClient::HasNetwork(const std::string& name) const {
+  auto text = Roundtrip(EngineCall{.target = Path("/networks/" + PathEscape(name))});
+  if (text.ok()) return true;
+  if (text.status().kind() == base::ErrorKind::kNotFound) return false;
+  return text.status();
+}
+
 base::Status DockerClient::PullImage(const std::string& ref,
                                      const std::optional<RegistryAuth>& auth,
                                      const ProgressSink& on_progress) const {

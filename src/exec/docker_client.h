@@ -111,6 +111,9 @@ class DockerClient {
 
   // Images. `name` is a reference ("kiln/busybox:test") or an id.
   base::Result<ImageInfo> InspectImage(const std::string& name) const;  // kNotFound if absent
+  // Networks. True when the engine has a network of that name or id ("bridge" is absent on
+  // an engine started with --bridge=none).
+  base::Result<bool> HasNetwork(const std::string& name) const;
   // Pulls ref (a missing tag means "latest", never every tag). on_progress sees each line.
   // A failure after HTTP 200 (an errorDetail line) is kFailed.
   base::Status PullImage(const std::string& ref, const std::optional<RegistryAuth>& auth,

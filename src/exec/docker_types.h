@@ -13,6 +13,7 @@ namespace kiln::exec {
 // Containers run only on the host's network or none: test and CI engines have no bridge, and
 // Kiln never creates networks (DOCKER-ENGINE.md §6.2). kBridge is the engine's default network.
 enum class NetworkMode { kNone, kHost, kBridge };
+const char* NetworkModeText(NetworkMode mode);  // "none", "host", "bridge"
 
 // A bind mount (HostConfig.Mounts, type bind): a missing source is an error (400), unlike
 // HostConfig.Binds, which would create it as a root-owned directory.

@@ -119,18 +119,6 @@ HealthStatus HealthFromText(const std::string& s) {
   return HealthStatus::kNone;
 }
 
-const char* NetworkModeText(NetworkMode mode) {
-  switch (mode) {
-    case NetworkMode::kHost:
-      return "host";
-    case NetworkMode::kBridge:
-      return "bridge";
-    case NetworkMode::kNone:
-      break;
-  }
-  return "none";
-}
-
 void PutIfNotEmpty(Json& j, const char* key, const std::vector<std::string>& values) {
   if (!values.empty()) j[key] = values;
 }
@@ -165,6 +153,18 @@ Json HostConfig(const ContainerSpec& spec) {
 }
 
 }  // namespace
+
+const char* NetworkModeText(NetworkMode mode) {
+  switch (mode) {
+    case NetworkMode::kHost:
+      return "host";
+    case NetworkMode::kBridge:
+      return "bridge";
+    case NetworkMode::kNone:
+      break;
+  }
+  return "none";
+}
 
 std::string Base64UrlEncode(std::string_view bytes) {
   static constexpr char kAlphabet[] =

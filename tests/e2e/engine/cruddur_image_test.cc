@@ -108,8 +108,17 @@ TEST_F(CruddurImageTest, TheBuildspecBuildsPushesAndTheImageRuns) {
                           tmp_.path(), Env());
   ASSERT_TRUE(WaitUntil([&] { return server->Err().find("registry (ECR") != std::string::npos; }))
       << server->Err();
-  // The image left the build through the registry: gone from the engine, pulled back, run.
+  // The image left the build through the registry: gone from the engine, a build that names
+  // it pulls it from there with the registry's login, and runs in it.
   EXPECT_EQ(Docker({"rmi", "-f", uri, "backend-flask:latest"}).exit_code, 0);
+  tmp_.Write("in-image/buildspec.yml",
+             "version: 0.2\nphases:\n  build:\n    commands:\n      - cat /app/app.txt\n");
+  auto built = Kiln({"build", (tmp_.path() / "in-image").string(), "--image", uri}, Env());
+  EXPECT_EQ(built.exit_code, 0) << built.out << built.err;
+  EXPECT_NE(built.err.find("] cruddur backend, built in a container"), std::string::npos)
+      << built.err;
+  EXPECT_NE(built.err.find("Pulling image " + uri), std::string::npos) << built.err;
+  EXPECT_EQ(Docker({"rmi", "-f", uri}).exit_code, 0);
   auto password = Kiln({"registry", "login-password"}, Env());
   ASSERT_EQ(password.exit_code, 0) << password.err;
   EXPECT_EQ(Docker({"login", "-u", "AWS", "--password-stdin", Registry()}, "wrong").exit_code, 1);

@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
+
 namespace kiln::registry {
 namespace {
 
 // A JSON string is a YAML double-quoted scalar: paths with any character stay one value.
-std::string Quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+std::string Quoted(const std::string& s) { return base::JsonText(nlohmann::json(s)); }
 
 }  // namespace
 

@@ -23,6 +23,7 @@ constexpr int64_t kWaitAfterRemoveMs = 2000;
 constexpr char kCtl[] = "ctl";
 constexpr char kAck[] = "ack";
 constexpr char kOut[] = "out";
+constexpr char kLife[] = "life";
 
 base::Result<base::UniqueFd> MakeFifo(const fs::path& path, int open_flags) {
   ::unlink(path.c_str());
@@ -49,10 +50,15 @@ base::Result<DriverChannels> MakeChannels(const fs::path& dir) {
 }
 
 // The container's command: open the channels as the host launcher's dup2s would have, then
-// become the driver (one exec, so the driver is the process tini signals).
+// become the driver (one exec, so the driver is the process tini signals). First a watcher
+// blocks reading the lifeline FIFO, whose only writer is Kiln: if Kiln dies (kill -9), the
+// read ends and SIGTERM to tini ends the driver mid-command, and with it the container, so
+// nothing is left running (the stopped container goes at the daemon's next start).
 std::vector<std::string> DriverEntrypoint(const DriverLaunch& launch) {
   auto at = [&](const char* name) { return ShellQuote((launch.scratch_dir / name).string()); };
-  std::string prologue = "exec 3<" + at(kCtl) + " 4>" + at(kAck) + " >" + at(kOut) +
+  std::string watcher =
+      "{ read -r _ <" + at(kLife) + "; kill -TERM 1; } </dev/null >/dev/null 2>&1 & ";
+  std::string prologue = watcher + "exec 3<" + at(kCtl) + " 4>" + at(kAck) + " >" + at(kOut) +
                          " 2>&1 && exec " + ShellQuote(launch.shell) + " " +
                          ShellQuote(launch.script.string());
   return {launch.shell, "-c", prologue};
@@ -114,6 +120,10 @@ base::Result<DriverChannels> ContainerLauncher::Launch(const DriverLaunch& launc
   scratch_dir_ = launch.scratch_dir;
   auto channels = MakeChannels(launch.scratch_dir);
   if (!channels.ok()) return channels.status();
+  // Read-write, so opening never blocks and Kiln counts as the FIFO's writer until it exits.
+  auto life = MakeFifo(launch.scratch_dir / kLife, O_RDWR);
+  if (!life.ok()) return life.status();
+  lifeline_ = std::move(*life);
   if (auto st = CreateAndStart(launch); !st.ok()) return st;
   return channels;
 }

@@ -75,6 +75,7 @@ class ContainerLauncher : public DriverLauncher {
   const DockerClient& client_;
   ContainerShellOptions options_;
   std::filesystem::path scratch_dir_;
+  base::UniqueFd lifeline_;  // held open for writing while Kiln lives (see DriverEntrypoint)
   std::string id_;
   bool ended_ = false;
   bool started_ = false;

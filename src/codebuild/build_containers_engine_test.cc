@@ -18,17 +18,10 @@ namespace kiln::codebuild {
 namespace {
 namespace fs = std::filesystem;
 
-class BuildContainersTest : public exec::testing::EngineSuite {
+class BuildContainersTest : public exec::testing::DockerHostSuite {
  protected:
-  // The sweep and the build connect to DOCKER_HOST, as they do outside tests.
-  static void SetUpTestSuite() {
-    EngineSuite::SetUpTestSuite();
-    if (!client_) return;
-    std::string host = exec::testing::ReadLine(std::string(KILN_TEST_ENGINE_DIR) + "/docker-host");
-    ::setenv("DOCKER_HOST", host.c_str(), 1);
-  }
   void SetUp() override {
-    exec::testing::EngineSuite::SetUp();
+    exec::testing::DockerHostSuite::SetUp();
     if (IsSkipped()) return;
     char tmpl[] = "/tmp/kiln-orphans-XXXXXX";
     dir_ = ::mkdtemp(tmpl);

@@ -35,17 +35,10 @@ std::string ReadFile(const std::string& p) {
   return s.str();
 }
 
-class ContainerBuildTest : public exec::testing::EngineSuite {
+class ContainerBuildTest : public exec::testing::DockerHostSuite {
  protected:
-  // The build connects to the engine named by DOCKER_HOST, as it does outside tests.
-  static void SetUpTestSuite() {
-    EngineSuite::SetUpTestSuite();
-    if (!client_) return;
-    std::string host = exec::testing::ReadLine(std::string(KILN_TEST_ENGINE_DIR) + "/docker-host");
-    ::setenv("DOCKER_HOST", host.c_str(), 1);
-  }
   void SetUp() override {
-    exec::testing::EngineSuite::SetUp();
+    exec::testing::DockerHostSuite::SetUp();
     if (IsSkipped()) return;
     char tmpl[] = "/tmp/kiln-cbuild-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
@@ -160,23 +153,10 @@ TEST_F(ContainerBuildTest, StoppingEndsTheBuildQuicklyAndRemovesTheContainer) {
   EXPECT_EQ(ContainersLeft(), 0u);
 }
 
-// A port nothing listens on right now (the kernel's pick, released again).
-int FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(s);
-  return ok ? ntohs(a.sin_port) : 0;  // port 0: the registry refuses to start, the test fails
-}
-
 TEST_F(ContainerBuildTest, AwsInTheContainerLogsInToKilnsRegistryAndTheLogMasksThePassword) {
   if (!registry::FindRegistryBinary().ok()) GTEST_SKIP() << "docker-registry is not installed";
   kiln_yml_.emplace();
-  kiln_yml_->registry.listen = "127.0.0.1:" + std::to_string(FreePort());
+  kiln_yml_->registry.listen = "127.0.0.1:" + std::to_string(exec::testing::FreeLoopbackPort());
   auto sup = registry::Supervisor::Start(registry::PathsUnder(dir_ / "state"),
                                          kiln_yml_->registry.listen, [](const std::string&) {});
   ASSERT_TRUE(sup.ok()) << sup.status().message();

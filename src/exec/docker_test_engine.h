@@ -2,7 +2,12 @@
 // (scripts/test-engine, CMakeLists.txt), and the busybox test image on it.
 #pragma once
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <optional>
@@ -86,5 +91,31 @@ class EngineSuite : public ::testing::Test {
   static inline DockerClient* client_ = nullptr;
   static inline std::string* skip_reason_ = nullptr;
 };
+
+// An EngineSuite for code that connects to the engine by itself, as it does outside tests:
+// DOCKER_HOST names the fixture's engine for the whole process.
+class DockerHostSuite : public EngineSuite {
+ protected:
+  static void SetUpTestSuite() {
+    EngineSuite::SetUpTestSuite();
+    if (!client_) return;
+    std::string host = ReadLine(std::string(KILN_TEST_ENGINE_DIR) + "/docker-host");
+    ::setenv("DOCKER_HOST", host.c_str(), 1);
+  }
+};
+
+// A loopback port nothing listens on right now (the kernel's pick, released again); 0 if the
+// kernel would not say.
+inline int FreeLoopbackPort() {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+            ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  ::close(s);
+  return ok ? ntohs(a.sin_port) : 0;
+}
 
 }  // namespace kiln::exec::testing

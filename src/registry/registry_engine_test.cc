@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "exec/docker_test_engine.h"
 #include "exec/process.h"
 #include "registry/credentials.h"
 #include "registry/http_probe.h"
@@ -22,19 +23,6 @@ namespace kiln::registry {
 namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-// A port nothing listens on right now (the kernel's pick, released again).
-int FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(s);
-  return ok ? ntohs(a.sin_port) : 0;  // port 0: the registry refuses to start, the test fails
-}
 
 // GET /v2/ with basic auth through curl: the HTTP status.
 int GetWithLogin(const std::string& listen, const std::string& user, const std::string& pw) {
@@ -51,7 +39,7 @@ class RegistryProcessTest : public ::testing::Test {
     char tmpl[] = "/tmp/kiln-regproc-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     paths_ = PathsUnder(dir_);
-    listen_ = "127.0.0.1:" + std::to_string(FreePort());
+    listen_ = "127.0.0.1:" + std::to_string(exec::testing::FreeLoopbackPort());
   }
   void TearDown() override {
     if (!dir_.empty()) fs::remove_all(dir_);

@@ -19,16 +19,10 @@ namespace kiln::server {
 namespace {
 namespace fs = std::filesystem;
 
-class OverrideBuildTest : public exec::testing::EngineSuite {
+class OverrideBuildTest : public exec::testing::DockerHostSuite {
  protected:
-  static void SetUpTestSuite() {
-    EngineSuite::SetUpTestSuite();
-    if (!client_) return;
-    std::string host = exec::testing::ReadLine(std::string(KILN_TEST_ENGINE_DIR) + "/docker-host");
-    ::setenv("DOCKER_HOST", host.c_str(), 1);
-  }
   void SetUp() override {
-    exec::testing::EngineSuite::SetUp();
+    exec::testing::DockerHostSuite::SetUp();
     if (IsSkipped()) return;
     char tmpl[] = "/tmp/kiln-override-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
@@ -72,7 +66,7 @@ TEST_F(OverrideBuildTest, ImageOverrideRunsAHostProjectsBuildInThatImage) {
   std::string log = ReadAll(r.log_path);
   EXPECT_EQ(r.status, codebuild::BuildStatus::kSucceeded) << log;
   EXPECT_NE(log.find("Running on Kiln's container executor (image kiln/busybox:test, "
-                     "computeType BUILD_GENERAL1_MEDIUM)"),
+                     "computeType BUILD_GENERAL1_MEDIUM, network host)"),
             std::string::npos)
       << log;
   EXPECT_NE(log.find("in " + codebuild::ContainerSourcePath(build_id_).string() + " busybox=yes"),

@@ -212,21 +212,30 @@ void DescribeMetrics(Metrics& m) {
   m.Describe("kiln_builds_running", "gauge", "Builds running now (started by the server)");
 }
 
-}  // namespace
+// What the daemon reads before it serves: the store, the pipelines, who may call, and the
+// webhook secrets.
+struct Startup {
+  std::unique_ptr<store::Store> reads;
+  Catalog catalog;
+  Auth auth;
+  std::map<std::string, std::string> webhook_secrets;
+};
 
-int RunDaemon(DaemonOptions o) {
-  ::signal(SIGPIPE, SIG_IGN);
-  exec::BecomeSubreaper();
-  if (!CheckConfig(o)) return kExitUsage;
+// Checks kiln.yml, secures and opens the state dir; nullopt after printing why, with
+// *exit_code set (kExitUsage for the user's files, kExitInternal otherwise).
+std::optional<Startup> LoadStartup(DaemonOptions& o, int* exit_code) {
+  *exit_code = kExitUsage;
+  if (!CheckConfig(o)) return std::nullopt;
+  *exit_code = kExitInternal;
   if (auto st = store::SecureStateDir(o.state_dir, store::ModeCheck::kAlways); !st.ok()) {
     std::fprintf(stderr, "kiln serve: state dir: %s\n", st.message().c_str());
-    return kExitInternal;
+    return std::nullopt;
   }
   o.state_dir = fs::absolute(o.state_dir);
   auto reads = store::Store::Open((o.state_dir / "kiln.db").string());
   if (!reads.ok()) {
     std::fprintf(stderr, "kiln serve: %s\n", reads.status().message().c_str());
-    return kExitInternal;
+    return std::nullopt;
   }
   auto catalog = SavePipelines(**reads, o);
   auto auth = Auth::FromConfig(o.config);
@@ -236,24 +245,112 @@ int RunDaemon(DaemonOptions o) {
                              : !auth.ok()  ? auth.status()
                                            : secrets.status();
     std::fprintf(stderr, "%s: error: %s\n", o.config.file.c_str(), st.message().c_str());
-    return kExitUsage;
+    *exit_code = kExitUsage;
+    return std::nullopt;
   }
-  RunCatching("recovery", [&] { Reconcile(**reads); });
+  return Startup{std::move(*reads), std::move(*catalog), std::move(*auth), std::move(*secrets)};
+}
+
+// kiln.yml's registry.listen, supervised (null when there is none); false after printing why.
+bool StartRegistry(const DaemonOptions& o, std::unique_ptr<registry::Supervisor>* out) {
+  if (o.config.registry.listen.empty()) return true;
+  auto started = registry::Supervisor::Start(
+      registry::PathsUnder(o.state_dir), o.config.registry.listen,
+      [](const std::string& line) { std::fprintf(stderr, "kiln serve: %s\n", line.c_str()); });
+  if (!started.ok()) {
+    std::fprintf(stderr, "kiln serve: registry: %s\n", started.status().message().c_str());
+    return false;
+  }
+  *out = std::move(*started);
+  std::fprintf(stderr, "kiln serve: registry (ECR's stand-in) on %s\n",
+               o.config.registry.listen.c_str());
+  return true;
+}
+
+// A pipeline version: from the catalog when it is the current one, else from the store.
+std::function<std::optional<spec::Pipeline>(const std::string&, int64_t)> PipelineFinder(
+    const Catalog& cat, const DaemonOptions& o) {
+  return [&cat, &o](const std::string& name, int64_t version) -> std::optional<spec::Pipeline> {
+    auto it = cat.find(name);
+    if (it != cat.end() && it->second.version == version) return it->second.pipeline;
+    auto store = store::Store::Open((o.state_dir / "kiln.db").string());
+    if (!store.ok()) return std::nullopt;
+    auto stored = (*store)->GetPipeline(name, version);
+    if (!stored.ok() || !*stored) return std::nullopt;
+    return spec::ParsePipeline((*stored)->definition, "<stored definition>").pipeline;
+  };
+}
+
+// Drops cached pipeline state on every event, and reacts to builds that ended.
+void WatchEvents(ServerContext& ctx) {
+  ctx.events.Listen([&ctx](const Event& e) {
+    if (!e.pipeline.empty()) ctx.state_cache.erase(e.pipeline);
+    if (e.type == "build" && e.data.find("\"IN_PROGRESS\"") == std::string::npos) {
+      auto j = nlohmann::json::parse(e.data, nullptr, false);
+      if (j.is_object()) BuildEnded(ctx, j.value("id", ""));
+    }
+  });
+}
+
+// Every second the gauges; every tenth second an SSE heartbeat. Loop thread only.
+class GaugeTicker {
+ public:
+  GaugeTicker(asio::io_context& loop, ServerContext& ctx, const HttpServer& http)
+      : timer_(loop), ctx_(ctx), http_(http) {}
+  void Tick() {
+    ctx_.metrics.Gauge("kiln_http_requests_total", {}, static_cast<double>(http_.stats().requests));
+    ctx_.metrics.Gauge("kiln_sse_clients", {}, static_cast<double>(ctx_.events.subscribers()));
+    ctx_.metrics.Gauge("kiln_executions_running", {},
+                       static_cast<double>(ctx_.runner.running_executions()));
+    ctx_.metrics.Gauge("kiln_builds_running", {},
+                       static_cast<double>(ctx_.runner.running_builds()));
+    if (++ticks_ % 10 == 0) ctx_.events.Heartbeat();
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([this](boost::system::error_code e) {
+      if (!e) Tick();
+    });
+  }
+  void Stop() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+  ServerContext& ctx_;
+  const HttpServer& http_;
+  int ticks_ = 0;
+};
+
+// The HTTP server with admission in front; null after printing why.
+std::unique_ptr<HttpServer> StartHttp(ServerContext& ctx, const AdmissionPolicy& policy,
+                                      const DaemonOptions& o) {
+  auto http = HttpServer::Start(
+      ctx.loop, HttpOptions(o),
+      [&ctx, &policy](const RequestHead& head, const std::string&) {
+        return AdmitRequest(ctx, policy, head);
+      },
+      [&ctx](std::shared_ptr<Exchange> ex) { HandleRequest(ctx, ex); });
+  if (!http.ok()) {
+    std::fprintf(stderr, "kiln serve: %s\n", http.status().message().c_str());
+    return nullptr;
+  }
+  if (auto st = WriteServerInfo(o.state_dir, (*http)->address()); !st.ok()) {
+    std::fprintf(stderr, "kiln serve: %s\n", st.message().c_str());
+  }
+  return std::move(*http);
+}
+
+}  // namespace
+
+int RunDaemon(DaemonOptions o) {
+  ::signal(SIGPIPE, SIG_IGN);
+  exec::BecomeSubreaper();
+  int exit_code = kExitOk;
+  std::optional<Startup> boot = LoadStartup(o, &exit_code);
+  if (!boot) return exit_code;
+  RunCatching("recovery", [&] { Reconcile(*boot->reads); });
   RunCatching("recovery", [&] { RemoveOrphanContainers(o.state_dir); });
   // Declared before the loop and the runners, so it stops after them (TERM, KILL after 5 s).
   std::unique_ptr<registry::Supervisor> registry;
-  if (!o.config.registry.listen.empty()) {
-    auto started = registry::Supervisor::Start(
-        registry::PathsUnder(o.state_dir), o.config.registry.listen,
-        [](const std::string& line) { std::fprintf(stderr, "kiln serve: %s\n", line.c_str()); });
-    if (!started.ok()) {
-      std::fprintf(stderr, "kiln serve: registry: %s\n", started.status().message().c_str());
-      return kExitInternal;
-    }
-    registry = std::move(*started);
-    std::fprintf(stderr, "kiln serve: registry (ECR's stand-in) on %s\n",
-                 o.config.registry.listen.c_str());
-  }
+  if (!StartRegistry(o, &registry)) return kExitInternal;
 
   asio::io_context loop(1);
   EventHub events(loop);
@@ -265,83 +362,44 @@ int RunDaemon(DaemonOptions o) {
     std::fprintf(stderr, "kiln serve: services: %s\n", st.message().c_str());
     return kExitInternal;
   }
-  RunnerOptions ro{.state_dir = o.state_dir,
-                   .config = &o.config,
-                   .max_executions = o.max_executions,
-                   .max_builds = o.max_builds,
-                   .max_builds_per_project = o.max_builds_per_project,
-                   .deployer = services.deployer()};
-  const Catalog& cat = *catalog;
-  ro.find_pipeline = [&cat, &o](const std::string& name,
-                                int64_t version) -> std::optional<spec::Pipeline> {
-    auto it = cat.find(name);
-    if (it != cat.end() && it->second.version == version) return it->second.pipeline;
-    auto store = store::Store::Open((o.state_dir / "kiln.db").string());
-    if (!store.ok()) return std::nullopt;
-    auto stored = (*store)->GetPipeline(name, version);
-    if (!stored.ok() || !*stored) return std::nullopt;
-    return spec::ParsePipeline((*stored)->definition, "<stored definition>").pipeline;
-  };
-  Runner runner(std::move(ro), events, metrics);
+  Runner runner({.state_dir = o.state_dir,
+                 .config = &o.config,
+                 .max_executions = o.max_executions,
+                 .max_builds = o.max_builds,
+                 .max_builds_per_project = o.max_builds_per_project,
+                 .deployer = services.deployer(),
+                 .find_pipeline = PipelineFinder(boot->catalog, o)},
+                events, metrics);
   ServerContext ctx{.loop = loop,
                     .state_dir = o.state_dir,
                     .config = o.config,
-                    .catalog = cat,
-                    .reads = **reads,
+                    .catalog = boot->catalog,
+                    .reads = *boot->reads,
                     .writer = writer,
                     .events = events,
                     .metrics = metrics,
                     .runner = runner,
-                    .auth = *auth,
-                    .webhook_secrets = *secrets};
-  events.Listen([&ctx](const Event& e) {
-    if (!e.pipeline.empty()) ctx.state_cache.erase(e.pipeline);
-    if (e.type == "build" && e.data.find("\"IN_PROGRESS\"") == std::string::npos) {
-      auto j = nlohmann::json::parse(e.data, nullptr, false);
-      if (j.is_object()) BuildEnded(ctx, j.value("id", ""));
-    }
-  });
+                    .auth = boot->auth,
+                    .webhook_secrets = boot->webhook_secrets};
+  WatchEvents(ctx);
   ctx.services = services.manager();
-
-  if (auto st = SetUpLocalToken(*auth, o.state_dir); !st.ok()) {
+  if (auto st = SetUpLocalToken(boot->auth, o.state_dir); !st.ok()) {
     std::fprintf(stderr, "kiln serve: %s\n", st.message().c_str());
     return kExitUsage;
   }
   AdmissionPolicy policy = MakePolicy(ctx);
-  auto http = HttpServer::Start(
-      loop, HttpOptions(o),
-      [&ctx, &policy](const RequestHead& head, const std::string&) {
-        return AdmitRequest(ctx, policy, head);
-      },
-      [&ctx](std::shared_ptr<Exchange> ex) { HandleRequest(ctx, ex); });
-  if (!http.ok()) {
-    std::fprintf(stderr, "kiln serve: %s\n", http.status().message().c_str());
-    return kExitInternal;
-  }
-  if (auto st = WriteServerInfo(o.state_dir, (*http)->address()); !st.ok()) {
-    std::fprintf(stderr, "kiln serve: %s\n", st.message().c_str());
-  }
+  std::unique_ptr<HttpServer> http = StartHttp(ctx, policy, o);
+  if (!http) return kExitInternal;
   runner.Start();
   Poller poller(ctx, [&runner] { runner.Wake(); });
   Scheduler scheduler(ctx, [&runner] { runner.Wake(); });
-
   asio::steady_timer lag_timer(loop);
   WatchLoopLag(lag_timer, metrics, base::MonotonicMillis() + 100);
-  asio::steady_timer gauges(loop);
-  int ticks = 0;
-  std::function<void()> update_gauges = [&] {
-    metrics.Gauge("kiln_http_requests_total", {}, static_cast<double>((*http)->stats().requests));
-    metrics.Gauge("kiln_sse_clients", {}, static_cast<double>(events.subscribers()));
-    metrics.Gauge("kiln_executions_running", {}, static_cast<double>(runner.running_executions()));
-    metrics.Gauge("kiln_builds_running", {}, static_cast<double>(runner.running_builds()));
-    if (++ticks % 10 == 0) events.Heartbeat();
-    gauges.expires_after(std::chrono::seconds(1));
-    gauges.async_wait([&](boost::system::error_code e) {
-      if (!e) update_gauges();
-    });
-  };
-  update_gauges();
+  GaugeTicker gauges(loop, ctx, *http);
+  gauges.Tick();
 
+  // SIGTERM/SIGINT: stop taking work, let the runners finish within the grace (off the loop,
+  // which keeps serving status meanwhile), then close streams, stop services and the loop.
   std::thread stopper;
   asio::signal_set signals(loop, SIGTERM, SIGINT);
   signals.async_wait([&](boost::system::error_code e, int signo) {
@@ -349,7 +407,7 @@ int RunDaemon(DaemonOptions o) {
     std::fprintf(stderr, "kiln serve: %s: shutting down (grace %lld ms)\n",
                  signo == SIGTERM ? "SIGTERM" : "SIGINT",
                  static_cast<long long>(o.shutdown_grace_ms));
-    (*http)->StopAccepting();
+    http->StopAccepting();
     poller.Stop();
     scheduler.Stop();
     stopper = std::thread([&] {
@@ -357,16 +415,16 @@ int RunDaemon(DaemonOptions o) {
       asio::post(loop, [&] {
         events.CloseAll();
         services.Shutdown([&] {
-          (*http)->CloseAll();
+          http->CloseAll();
           lag_timer.cancel();
-          gauges.cancel();
+          gauges.Stop();
           loop.stop();
         });
       });
     });
   });
 
-  std::printf("kiln serve: listening on http://%s (state %s)\n", (*http)->address().c_str(),
+  std::printf("kiln serve: listening on http://%s (state %s)\n", http->address().c_str(),
               o.state_dir.c_str());
   std::fflush(stdout);
   RunLoop(loop);

@@ -40,6 +40,8 @@ bool Exited(const ContainerInfo& info) {
   return info.status == ContainerStatus::kExited || info.status == ContainerStatus::kDead;
 }
 
+base::Status Unmet(const std::string& why) { return {base::ErrorKind::kFailed, why}; }
+
 // Whether `info` meets `condition`; an error when it never will.
 base::Result<bool> Met(const ContainerInfo& info, DependencyCondition condition) {
   switch (condition) {
@@ -49,12 +51,12 @@ base::Result<bool> Met(const ContainerInfo& info, DependencyCondition condition)
       return Exited(info);
     case DependencyCondition::kSuccess:
       if (Exited(info) && info.exit_code != 0) {
-        return CannotStart("it exited " + std::to_string(info.exit_code));
+        return Unmet("it exited " + std::to_string(info.exit_code));
       }
       return Exited(info);
     case DependencyCondition::kHealthy:
-      if (info.health == HealthStatus::kUnhealthy) return CannotStart("it is unhealthy");
-      if (Exited(info)) return CannotStart("it exited " + std::to_string(info.exit_code));
+      if (info.health == HealthStatus::kUnhealthy) return Unmet("it is unhealthy");
+      if (Exited(info)) return Unmet("it exited " + std::to_string(info.exit_code));
       return info.health == HealthStatus::kHealthy;
   }
   return base::Internal("unknown dependsOn condition");

@@ -61,7 +61,10 @@ struct TaskContainer {
   EnvPairs environment;
   EnvPairs secrets;  // in the environment, as ECS does; a secret overrides a variable
   std::optional<TaskHealthCheck> health_check;
-  int cpu_units = 0;                   // 1024 = one vCPU, a hard limit (NanoCpus); 0: none
+  // 1024 = one vCPU; 0: none. A hard limit (NanoCpus), as Fargate's task cpu is: ECS on EC2
+  // maps container cpu to CpuShares, a mere weight (AWS-CONTAINERS.md §3.1), which would let
+  // one task starve the CI host's builds.
+  int cpu_units = 0;
   int64_t memory_mib = 0;              // hard limit; 0: none
   int64_t memory_reservation_mib = 0;  // soft limit; 0: none
   int64_t stop_timeout_ms = kDefaultStopTimeoutMs;
@@ -155,7 +158,10 @@ base::Result<std::vector<std::string>> ListTasks(const DockerClient& client,
 
 // Building blocks, pure, exposed for tests.
 
-// "kiln-<service>-<task short>-<container>" in the engine's name alphabet [a-zA-Z0-9_.-].
+// "kiln-<service>-<task short>-<container>" in the engine's name alphabet [a-zA-Z0-9_.-]. The
+// task short is the id's first 12 characters (after an ARN's last '/'): two live tasks whose
+// ids share them collide (the engine's 409, CannotStartContainerError); ECS's random 32-hex
+// ids do not.
 std::string TaskContainerName(const std::string& service, const std::string& task_id,
                               const std::string& container);
 // The indexes of containers in start order: dependencies first, otherwise as listed.

@@ -30,6 +30,17 @@ struct TmpfsMount {
   int mode = 01777;
 };
 
+// Config.Healthcheck: the engine runs `test` every interval; retries consecutive failures after
+// start_period make the container unhealthy. Durations in ns; the engine wants 0 (its default)
+// or at least 1 ms.
+struct HealthcheckConfig {
+  std::vector<std::string> test;  // ["CMD", arg...] or ["CMD-SHELL", "command"]
+  int64_t interval_ns = 0;
+  int64_t timeout_ns = 0;
+  int64_t start_period_ns = 0;
+  int retries = 0;
+};
+
 struct ContainerSpec {
   std::string name;  // empty: the engine picks one
   std::string image;
@@ -42,11 +53,12 @@ struct ContainerSpec {
   std::vector<BindMount> binds;
   std::vector<TmpfsMount> tmpfs;
   NetworkMode network_mode = NetworkMode::kNone;
-  int64_t nano_cpus = 0;     // 1e9 = one CPU; 0: unlimited
-  int64_t memory_bytes = 0;  // 0: unlimited; the engine's minimum is 6 MB
-  int64_t pids_limit = 0;    // 0: unlimited
-  bool init = false;         // tini as PID 1: forwards SIGTERM, reaps (fact 8)
-  bool auto_remove = false;  // the engine deletes it at exit: wait with kRemoved
+  int64_t nano_cpus = 0;                 // 1e9 = one CPU; 0: unlimited
+  int64_t memory_bytes = 0;              // 0: unlimited; the engine's minimum is 6 MB
+  int64_t memory_reservation_bytes = 0;  // soft limit; 0: none
+  int64_t pids_limit = 0;                // 0: unlimited
+  bool init = false;                     // tini as PID 1: forwards SIGTERM, reaps (fact 8)
+  bool auto_remove = false;              // the engine deletes it at exit: wait with kRemoved
   // stdin: the process reads what Attach writes. With stdin_once, half-closing the attach
   // stream gives it EOF; without, the engine closes the attach and stdin stays open (fact 2).
   bool open_stdin = false;
@@ -54,7 +66,10 @@ struct ContainerSpec {
   std::vector<std::string> cap_drop;      // "ALL" for none
   std::vector<std::string> security_opt;  // "no-new-privileges"
   bool read_only_rootfs = false;
-  std::vector<std::string> extra_hosts;  // "name:ip", added to /etc/hosts
+  std::vector<std::string> extra_hosts;          // "name:ip", added to /etc/hosts
+  std::optional<HealthcheckConfig> healthcheck;  // none: the image's HEALTHCHECK, if any
+  // Seconds between StopSignal and SIGKILL when a stop names no timeout; none: the engine's 10.
+  std::optional<int> stop_timeout_seconds;
 };
 
 struct ImageInfo {
@@ -83,6 +98,10 @@ struct ContainerInfo {
   bool oom_killed = false;
   int pid = 0;        // host pid while running, else 0
   std::string error;  // why the runtime failed to start it, if it did
+  // State.StartedAt / FinishedAt as ns since the epoch; 0 for the engine's zero time (never).
+  int64_t started_at_ns = 0;
+  int64_t finished_at_ns = 0;
+  std::optional<int> stop_timeout_seconds;  // Config.StopTimeout
 };
 
 struct ContainerSummary {

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cctype>
+#include <cstdio>
+#include <ctime>
 
 #include "base/json_text.h"
 
@@ -12,6 +14,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr size_t kMaxErrorMessage = 4096;
+constexpr int64_t kMaxStopTimeoutSeconds = 1 << 30;  // an int, with room
 
 base::Status Malformed(const std::string& what) {
   return {base::ErrorKind::kFailed, "docker: malformed answer: " + what};
@@ -145,6 +148,7 @@ Json HostConfig(const ContainerSpec& spec) {
             {"Mounts", Mounts(spec)}};
   if (spec.nano_cpus > 0) h["NanoCpus"] = spec.nano_cpus;
   if (spec.memory_bytes > 0) h["Memory"] = spec.memory_bytes;
+  if (spec.memory_reservation_bytes > 0) h["MemoryReservation"] = spec.memory_reservation_bytes;
   if (spec.pids_limit > 0) h["PidsLimit"] = spec.pids_limit;
   PutIfNotEmpty(h, "CapDrop", spec.cap_drop);
   PutIfNotEmpty(h, "SecurityOpt", spec.security_opt);
@@ -236,6 +240,15 @@ Json ContainerCreateBody(const ContainerSpec& spec) {
   PutIfNotEmpty(j, "Entrypoint", spec.entrypoint);
   if (!spec.working_dir.empty()) j["WorkingDir"] = spec.working_dir;
   if (!spec.user.empty()) j["User"] = spec.user;
+  if (spec.stop_timeout_seconds) j["StopTimeout"] = *spec.stop_timeout_seconds;
+  if (spec.healthcheck) {
+    const HealthcheckConfig& h = *spec.healthcheck;
+    j["Healthcheck"] = {{"Test", h.test},
+                        {"Interval", h.interval_ns},
+                        {"Timeout", h.timeout_ns},
+                        {"StartPeriod", h.start_period_ns},
+                        {"Retries", h.retries}};
+  }
   return j;
 }
 
@@ -289,10 +302,51 @@ base::Result<ContainerInfo> ParseContainerInfo(std::string_view text) {
     info.pid = static_cast<int>(s.Int("Pid"));
     info.error = s.String("Error");
     info.health = HealthFromText(s.Object("Health").String("Status"));
+    for (auto [key, out] : {std::pair{"StartedAt", &info.started_at_ns},
+                            std::pair{"FinishedAt", &info.finished_at_ns}}) {
+      auto ns = ParseEngineTime(s.String(key));
+      if (!ns.ok()) return ns.status();
+      *out = *ns;
+    }
+  }
+  {
+    FieldReader c = r.Object("Config");
+    if (const Json* t = c.Find("StopTimeout", Json::value_t::number_integer)) {
+      int64_t seconds = t->get<int64_t>();
+      if (seconds < 0 || seconds > kMaxStopTimeoutSeconds) {
+        return Malformed("container.Config.StopTimeout " + std::to_string(seconds));
+      }
+      info.stop_timeout_seconds = static_cast<int>(seconds);
+    }
   }
   if (r.status().ok() && info.id.empty()) return Malformed("container without an Id");
   if (!r.status().ok()) return r.status();
   return info;
+}
+
+base::Result<int64_t> ParseEngineTime(std::string_view text) {
+  if (text.empty() || text.starts_with("0001-01-01T")) return int64_t{0};  // Go's zero time
+  std::tm tm{};
+  int consumed = 0;
+  std::string s(text);
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+      consumed != 19) {
+    return Malformed("time '" + s.substr(0, 40) + "'");
+  }
+  int64_t fraction = 0;
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    int digits = 0;
+    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, ++digits) {
+      if (digits < 9) fraction = fraction * 10 + (s[i] - '0');
+    }
+    for (; digits < 9; ++digits) fraction *= 10;
+  }
+  if (i + 1 != s.size() || s[i] != 'Z') return Malformed("time '" + s.substr(0, 40) + "' not UTC");
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000000000 + fraction;
 }
 
 base::Result<std::vector<ContainerSummary>> ParseContainerList(std::string_view text) {

@@ -47,6 +47,9 @@ base::Result<ImageRefParts> SplitImageRef(std::string_view ref);
 base::Result<ImageInfo> ParseImageInfo(std::string_view text);
 base::Result<ContainerInfo> ParseContainerInfo(std::string_view text);
 base::Result<std::vector<ContainerSummary>> ParseContainerList(std::string_view text);
+// An engine timestamp (RFC 3339 in UTC, up to ns: "2026-12-07T17:43:28.123456789Z") as ns
+// since the epoch; 0 for Go's zero time ("0001-01-01T00:00:00Z", never happened).
+base::Result<int64_t> ParseEngineTime(std::string_view text);
 // {"Id": ...} from create.
 base::Result<std::string> ParseCreatedId(std::string_view text);
 // {"StatusCode": N, "Error": null|{"Message"}} from wait: the exit code, or kFailed.

@@ -159,6 +159,56 @@ TEST(DockerWireTest, ParsesContainerInspectAndList) {
   EXPECT_EQ((*list)[0].status, ContainerStatus::kRunning);
 }
 
+TEST(DockerWireTest, CreateBodyCarriesHealthcheckReservationAndStopTimeout) {
+  ContainerSpec spec{.image = "i",
+                     .memory_reservation_bytes = 32 << 20,
+                     .healthcheck = HealthcheckConfig{.test = {"CMD-SHELL", "exit 0"},
+                                                      .interval_ns = 1000000000,
+                                                      .timeout_ns = 5000000000,
+                                                      .start_period_ns = 2000000,
+                                                      .retries = 3},
+                     .stop_timeout_seconds = 30};
+  Json j = ContainerCreateBody(spec);
+  EXPECT_EQ(j["HostConfig"]["MemoryReservation"], 32 << 20);
+  EXPECT_EQ(j["StopTimeout"], 30);
+  EXPECT_EQ(j["Healthcheck"], Json({{"Test", {"CMD-SHELL", "exit 0"}},
+                                    {"Interval", 1000000000},
+                                    {"Timeout", 5000000000},
+                                    {"StartPeriod", 2000000},
+                                    {"Retries", 3}}));
+  Json plain = ContainerCreateBody({.image = "i"});
+  EXPECT_FALSE(plain.contains("Healthcheck")) << "none: the image's own";
+  EXPECT_FALSE(plain.contains("StopTimeout"));
+  EXPECT_FALSE(plain["HostConfig"].contains("MemoryReservation"));
+}
+
+TEST(DockerWireTest, EngineTimesAreNanosecondsSinceTheEpoch) {
+  EXPECT_EQ(*ParseEngineTime("1970-01-01T00:00:01Z"), 1000000000);
+  EXPECT_EQ(*ParseEngineTime("1970-01-01T00:00:01.5Z"), 1500000000);
+  EXPECT_EQ(*ParseEngineTime("2026-12-07T17:43:28.123456789Z"), 1796665408123456789);
+  EXPECT_EQ(*ParseEngineTime("0001-01-01T00:00:00Z"), 0) << "Go's zero time: never";
+  EXPECT_EQ(*ParseEngineTime(""), 0);
+  EXPECT_FALSE(ParseEngineTime("yesterday").ok());
+  EXPECT_FALSE(ParseEngineTime("2026-12-07T17:43:28+01:00").ok()) << "the engine writes UTC";
+  EXPECT_FALSE(ParseEngineTime("2026-12-07T17:43:28.1Zjunk").ok());
+  EXPECT_FALSE(ParseEngineTime("2026-1-07T17:43:28Z").ok());
+}
+
+TEST(DockerWireTest, ContainerInspectGivesTimesAndStopTimeout) {
+  auto c = ParseContainerInfo(R"({"Id":"a","Config":{"StopTimeout":30},
+      "State":{"Status":"exited","StartedAt":"1970-01-01T00:00:02.25Z",
+               "FinishedAt":"0001-01-01T00:00:00Z"}})");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->started_at_ns, 2250000000);
+  EXPECT_EQ(c->finished_at_ns, 0);
+  EXPECT_EQ(c->stop_timeout_seconds, 30);
+  EXPECT_FALSE(ParseContainerInfo(R"({"Id":"a"})")->stop_timeout_seconds.has_value());
+  EXPECT_FALSE(ParseContainerInfo(R"({"Id":"a","State":{"StartedAt":"soon"}})").ok());
+  EXPECT_FALSE(ParseContainerInfo(R"({"Id":"a","State":{"StartedAt":7}})").ok());
+  EXPECT_FALSE(ParseContainerInfo(R"({"Id":"a","Config":{"StopTimeout":"30"}})").ok());
+  EXPECT_FALSE(ParseContainerInfo(R"({"Id":"a","Config":{"StopTimeout":-1}})").ok());
+}
+
 TEST(DockerWireTest, WaitAnswerGivesTheExitCodeOrTheEnginesError) {
   EXPECT_EQ(*ParseWaitAnswer(R"({"StatusCode":143,"Error":null})"), 143);
   auto failed = ParseWaitAnswer(R"({"StatusCode":0,"Error":{"Message":"boom"}})");

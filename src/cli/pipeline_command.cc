@@ -20,6 +20,7 @@
 #include "cli/remote_commands.h"
 #include "exec/process.h"
 #include "pipeline/engine.h"
+#include "pipeline/execution_control.h"
 #include "pipeline/liveness.h"
 #include "pipeline/state_json.h"
 #include "spec/cloudformation.h"
@@ -202,33 +203,23 @@ int Show(const PipelineArgs& a, const GlobalOptions& g) {
   return kExitOk;
 }
 
-// CodePipeline: a stop-and-wait that is still Stopping can be changed into an abandon.
-bool CanStop(const std::string& status, bool abandon) {
-  return status == "InProgress" || (abandon && status == "Stopping");
-}
-
 int Stop(const PipelineArgs& a, const GlobalOptions& g) {
   auto store = OpenStore(g);
   if (!store) return kExitInternal;
-  int refused = kExitOk;
-  // Checked and set in one transaction: an execution that has just ended is not reopened.
-  auto st = store->db().Transaction([&]() -> base::Status {
-    auto row = store->GetExecution(a.target);
-    if (!row.ok()) return row.status();
-    if (!*row) {
-      refused = Fail("no execution " + a.target);
-    } else if (!CanStop((*row)->status, a.abandon)) {
-      refused =
-          Fail("execution " + a.target + " is " + (*row)->status + ", not InProgress", kExitFailed);
-    }
-    if (refused != kExitOk) return base::Status::Ok();
-    auto set = store->SetStopRequest(a.target, a.abandon ? "abandon" : "wait");
-    return set.ok() ? store->SetExecutionStatus(a.target, "Stopping", "Stop requested", 0) : set;
-  });
-  if (!st.ok()) return Fail(st.message(), kExitInternal);
-  if (refused != kExitOk) return refused;
-  std::printf("execution %s: Stopping (%s)\n", a.target.c_str(),
-              a.abandon ? "abandoning in-progress actions" : "waiting for in-progress actions");
+  auto outcome = pipeline::RequestStop(*store, a.target, a.abandon);
+  if (!outcome.ok()) {
+    bool refused = outcome.status().kind() == base::ErrorKind::kFailed;
+    bool missing = outcome.status().kind() == base::ErrorKind::kNotFound;
+    return Fail(outcome.status().message(), refused   ? kExitFailed
+                                            : missing ? kExitUsage
+                                                      : kExitInternal);
+  }
+  if (*outcome == pipeline::StopOutcome::kStopped) {
+    std::printf("execution %s: Stopped (it had not started)\n", a.target.c_str());
+  } else {
+    std::printf("execution %s: Stopping (%s)\n", a.target.c_str(),
+                a.abandon ? "abandoning in-progress actions" : "waiting for in-progress actions");
+  }
   return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/ids.h"
+#include "pipeline/execution_status.h"
 #include "store/store.h"
 
 namespace kiln::pipeline {
@@ -78,7 +79,7 @@ base::Result<json> ExecutionJson(store::Store& store, const std::string& id) {
   return json{{"pipelineExecutionId", id},
               {"pipelineName", e.pipeline},
               {"pipelineVersion", e.pipeline_version},
-              {"status", e.status},
+              {"status", std::string(ApiStatusName(e.status))},
               {"statusSummary", e.summary},
               {"startTime", base::IsoTime(e.start_ms)},
               {"lastUpdateTime", LastUpdate(e)},
@@ -94,7 +95,7 @@ json ExecutionListJson(const std::vector<store::ExecutionRow>& rows) {
   json list = json::array();
   for (const auto& e : rows) {
     list.push_back({{"pipelineExecutionId", e.id},
-                    {"status", e.status},
+                    {"status", std::string(ApiStatusName(e.status))},
                     {"statusSummary", e.summary},
                     {"startTime", base::IsoTime(e.start_ms)},
                     {"lastUpdateTime", LastUpdate(e)},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pipeline/execution_status.h"
 #include "server/admission.h"
 #include "server/api_handlers.h"
 #include "server/web_ui.h"
@@ -40,7 +41,7 @@ void PublishQueued(ServerContext& ctx, const std::vector<store::QueuedExecution>
         "execution", q.row.pipeline, q.row.id,
         {{"pipelineName", q.row.pipeline},
          {"pipelineExecutionId", q.row.id},
-         {"status", "Queued"},
+         {"status", std::string(pipeline::ApiName(pipeline::ExecutionStatus::kQueued))},
          {"trigger",
           {{"triggerType", q.row.trigger_type}, {"triggerDetail", q.row.trigger_detail}}}});
   }

@@ -4,6 +4,7 @@
 #include "base/ids.h"
 #include "base/json_text.h"
 #include "pipeline/engine.h"
+#include "pipeline/execution_control.h"
 #include "pipeline/state_json.h"
 #include "server/api_handlers.h"
 #include "spec/pipeline.h"
@@ -102,31 +103,25 @@ base::Result<store::ExecutionRow> FindExecution(ServerContext& ctx, const std::s
   return **row;
 }
 
-// StopPipelineExecution: {abandon, reason}.
+// StopPipelineExecution: {abandon, reason}. pipeline::RequestStop decides (as for the CLI).
 void StopExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string& id) {
   auto body = ReadBody(ex, ParseStopExecutionRequest);
   if (!body) return;
-  auto exec = FindExecution(ctx, id);
-  if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
   std::string mode = body->abandon ? "abandon" : "wait";
-  // CodePipeline: a stop-and-wait that is still Stopping can be turned into an abandon.
-  if (exec->status != "InProgress" && exec->status != "Queued" &&
-      !(exec->status == "Stopping" && body->abandon)) {
-    ex->Reply(JsonError(409, "not_running", "execution " + id + " is " + exec->status));
-    return;
-  }
-  ctx.writer.Post([ex, id, mode, queued = exec->status == "Queued"](store::Store* s) {
+  ctx.writer.Post([ex, id, mode, abandon = body->abandon](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
-    // A queued execution has no engine yet: it stops here and now.
-    auto st =
-        queued
-            ? s->SetExecutionStatus(id, "Stopped", "Stopped before it started", base::NowMillis())
-            : s->db().Transaction([&] {
-                auto set = s->SetStopRequest(id, mode);
-                return set.ok() ? s->SetExecutionStatus(id, "Stopping", "Stop requested", 0) : set;
-              });
-    if (!st.ok()) return ex->Reply(JsonError(500, "store", st.message()));
-    ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"stopRequested", mode}}));
+    auto outcome = pipeline::RequestStop(*s, id, abandon);
+    if (outcome.ok()) {
+      return ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"stopRequested", mode}}));
+    }
+    switch (outcome.status().kind()) {
+      case base::ErrorKind::kNotFound:
+        return ex->Reply(JsonError(404, "execution_not_found", outcome.status().message()));
+      case base::ErrorKind::kFailed:
+        return ex->Reply(JsonError(409, "not_running", outcome.status().message()));
+      default:
+        return ex->Reply(JsonError(500, "store", outcome.status().message()));
+    }
   });
 }
 

@@ -177,10 +177,13 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
     recorded = true;
     {
       std::lock_guard lock(ctx.mu);
-      (void)ctx.store->SetActionExternalId(ctx.execution_id, stage.name, a.name, r.id);
+      ctx.Recorded(ctx.store->SetActionExternalId(ctx.execution_id, stage.name, a.name, r.id),
+                   "the build id of action " + a.name);
       // Recorded while it runs, so its log can be followed (kiln logs -f, the API).
-      (void)ctx.store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", ctx.execution_id,
-                                 base::JsonText(codebuild::ToJson(r)), r.log_path, r.start_ms, 0});
+      ctx.Recorded(
+          ctx.store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", ctx.execution_id,
+                               base::JsonText(codebuild::ToJson(r)), r.log_path, r.start_ms, 0}),
+          "build " + r.id);
     }
     if (ctx.options->observer) {
       ctx.options->observer->OnBuild(stage.name, a.name, r.id, "IN_PROGRESS");
@@ -190,10 +193,11 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   ActionOutcome out{.external_id = record.id};
   {
     std::lock_guard lock(ctx.mu);
-    (void)ctx.store->PutBuild({record.id, record.project, record.build_number,
-                               std::string(codebuild::StatusName(record.status)), ctx.execution_id,
-                               base::JsonText(codebuild::ToJson(record)), record.log_path,
-                               record.start_ms, record.end_ms});
+    ctx.Recorded(ctx.store->PutBuild({record.id, record.project, record.build_number,
+                                      std::string(codebuild::StatusName(record.status)),
+                                      ctx.execution_id, base::JsonText(codebuild::ToJson(record)),
+                                      record.log_path, record.start_ms, record.end_ms}),
+                 "build " + record.id);
   }
   if (ctx.options->observer) {
     ctx.options->observer->OnBuild(stage.name, a.name, record.id,
@@ -217,8 +221,9 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
     if (!stored.ok()) return Fail("output artifact " + name + ": " + stored.status().message());
     std::lock_guard lock(ctx.mu);
     ctx.artifact_hashes[name] = stored->sha256;
-    (void)ctx.store->PutArtifact(
-        {ctx.execution_id, name, stored->sha256, static_cast<int64_t>(stored->size)});
+    ctx.Recorded(ctx.store->PutArtifact(
+                     {ctx.execution_id, name, stored->sha256, static_cast<int64_t>(stored->size)}),
+                 "output artifact " + name);
   }
   std::error_code ec;
   fs::remove_all(ws, ec);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -192,7 +193,7 @@ base::Status ExecutionRun::WaitForTurn() {
     std::vector<store::ExecutionRow> active;
     {
       std::lock_guard lock(ctx_.mu);
-      (void)ReconcileDeadExecutions(*ctx_.store);
+      (void)ReconcileDeadExecutions(*ctx_.store);  // housekeeping, retried at the next turn
       auto r = ctx_.store->ActiveExecutions(pipeline_.name);
       if (!r.ok()) return r.status();
       active = std::move(*r);
@@ -211,11 +212,13 @@ base::Result<bool> ExecutionRun::EnterStage(size_t index) {
   bool waiting = false;
   for (;;) {
     std::lock_guard lock(ctx_.mu);
-    (void)ReconcileDeadExecutions(*ctx_.store);
+    (void)ReconcileDeadExecutions(*ctx_.store);  // housekeeping, retried at the next turn
     auto got = ctx_.store->TryLockStage(pipeline_.name, stage, ctx_.execution_id);
     if (!got.ok()) return got.status();
     if (*got) {
-      if (waiting) (void)ctx_.store->SetWaitingStage(ctx_.execution_id, "");
+      if (waiting)
+        ctx_.Recorded(ctx_.store->SetWaitingStage(ctx_.execution_id, ""),
+                      "the stage it waited for");
       return true;
     }
     if (!waiting) {
@@ -249,7 +252,7 @@ std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::
   spec::Action resolved = action;
   {
     std::lock_guard lock(ctx_.mu);
-    (void)ctx_.store->PutAction(row);
+    ctx_.Recorded(ctx_.store->PutAction(row), "action " + action.name);
     for (auto& [key, value] : resolved.configuration) {
       // EnvironmentVariables is JSON text: a value with a quote or a line break (a commit
       // message) is escaped to stay one JSON string. CodePipeline fails such an action with
@@ -261,7 +264,7 @@ std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::
         row.status = "Failed";
         row.summary = v.status().message();
         row.end_ms = base::NowMillis();
-        (void)ctx_.store->PutAction(row);
+        ctx_.Recorded(ctx_.store->PutAction(row), "action " + action.name);
         *summary = row.summary;
         return row.status;
       }
@@ -277,10 +280,10 @@ std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::
   row.end_ms = base::NowMillis();
   {
     std::lock_guard lock(ctx_.mu);
-    (void)ctx_.store->PutAction(row);
+    ctx_.Recorded(ctx_.store->PutAction(row), "action " + action.name);
     if (!action.namespace_name.empty() && out.status == "Succeeded") {
       ctx_.namespaces[action.namespace_name] = out.variables;
-      (void)ctx_.SaveVariablesLocked();
+      ctx_.Recorded(ctx_.SaveVariablesLocked(), "the variables of " + action.namespace_name);
     }
   }
   if (options_.observer) {
@@ -311,7 +314,7 @@ StageEnd ExecutionRun::RunStage(size_t index, int attempt, const std::string& re
                       attempt};
   {
     std::lock_guard lock(ctx_.mu);
-    (void)ctx_.store->PutStage(row);
+    ctx_.Recorded(ctx_.store->PutStage(row), "stage " + stage.name);
   }
   if (options_.observer) options_.observer->OnStage(stage.name, "InProgress");
   std::set<int> orders;
@@ -350,9 +353,10 @@ StageEnd ExecutionRun::RunStage(size_t index, int attempt, const std::string& re
   row.end_ms = base::NowMillis();
   {
     std::lock_guard lock(ctx_.mu);
-    (void)ctx_.store->PutStage(row);
+    ctx_.Recorded(ctx_.store->PutStage(row), "stage " + stage.name);
     // A stage is unlocked when the execution leaves it, also after a failure.
-    (void)ctx_.store->UnlockStage(pipeline_.name, stage.name, ctx_.execution_id);
+    ctx_.Recorded(ctx_.store->UnlockStage(pipeline_.name, stage.name, ctx_.execution_id),
+                  "the unlock of stage " + stage.name);
   }
   if (options_.observer) options_.observer->OnStage(stage.name, row.status);
   return end;
@@ -360,10 +364,16 @@ StageEnd ExecutionRun::RunStage(size_t index, int attempt, const std::string& re
 
 void ExecutionRun::Finish(const std::string& status, const std::string& summary) {
   std::lock_guard lock(ctx_.mu);
-  (void)ctx_.store->SetExecutionStatus(ctx_.execution_id, status, summary, base::NowMillis());
-  (void)ctx_.store->UnlockAll(ctx_.execution_id);
-  (void)ctx_.store->SetWaitingStage(ctx_.execution_id, "");
-  Notify(status, summary);
+  // An execution whose record is incomplete does not claim success (ExecutionContext::Recorded).
+  bool lost = !ctx_.store_failure.empty() && status == "Succeeded";
+  const std::string& final_status = lost ? std::string("Failed") : status;
+  const std::string& final_summary = lost ? ctx_.store_failure : summary;
+  ctx_.Recorded(ctx_.store->SetExecutionStatus(ctx_.execution_id, final_status, final_summary,
+                                               base::NowMillis()),
+                "the execution's end (" + final_status + ")");
+  ctx_.Recorded(ctx_.store->UnlockAll(ctx_.execution_id), "the release of its stages");
+  ctx_.Recorded(ctx_.store->SetWaitingStage(ctx_.execution_id, ""), "its waiting stage");
+  Notify(final_status, final_summary);
 }
 
 base::Status ExecutionRun::RunFrom(size_t first_stage, const std::string& retry_mode) {
@@ -478,6 +488,13 @@ base::Status ExecutionRun::ResumeLocked(const std::string& stage) {
 }
 
 }  // namespace
+
+void ExecutionContext::Recorded(const base::Status& written, std::string_view what) {
+  if (written.ok()) return;
+  std::string reason = "the store could not record " + std::string(what) + ": " + written.message();
+  std::fprintf(stderr, "kiln: execution %s: %s\n", execution_id.c_str(), reason.c_str());
+  if (store_failure.empty()) store_failure = std::move(reason);
+}
 
 base::Status ExecutionContext::SaveVariablesLocked() {
   json vars = json::object();

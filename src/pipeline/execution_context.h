@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/engine.h"
@@ -38,6 +39,13 @@ struct ExecutionContext {
 
   // Persists namespaces and revisions to the execution row. Caller holds mu.
   base::Status SaveVariablesLocked();
+
+  // A store write's result, handled: a failure is said on stderr at once ("what" names the
+  // record), and the first one is kept, so that the execution, whose record is now incomplete,
+  // ends Failed with that reason rather than claiming a success it could not record. Caller
+  // holds mu.
+  void Recorded(const base::Status& written, std::string_view what);
+  std::string store_failure;  // guarded by mu; empty while every write succeeded
 };
 
 // What an action ended with.

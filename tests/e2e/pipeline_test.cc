@@ -442,3 +442,39 @@ TEST_F(PipelineApprovalTest, TimesOut) {
 
 }  // namespace
 }  // namespace kiln::e2e
+
+namespace kiln::e2e {
+namespace {
+
+// A store write that fails mid-execution (here: the artifact's row, refused by a trigger, as
+// a full disk would) is not swallowed: the execution ends Failed and says what it lost.
+TEST_F(PipelineTest, AStoreWriteThatFailsFailsTheExecutionWithTheReason) {
+  Commit({{"buildspec.yml",
+           "version: 0.2\nphases:\n  build:\n    commands:\n      - echo x > f\n"
+           "artifacts:\n  files: [f]\n"}},
+         "buildspec");
+  Project("backend-flask", "buildspec.yml");
+  json bake = BuildAction("bake", "backend-flask", {});
+  bake["outputArtifacts"] = {{{"name", "ImageDefinition"}}};
+  Pipeline("backend-flask", {SourceStage(), Stage("Build", {bake})});
+  ASSERT_EQ(Kiln({"pipeline", "list"}).exit_code, 0);  // creates the store
+  auto trigger = RunProcess(
+      {"sqlite3", (state_ / "kiln.db").string(),
+       "CREATE TRIGGER refuse_artifacts BEFORE INSERT ON artifacts "
+       "WHEN NEW.name = 'ImageDefinition' BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END;"},
+      tmp_.path());
+  ASSERT_EQ(trigger.exit_code, 0) << trigger.err;
+
+  auto r = Kiln({"pipeline", "run", "backend-flask"});
+  json e = Parse(r);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(e["status"], "Failed") << r.out;
+  EXPECT_EQ(e["statusSummary"],
+            "the store could not record output artifact ImageDefinition: sqlite: disk full (test)")
+      << r.out;
+  EXPECT_NE(r.err.find("could not record output artifact ImageDefinition"), std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace kiln::e2e

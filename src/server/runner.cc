@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -13,6 +14,7 @@
 #include "base/json_text.h"
 #include "codebuild/engine.h"
 #include "codebuild/environment.h"
+#include "pipeline/execution_status.h"
 #include "server/api_intake.h"
 #include "server/build_source.h"
 #include "server/catch_boundary.h"
@@ -238,16 +240,26 @@ std::string Runner::RunQueuedExecution(const store::ExecutionRow& row) {
   return st.ok() ? "" : st.message();
 }
 
+// A store write the runner could not make: said on stderr and counted, never swallowed (the
+// record it names is then stale: the daemon's next start reconciles what it can).
+void Runner::Recorded(const base::Status& written, const std::string& what) {
+  if (written.ok()) return;
+  std::fprintf(stderr, "kiln serve: store: could not record %s: %s\n", what.c_str(),
+               written.message().c_str());
+  metrics_.Count("kiln_store_write_failures_total", {});
+}
+
 // Marks the execution Failed with the reason, if it has not ended (a queued one, or one the
 // engine left running when it gave up or threw).
 void Runner::FailExecution(const store::ExecutionRow& row, const std::string& reason) {
   if (auto store = store::Store::Open((options_.state_dir / "kiln.db").string()); store.ok()) {
     auto current = (*store)->GetExecution(row.id);
-    if (current.ok() && *current &&
-        ((*current)->status == "Queued" || (*current)->status == "InProgress" ||
-         (*current)->status == "Stopping")) {
-      (void)(*store)->SetExecutionStatus(row.id, "Failed", reason, base::NowMillis());
-      (void)(*store)->UnlockAll(row.id);
+    auto status = current.ok() && *current ? pipeline::ParseExecutionStatus((*current)->status)
+                                           : std::nullopt;
+    if (status && !pipeline::IsFinished(*status)) {
+      Recorded((*store)->SetExecutionStatus(row.id, "Failed", reason, base::NowMillis()),
+               "the failure of execution " + row.id);
+      Recorded((*store)->UnlockAll(row.id), "the release of execution " + row.id + "'s stages");
     }
   }
   events_.Publish("execution", row.pipeline, row.id,
@@ -312,8 +324,9 @@ std::string Runner::PrepareAndRunBuild(const store::BuildRow& row, int cancel_re
   req.on_update = [&](const codebuild::BuildRecord& r) {
     if (recorded || r.id.empty()) return;
     recorded = true;
-    (void)store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
-                           base::JsonText(codebuild::ToJson(r)), r.log_path, r.start_ms, 0});
+    Recorded(store->PutBuild({r.id, r.project, r.build_number, "IN_PROGRESS", "",
+                              base::JsonText(codebuild::ToJson(r)), r.log_path, r.start_ms, 0}),
+             "build " + r.id);
     events_.Publish("build", "", "",
                     {{"id", r.id}, {"projectName", r.project}, {"buildStatus", "IN_PROGRESS"}});
   };
@@ -333,9 +346,10 @@ void Runner::RecordBuildEnd(const store::BuildRow& row, store::Store* store,
                                     {"projectName", row.project},
                                     {"buildStatus", "FAILED"},
                                     {"statusReason", error}};
-    (void)store->PutBuild({row.id, row.project, record.build_number, status, "",
-                           base::JsonText(rec), record.log_path,
-                           error.empty() ? record.start_ms : row.start_ms, base::NowMillis()});
+    Recorded(store->PutBuild({row.id, row.project, record.build_number, status, "",
+                              base::JsonText(rec), record.log_path,
+                              error.empty() ? record.start_ms : row.start_ms, base::NowMillis()}),
+             "the end of build " + row.id);
   }
   events_.Publish("build", "", "",
                   {{"id", row.id}, {"projectName", row.project}, {"buildStatus", status}});
@@ -425,7 +439,9 @@ void Runner::Shutdown(int64_t grace_ms) {
   }
   auto store = store::Store::Open((options_.state_dir / "kiln.db").string());
   if (store.ok()) {
-    for (const auto& id : stopped) (void)(*store)->SetStopRequest(id, "abandon");
+    for (const auto& id : stopped) {
+      Recorded((*store)->SetStopRequest(id, "abandon"), "the stop of execution " + id);
+    }
   }
   std::vector<std::thread> all;
   {
@@ -444,7 +460,8 @@ void Runner::Shutdown(int64_t grace_ms) {
   for (const auto& id : stopped) {
     auto row = (*store)->GetExecution(id);
     if (row.ok() && *row && (*row)->status == "Stopped") {
-      (void)(*store)->SetExecutionStatus(id, "Stopped", reason, (*row)->end_ms);
+      Recorded((*store)->SetExecutionStatus(id, "Stopped", reason, (*row)->end_ms),
+               "the reason execution " + id + " stopped");
     }
   }
 }

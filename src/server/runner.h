@@ -68,6 +68,7 @@ class Runner {
   // a stored row holds, the work ends Failed/FAILED with a reason and the daemon goes on.
   void RunExecution(const store::ExecutionRow& row);
   std::string RunQueuedExecution(const store::ExecutionRow& row);  // "" or why it failed
+  void Recorded(const base::Status& written, const std::string& what);
   void FailExecution(const store::ExecutionRow& row, const std::string& reason);
   void RunRetry(const store::ExecutionRow& row, const std::string& stage, const std::string& mode);
   void RunBuildRow(const store::BuildRow& row, int cancel_read);

@@ -16,7 +16,7 @@
 namespace kiln::spec {
 struct Service;
 struct Cluster;
-}
+}  // namespace kiln::spec
 
 namespace kiln::deploy {
 

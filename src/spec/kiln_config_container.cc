@@ -327,8 +327,9 @@ void CheckTaskDefinition(ConfigReader& reader, const YAML::Node& node, const Ord
   std::vector<YAML::Node> nodes = Items(node, "containerDefinitions");
   size_t errors = reader.error_count();
   CheckContainerNames(reader, node, containers, nodes, what);
-  if (reader.error_count() == errors) CheckDependsOn(reader, containers, nodes, what);
+  bool names_ok = reader.error_count() == errors;  // dependsOn looks containers up by name
   CheckPorts(reader, task, nodes, what);
+  if (names_ok) CheckDependsOn(reader, containers, nodes, what);
   CheckCompatibilities(reader, node, task, what);
 }
 

@@ -259,6 +259,16 @@ TEST(KilnConfigTaskTest, HostPortsFollowTheNetworkMode) {
               ElementsAre("10:11: " + kC0 + ".portMappings: networkMode none has none (ECS)"));
 }
 
+TEST(KilnConfigTaskTest, PortAndDependsOnProblemsAreReportedTogether) {
+  std::string text = kService +
+                     "          portMappings: [{containerPort: 80}]\n"
+                     "          dependsOn: [{containerName: db, condition: START}]\n";
+  text.insert(text.find("      containerDefinitions"), "      networkMode: none\n");
+  EXPECT_THAT(Errors(text),
+              ElementsAre("10:11: " + kC0 + ".portMappings: networkMode none has none (ECS)",
+                          StartsWith("11:39: " + kC0 + ".dependsOn[0].containerName names 'db'")));
+}
+
 TEST(KilnConfigTaskTest, ContainerCountFollowsEcs) {
   std::string text = kService;
   for (int i = 1; i <= 10; ++i) text += "        - name: c" + std::to_string(i) + "\n";

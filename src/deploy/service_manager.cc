@@ -6,6 +6,7 @@
 #include "base/ids.h"
 #include "base/json_text.h"
 #include "deploy/revision.h"
+#include "deploy/task_launch.h"
 #include "spec/kiln_config.h"
 #include "store/service_store.h"
 #include "store/store.h"
@@ -58,8 +59,11 @@ base::Status ServiceManager::Start() {
                                ", which Kiln does not run yet";
       continue;
     }
-    auto spec = ParseServiceSpec(service);
+    auto spec = ParseServiceSpec(service, cluster);
     if (!spec.ok()) return spec.status();
+    if (auto st = CheckProcessTask(spec->task); !st.ok()) {
+      return base::Status(st.kind(), "service " + service.name + ": " + st.message());
+    }
     ScaleTimings(*spec, options_.time_scale);
     ControllerContext context{.loop = &loop_,
                               .store = service_store_.get(),

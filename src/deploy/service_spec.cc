@@ -64,7 +64,63 @@ ContainerHealthCheck ParseContainerCheck(const Json& check) {
           .start_period_ms = Int(check, "startPeriod", 0) * 1000};
 }
 
-ContainerSpec ParseContainer(const Json& c) {
+std::optional<int64_t> OptionalInt(const Json& object, const char* key) {
+  const Json& v = Member(object, key);
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return std::nullopt;
+}
+
+uint16_t Port(const Json& object, const char* key) {
+  return uint16_t(std::clamp<int64_t>(Int(object, key, 0), 0, 65535));
+}
+
+std::vector<PortMapping> ParsePortMappings(const Json& c) {
+  std::vector<PortMapping> out;
+  for (const Json& m : Member(c, "portMappings")) {
+    out.push_back({.container_port = Port(m, "containerPort"),
+                   .host_port = Port(m, "hostPort"),
+                   .protocol = Text(m, "protocol", "tcp"),
+                   .name = Text(m, "name")});
+  }
+  return out;
+}
+
+base::Result<std::vector<ContainerDependency>> ParseDependsOn(const Json& c) {
+  using Condition = ContainerDependency::Condition;
+  static const std::pair<const char*, Condition> kConditions[] = {
+      {"START", Condition::kStart},
+      {"COMPLETE", Condition::kComplete},
+      {"SUCCESS", Condition::kSuccess},
+      {"HEALTHY", Condition::kHealthy}};
+  std::vector<ContainerDependency> out;
+  for (const Json& d : Member(c, "dependsOn")) {
+    std::string text = Text(d, "condition");
+    auto it = std::find_if(std::begin(kConditions), std::end(kConditions),
+                           [&](const auto& p) { return text == p.first; });
+    if (it == std::end(kConditions)) {
+      return base::InvalidInput("container '" + Text(c, "name") + "': dependsOn condition '" +
+                                text + "' is not START, COMPLETE, SUCCESS or HEALTHY");
+    }
+    out.push_back({.container_name = Text(d, "containerName"), .condition = it->second});
+  }
+  return out;
+}
+
+std::optional<LogConfiguration> ParseLogConfiguration(const Json& c) {
+  const Json& log = Member(c, "logConfiguration");
+  if (!log.is_object()) return std::nullopt;
+  LogConfiguration out{.log_driver = Text(log, "logDriver")};
+  const Json& options = Member(log, "options");
+  if (options.is_object()) {
+    for (const auto& [key, value] : options.items()) {
+      out.options.emplace_back(
+          key, value.is_string() ? value.get<std::string>() : base::JsonText(value));
+    }
+  }
+  return out;
+}
+
+base::Result<ContainerSpec> ParseContainer(const Json& c) {
   ContainerSpec out{.name = Text(c, "name"),
                     .image = Text(c, "image"),
                     .image_digest = Text(c, "imageDigest"),
@@ -73,12 +129,60 @@ ContainerSpec ParseContainer(const Json& c) {
                     .environment = Pairs(c, "environment", "value"),
                     .secrets = Pairs(c, "secrets", "valueFrom"),
                     .essential = !Member(c, "essential").is_boolean() || c["essential"].get<bool>(),
-                    .working_directory = Text(c, "workingDirectory")};
+                    .working_directory = Text(c, "workingDirectory"),
+                    .port_mappings = ParsePortMappings(c),
+                    .cpu = OptionalInt(c, "cpu"),
+                    .memory_mib = OptionalInt(c, "memory"),
+                    .memory_reservation_mib = OptionalInt(c, "memoryReservation"),
+                    .log_configuration = ParseLogConfiguration(c),
+                    .user = Text(c, "user")};
   if (Member(c, "healthCheck").is_object())
     out.health_check = ParseContainerCheck(c["healthCheck"]);
   if (Member(c, "stopTimeout").is_number_integer())
     out.stop_timeout_ms = Int(c, "stopTimeout", 0) * 1000;
+  auto depends_on = ParseDependsOn(c);
+  if (!depends_on.ok()) return depends_on.status();
+  out.depends_on = std::move(*depends_on);
   return out;
+}
+
+base::Result<NetworkMode> ParseNetworkMode(const Json& task) {
+  const Json& mode = Member(task, "networkMode");
+  if (mode.is_null()) return NetworkMode::kUnset;
+  std::string text = mode.is_string() ? mode.get<std::string>() : base::JsonText(mode);
+  if (text == "bridge") return NetworkMode::kBridge;
+  if (text == "host") return NetworkMode::kHost;
+  if (text == "awsvpc") return NetworkMode::kAwsvpc;
+  if (text == "none") return NetworkMode::kNone;
+  return base::InvalidInput("networkMode '" + text + "' is not bridge, host, awsvpc or none");
+}
+
+// ECS's task cpu and memory: an integer, or a string as RegisterTaskDefinition takes it.
+base::Result<std::optional<int64_t>> TaskSize(const Json& task, const char* key, bool cpu) {
+  const Json& v = Member(task, key);
+  if (v.is_null()) return std::optional<int64_t>();
+  if (v.is_number_integer()) return std::optional<int64_t>(v.get<int64_t>());
+  std::string text = v.is_string() ? v.get<std::string>() : base::JsonText(v);
+  auto size = cpu ? spec::ParseTaskCpu(text) : spec::ParseTaskMemory(text);
+  if (!size) return base::InvalidInput(std::string(key) + " '" + text + "' is not a task size");
+  return size;
+}
+
+base::Status ParseTaskFields(const Json& task, TaskSpec& out) {
+  auto mode = ParseNetworkMode(task);
+  if (!mode.ok()) return mode.status();
+  auto cpu = TaskSize(task, "cpu", true);
+  if (!cpu.ok()) return cpu.status();
+  auto memory = TaskSize(task, "memory", false);
+  if (!memory.ok()) return memory.status();
+  out.family = Text(task, "family");
+  out.network_mode = *mode;
+  out.cpu = *cpu;
+  out.memory_mib = *memory;
+  out.requires_compatibilities = Strings(task, "requiresCompatibilities");
+  out.execution_role_arn = Text(task, "executionRoleArn");
+  out.task_role_arn = Text(task, "taskRoleArn");
+  return base::Status::Ok();
 }
 
 LoadBalancerSpec ParseBalancer(const Json& lb) {
@@ -123,31 +227,39 @@ int ServiceSpec::FailureThreshold(int desired) const {
   return std::clamp((desired + 1) / 2, 3, 200);
 }
 
+const ContainerSpec& TaskSpec::main() const {
+  auto it = std::find_if(containers.begin(), containers.end(),
+                         [](const ContainerSpec& c) { return c.essential; });
+  return it != containers.end() ? *it : containers.front();
+}
+
+const ContainerSpec* TaskSpec::Find(const std::string& name) const {
+  auto it = std::find_if(containers.begin(), containers.end(),
+                         [&](const ContainerSpec& c) { return c.name == name; });
+  return it != containers.end() ? &*it : nullptr;
+}
+
 base::Result<TaskSpec> ParseTaskDefinition(const nlohmann::json& task_definition) {
   TaskSpec task;
   for (const Json& c : Member(task_definition, "containerDefinitions")) {
-    task.containers.push_back(ParseContainer(c));
+    auto container = ParseContainer(c);
+    if (!container.ok()) return container.status();
+    task.containers.push_back(std::move(*container));
   }
   if (task.containers.empty()) return base::InvalidInput("the task definition has no container");
-  if (task.containers.size() > 1) {
-    return base::Unsupported(
-        "the process provider runs one container per task; this task "
-        "definition has " +
-        std::to_string(task.containers.size()));
-  }
-  const ContainerSpec& main = task.main();
-  if (main.entry_point.empty() && main.command.empty()) {
-    return base::InvalidInput("container '" + main.name +
-                              "' needs a command or an entryPoint (the process provider has "
-                              "no image default)");
-  }
+  if (auto st = ParseTaskFields(task_definition, task); !st.ok()) return st;
   return task;
 }
 
-base::Result<ServiceSpec> ParseServiceSpec(const spec::Service& service) {
+base::Result<ServiceSpec> ParseServiceSpec(const spec::Service& service,
+                                           const spec::Cluster* cluster) {
   Json json = Json::parse(service.definition_json, nullptr, false);
   if (!json.is_object()) return base::InvalidInput("service " + service.name + ": bad definition");
   ServiceSpec spec{.name = service.name, .desired_count = service.desired_count};
+  if (cluster) {
+    spec.provider = cluster->provider;
+    spec.engine = cluster->engine;
+  }
   const Json& config = Member(json, "deploymentConfiguration");
   spec.minimum_healthy_percent = int(Int(config, "minimumHealthyPercent", 100));
   spec.maximum_percent = int(Int(config, "maximumPercent", 200));

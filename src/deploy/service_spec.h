@@ -15,7 +15,8 @@
 
 namespace kiln::spec {
 struct Service;
-}
+struct Cluster;
+}  // namespace kiln::spec
 
 namespace kiln::deploy {
 
@@ -29,6 +30,29 @@ struct ContainerHealthCheck {
   int64_t start_period_ms = 0;  // failures inside it do not count; a success does
 };
 
+// ECS PortMapping. host_port 0: a dynamic port in bridge mode (ECS leaves it out for host and
+// awsvpc, where the task has the container's port itself).
+struct PortMapping {
+  uint16_t container_port = 0;
+  uint16_t host_port = 0;
+  std::string protocol = "tcp";  // tcp | udp
+  std::string name;
+};
+
+// ECS dependsOn: START started, COMPLETE exited, SUCCESS exited 0, HEALTHY healthy.
+struct ContainerDependency {
+  enum class Condition { kStart, kComplete, kSuccess, kHealthy };
+  std::string container_name;
+  Condition condition = Condition::kStart;
+};
+
+// ECS logConfiguration, kept as written: Kiln writes every task's output to its own task log
+// whichever driver is named (spec accepts ECS's drivers: json-file, awslogs, syslog, ...).
+struct LogConfiguration {
+  std::string log_driver;
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
 struct ContainerSpec {
   std::string name;
   std::string image;         // as written: a bundle path, an absolute path or a file:// URL
@@ -38,15 +62,37 @@ struct ContainerSpec {
   std::vector<std::pair<std::string, std::string>> secrets;  // name, valueFrom
   std::optional<ContainerHealthCheck> health_check;
   bool essential = true;
-  std::string working_directory;  // relative to the task's copy of the bundle
+  std::string working_directory;  // process provider: relative to the task's copy of the bundle
   std::optional<int64_t> stop_timeout_ms;
+  std::vector<PortMapping> port_mappings;
+  std::optional<int64_t> cpu;                     // CPU shares (ECS units)
+  std::optional<int64_t> memory_mib;              // hard limit
+  std::optional<int64_t> memory_reservation_mib;  // soft limit
+  std::vector<ContainerDependency> depends_on;
+  std::optional<LogConfiguration> log_configuration;
+  std::string user;  // ECS/Docker: user, user:group, uid, uid:gid; empty: the image's
 };
 
-// A revision's task definition. The process provider runs one container per task: the first
-// essential one (more than one container is refused by ParseTaskDefinition, kUnsupported).
+// ECS networkMode. kUnset: not written; ECS then uses bridge, and Kiln lets the provider
+// choose (process: the host's network; an engine: bridge where it has one, else host).
+// awsvpc (Fargate's, and the Cruddur task definitions') gives ECS tasks their own address;
+// Kiln runs it like host: the task has containerPort itself (spec checks hostPort as ECS does).
+enum class NetworkMode { kUnset, kBridge, kHost, kAwsvpc, kNone };
+
+// A revision's task definition: 1 to 10 containers (ECS). The process provider runs one
+// container per task and refuses more (CheckProcessTask, task_launch.h).
 struct TaskSpec {
   std::vector<ContainerSpec> containers;
-  const ContainerSpec& main() const { return containers.front(); }
+  std::string family;
+  NetworkMode network_mode = NetworkMode::kUnset;
+  std::optional<int64_t> cpu;         // task CPU units ("256", "0.25 vCPU" -> 256)
+  std::optional<int64_t> memory_mib;  // task memory ("512", "1 GB" -> 1024)
+  std::vector<std::string> requires_compatibilities;
+  std::string execution_role_arn, task_role_arn;  // accepted, unused: Kiln has no IAM
+
+  // The first essential container (spec requires one), else the first.
+  const ContainerSpec& main() const;
+  const ContainerSpec* Find(const std::string& name) const;
 };
 
 // Kiln's load balancer health check, with ELB target-group names and defaults (interval 30 s,
@@ -77,6 +123,8 @@ struct CircuitBreakerSpec {
 
 struct ServiceSpec {
   std::string name;
+  std::string provider = "process";  // the cluster's: process | docker | swarm | ecs
+  std::string engine;                // docker and swarm: unix:///... of the engine
   int desired_count = 1;
   int minimum_healthy_percent = 100;
   int maximum_percent = 200;
@@ -94,9 +142,12 @@ struct ServiceSpec {
   int FailureThreshold(int desired) const;
 };
 
-// Parses the service. kInvalidInput for malformed JSON or values (validation normally caught
-// them); kUnsupported for more than one container.
-base::Result<ServiceSpec> ParseServiceSpec(const spec::Service& service);
+// Parses the service; cluster (the service's, or null for the default process cluster) gives
+// the provider and engine. kInvalidInput for malformed JSON or values (validation normally
+// caught them) or a task definition without containers. Any number of containers is parsed:
+// what a provider cannot run, it refuses where it consumes the spec.
+base::Result<ServiceSpec> ParseServiceSpec(const spec::Service& service,
+                                           const spec::Cluster* cluster = nullptr);
 base::Result<TaskSpec> ParseTaskDefinition(const nlohmann::json& task_definition);
 
 // Multiplies every health-check, grace-period and deregistration duration by factor (tests

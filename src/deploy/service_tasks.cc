@@ -36,6 +36,7 @@ base::Result<const TaskSpec*> ServiceController::RevisionSpec(int64_t revision) 
     return base::NotFound("service " + spec_.name + " has no revision " + std::to_string(revision));
   auto task = ParseTaskDefinition(nlohmann::json::parse((*row)->task_definition, nullptr, false));
   if (!task.ok()) return task.status();
+  if (auto st = CheckProcessTask(*task); !st.ok()) return st;
   if (Digest(task->main()).empty())
     return base::InvalidInput("revision " + std::to_string(revision) + " has no bundle");
   ScaleTimings(*task, ctx_.time_scale);
@@ -47,8 +48,9 @@ std::vector<std::pair<std::string, std::string>> ServiceController::ResolveSecre
   std::vector<std::pair<std::string, std::string>> out;
   if (!ctx_.config) return out;
   for (const auto& [name, from] : c.secrets) {
-    auto secret = ctx_.config->secrets.find(from);
-    auto parameter = ctx_.config->parameters.find(from);
+    std::string key = spec::SecretReferenceName(from).value_or(from);  // a name or an ARN
+    auto secret = ctx_.config->secrets.find(key);
+    auto parameter = ctx_.config->parameters.find(key);
     const spec::ValueRef* ref = secret != ctx_.config->secrets.end()         ? &secret->second
                                 : parameter != ctx_.config->parameters.end() ? &parameter->second
                                                                              : nullptr;

@@ -38,6 +38,22 @@ base::Result<uint16_t> BindEphemeral() {
 
 }  // namespace
 
+base::Status CheckProcessTask(const TaskSpec& task) {
+  if (task.containers.size() > 1) {
+    return base::Unsupported(
+        "the process provider runs one container per task; this task "
+        "definition has " +
+        std::to_string(task.containers.size()));
+  }
+  const ContainerSpec& main = task.main();
+  if (main.entry_point.empty() && main.command.empty()) {
+    return base::InvalidInput("container '" + main.name +
+                              "' needs a command or an entryPoint (the process provider has "
+                              "no image default)");
+  }
+  return base::Status::Ok();
+}
+
 std::vector<std::string> TaskEnvironment(const LaunchRequest& r) {
   std::vector<std::string> env = {"PATH=" + EnvOr("PATH", "/usr/local/bin:/usr/bin:/bin"),
                                   "HOME=" + EnvOr("HOME", "/"), "LANG=" + EnvOr("LANG", "C.UTF-8")};

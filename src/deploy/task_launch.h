@@ -28,6 +28,10 @@ struct LaunchRequest {
   std::vector<std::pair<std::string, std::string>> secrets;  // resolved container secrets
 };
 
+// What the process provider can run: one container per task (kUnsupported for more), with a
+// command or an entryPoint (kInvalidInput: a bundle has no image default to fall back on).
+base::Status CheckProcessTask(const TaskSpec& task);
+
 // The task's environment: PATH, HOME, LANG from a clean base, the container's environment
 // and secrets, then PORT, KILN_TASK_ID, KILN_SERVICE, KILN_TREE_TOKEN (= task id).
 std::vector<std::string> TaskEnvironment(const LaunchRequest& request);

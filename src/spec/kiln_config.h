@@ -58,11 +58,17 @@ struct Project {
   int line = 0;
 };
 
+// clusters.NAME: {provider: process} | {provider: docker|swarm, engine: unix:///PATH}.
 struct Cluster {
   std::string name;
-  std::string provider = "process";  // process | docker | swarm | ecs
+  std::string provider = "process";  // process | docker | swarm | ecs (not run yet)
+  // docker and swarm: the engine's API socket (default unix:///var/run/docker.sock); only
+  // unix:// URLs for now. Empty for the other providers.
+  std::string engine;
   int line = 0;
 };
+
+inline constexpr std::string_view kDefaultEngine = "unix:///var/run/docker.sock";
 
 // A service keeps its ECS-shaped definition as parsed YAML converted to JSON text, so the
 // deploy issue can model it fully; here only what validation needs is extracted.
@@ -191,5 +197,19 @@ struct ResolvedValue {
   std::string error;
 };
 ResolvedValue ResolveValue(const ValueRef& ref, const KilnConfig& config);
+
+// ECS task-level sizes as RegisterTaskDefinition takes them: cpu in units ("256", 256) or
+// vCPUs ("0.25 vCPU", "1 vcpu"; 1 vCPU = 1024 units); memory in MiB ("512") or GB ("1 GB",
+// "2GB"; 1 GB = 1024 MiB). nullopt when text is neither (or not a whole number of units/MiB).
+std::optional<int64_t> ParseTaskCpu(std::string_view text);
+std::optional<int64_t> ParseTaskMemory(std::string_view text);
+
+// The parameters/secrets name a container secret's valueFrom refers to. ECS takes a
+// parameter's name or its full ARN and a secret's ARN: arn:aws:ssm:R:A:parameter/x/y names
+// parameter "/x/y" (a hierarchical name keeps its leading '/'; parameter/x names "x"), and
+// arn:aws:secretsmanager:R:A:secret:NAME names secret NAME. Anything else is the name itself.
+// A Secrets Manager ARN that selects a JSON key or version (more fields after NAME) yields
+// nullopt: Kiln does not select parts of a secret.
+std::optional<std::string> SecretReferenceName(std::string_view value_from);
 
 }  // namespace kiln::spec

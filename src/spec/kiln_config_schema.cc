@@ -24,6 +24,8 @@ class SchemaWalker {
   OrderedJson Value(const YamlEntry& entry, const Field& field, const std::string& what);
   OrderedJson Strings(const YAML::Node& node, const std::string& what);
   OrderedJson Objects(const YAML::Node& node, const Schema& schema, const std::string& what);
+  OrderedJson StringMap(const YAML::Node& node, const std::string& what);
+  OrderedJson TaskSize(const YAML::Node& node, const Field& field, const std::string& what);
 
   ConfigReader& reader_;
 };
@@ -85,6 +87,11 @@ OrderedJson SchemaWalker::Value(const YamlEntry& entry, const Field& field,
       std::optional<std::string> listen = reader_.Listen(node, what);
       return listen ? OrderedJson(*listen) : OrderedJson();
     }
+    case FieldKind::kStringMap:
+      return StringMap(node, what);
+    case FieldKind::kTaskCpu:
+    case FieldKind::kTaskMemory:
+      return TaskSize(node, field, what);
   }
   return nullptr;
 }
@@ -109,6 +116,36 @@ OrderedJson SchemaWalker::Objects(const YAML::Node& node, const Schema& schema,
     out.push_back(Object(item, schema, what + "[" + std::to_string(i) + "]", item.Mark()));
   }
   return out;
+}
+
+OrderedJson SchemaWalker::StringMap(const YAML::Node& node, const std::string& what) {
+  OrderedJson out = OrderedJson::object();
+  std::optional<std::vector<YamlEntry>> entries = reader_.Mapping(node, what);
+  for (size_t i = 0; entries && i < entries->size(); ++i) {
+    const YamlEntry& entry = (*entries)[i];
+    std::optional<std::string> text = reader_.String(entry.value, what + "." + entry.key, true);
+    if (text) out[entry.key] = *text;
+  }
+  return out;
+}
+
+// ECS converts a task's cpu and memory to integers when it registers the definition and
+// describes them back as strings ("1 vCPU" -> "1024"); Kiln keeps that registered form.
+OrderedJson SchemaWalker::TaskSize(const YAML::Node& node, const Field& field,
+                                   const std::string& what) {
+  bool cpu = field.kind == FieldKind::kTaskCpu;
+  std::optional<std::string> text = reader_.String(node, what);
+  if (!text) return nullptr;
+  std::optional<int64_t> value = cpu ? ParseTaskCpu(*text) : ParseTaskMemory(*text);
+  if (value && *value >= field.min && *value <= field.max) return std::to_string(*value);
+  std::string range = std::to_string(field.min) + " to " + std::to_string(field.max);
+  reader_.Error(
+      node.Mark(),
+      what +
+          (cpu ? " must be CPU units from " + range + " (\"256\") or vCPUs (\"0.25 vCPU\")"
+               : " must be MiB from " + range + " (\"512\") or GB (\"1 GB\")") +
+          ", not '" + text->substr(0, 60) + "' (ECS)");
+  return nullptr;
 }
 
 }  // namespace

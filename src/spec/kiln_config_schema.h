@@ -17,11 +17,14 @@ enum class FieldKind {
   kText,     // may be empty
   kInteger,  // from min to max
   kBool,
-  kStrings,   // a sequence of strings
-  kObject,    // a mapping checked against schema
-  kObjects,   // a sequence of such mappings
-  kDuration,  // Kiln's own: "90s" or integer seconds, kept as written
-  kListen,    // HOST:PORT
+  kStrings,     // a sequence of strings
+  kObject,      // a mapping checked against schema
+  kObjects,     // a sequence of such mappings
+  kDuration,    // Kiln's own: "90s" or integer seconds, kept as written
+  kListen,      // HOST:PORT
+  kStringMap,   // a mapping of names to strings (may be empty)
+  kTaskCpu,     // ECS task cpu: units or vCPUs (spec::ParseTaskCpu), kept as "UNITS"
+  kTaskMemory,  // ECS task memory: MiB or GB (spec::ParseTaskMemory), kept as "MIB"
 };
 
 struct Schema;

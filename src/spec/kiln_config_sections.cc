@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kConnectionKeys[] = {"url", "arn", "token", "ssh_key", "webhook_secret",
                                                 "poll"};
-constexpr std::string_view kClusterKeys[] = {"provider"};
+constexpr std::string_view kClusterKeys[] = {"provider", "engine"};
 constexpr std::string_view kProviders[] = {"process", "docker", "swarm", "ecs"};
 constexpr std::string_view kServerKeys[] = {"listen", "read_requires_token", "tokens", "hosts",
                                             "limits"};
@@ -125,6 +125,17 @@ Connection ParseConnection(ConfigReader& reader, const YamlEntry& entry) {
   return connection;
 }
 
+// An engine is a unix socket for now: unix:///absolute/path.
+std::string Engine(ConfigReader& reader, const YAML::Node& node, const std::string& what) {
+  std::optional<std::string> url = reader.String(node, what);
+  if (!url) return "";
+  if (url->starts_with("unix:///") && url->size() > 8) return *url;
+  reader.Error(node.Mark(), what + " must be a unix socket URL such as " +
+                                std::string(kDefaultEngine) + ", not '" + url->substr(0, 60) +
+                                "' (other transports are not supported yet)");
+  return "";
+}
+
 Cluster ParseCluster(ConfigReader& reader, const YamlEntry& entry) {
   std::string what = "clusters." + entry.key;
   Cluster cluster{.name = entry.key, .line = LineOf(entry.key_node.Mark())};
@@ -134,6 +145,18 @@ Cluster ParseCluster(ConfigReader& reader, const YamlEntry& entry) {
   if (const YamlEntry* provider = FindEntry(*fields, "provider")) {
     cluster.provider =
         reader.OneOf(provider->value, what + ".provider", kProviders).value_or(cluster.provider);
+  }
+  bool engine_based = cluster.provider == "docker" || cluster.provider == "swarm";
+  if (engine_based) cluster.engine = kDefaultEngine;
+  if (const YamlEntry* engine = FindEntry(*fields, "engine")) {
+    if (!engine_based) {
+      reader.Error(engine->key_node.Mark(), what +
+                                                ".engine applies to providers docker and "
+                                                "swarm, not " +
+                                                cluster.provider);
+    } else if (std::string url = Engine(reader, engine->value, what + ".engine"); !url.empty()) {
+      cluster.engine = url;
+    }
   }
   return cluster;
 }

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
 #include <utility>
 
 #include "base/json_text.h"
+#include "spec/kiln_config_container.h"
 #include "spec/kiln_config_schema.h"
 
 namespace kiln::spec::kiln_yml {
@@ -13,13 +13,6 @@ namespace {
 
 constexpr int64_t kMaxInt32 = 2'147'483'647;
 constexpr int64_t kMaxDesiredCount = 5'000;  // ECS's default quota of tasks per service
-
-// ECS: a container name or a task family is up to 255 letters, digits, '_' and '-'.
-bool IsEcsName(std::string_view name) {
-  return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
-}
 
 bool IsHttpCode(std::string_view code) {
   return code.size() == 3 && code >= "100" && code <= "599" &&
@@ -38,62 +31,6 @@ bool IsMatcher(std::string_view text) {
     start = end + 1;
   }
   return true;
-}
-
-void CheckContainerHealthCheck(ConfigReader& reader, const YAML::Node& node,
-                               const OrderedJson& check, const std::string& what) {
-  const OrderedJson& command = Member(check, "command");
-  std::string first = command.empty() ? "" : command.front().get<std::string>();
-  if (command.size() >= 2 && (first == "CMD" || first == "CMD-SHELL")) return;
-  reader.Error(ValueMark(node, "command"),
-               what +
-                   ".command must be [\"CMD\", program, args...] or [\"CMD-SHELL\", "
-                   "\"shell command\"] (ECS)");
-}
-
-void CheckContainer(ConfigReader& reader, const YAML::Node& node, const OrderedJson& container,
-                    const std::string& what) {
-  if (!IsEcsName(StringOr(container, "name", ""))) {
-    reader.Error(ValueMark(node, "name"),
-                 what + ".name must be up to 255 letters, digits, '_' or '-' (ECS)");
-  }
-}
-
-// ECS `secrets` entries: valueFrom names one of Kiln's secrets or parameters.
-void CheckContainerSecret(ConfigReader& reader, const YAML::Node& node, const OrderedJson& secret,
-                          const std::string& what) {
-  reader.Refer(PendingReference::Kind::kSecretOrParameter, StringOr(secret, "valueFrom", ""),
-               ValueMark(node, "valueFrom"), what + ".valueFrom");
-}
-
-void CheckTaskDefinition(ConfigReader& reader, const YAML::Node& node, const OrderedJson& task,
-                         const std::string& what) {
-  if (task.contains("family") && !IsEcsName(StringOr(task, "family", ""))) {
-    reader.Error(ValueMark(node, "family"),
-                 what + ".family must be up to 255 letters, digits, '_' or '-' (ECS)");
-  }
-  const OrderedJson& containers = Member(task, "containerDefinitions");
-  if (containers.empty()) {
-    reader.Error(KeyMark(node, "containerDefinitions"),
-                 what + ".containerDefinitions needs at least one container");
-    return;
-  }
-  std::set<std::string> names;
-  size_t index = 0;
-  YAML::Node items = FindEntry(node, "containerDefinitions")->value;
-  for (const YAML::Node& item : items) {
-    std::string name = StringOr(containers[index++], "name", "");
-    if (!names.insert(name).second) {
-      reader.Error(ValueMark(item, "name"), what + ": two containers are named '" + name + "'");
-    }
-  }
-  bool essential = std::any_of(containers.begin(), containers.end(), [](const OrderedJson& c) {
-    return !c.contains("essential") || c["essential"] == true;
-  });
-  if (!essential) {
-    reader.Error(KeyMark(node, "containerDefinitions"),
-                 what + " needs at least one essential container (ECS)");
-  }
 }
 
 void CheckBalancerHealthCheck(ConfigReader& reader, const YAML::Node& node,
@@ -146,115 +83,7 @@ void CheckService(ConfigReader& reader, const YAML::Node& node, const OrderedJso
                    " running (rounded up); raise maximumPercent or lower minimumHealthyPercent");
 }
 
-constexpr std::string_view kProtocols[] = {"tcp", "udp"};
 constexpr std::string_view kModes[] = {"http", "tcp"};
-
-constexpr Field kEnvironmentFields[] = {
-    {.key = "name", .kind = FieldKind::kString, .required = true},
-    {.key = "value", .kind = FieldKind::kText, .required = true},
-};
-constexpr Schema kEnvironment{.fields = kEnvironmentFields};
-
-constexpr Field kSecretFields[] = {
-    {.key = "name", .kind = FieldKind::kString, .required = true},
-    {.key = "valueFrom", .kind = FieldKind::kString, .required = true},
-};
-constexpr Schema kSecret{.fields = kSecretFields, .check = &CheckContainerSecret};
-
-constexpr Field kPortMappingFields[] = {
-    {.key = "containerPort", .kind = FieldKind::kInteger, .min = 0, .max = 65535},
-    {.key = "hostPort", .kind = FieldKind::kInteger, .min = 0, .max = 65535},
-    {.key = "protocol", .kind = FieldKind::kString, .choices = kProtocols},
-    {.key = "name", .kind = FieldKind::kString},
-};
-constexpr std::string_view kPortMappingEcsOnly[] = {"appProtocol", "containerPortRange",
-                                                    "hostPortRange"};
-constexpr Schema kPortMapping{.fields = kPortMappingFields, .ecs_only = kPortMappingEcsOnly};
-
-// ECS container health check ranges (AWS-SEMANTICS.md section 4).
-constexpr Field kContainerHealthCheckFields[] = {
-    {.key = "command", .kind = FieldKind::kStrings, .required = true},
-    {.key = "interval", .kind = FieldKind::kInteger, .min = 5, .max = 300},
-    {.key = "timeout", .kind = FieldKind::kInteger, .min = 2, .max = 60},
-    {.key = "retries", .kind = FieldKind::kInteger, .min = 1, .max = 10},
-    {.key = "startPeriod", .kind = FieldKind::kInteger, .min = 0, .max = 300},
-};
-constexpr Schema kContainerHealthCheck{.fields = kContainerHealthCheckFields,
-                                       .check = &CheckContainerHealthCheck};
-
-constexpr Field kContainerFields[] = {
-    {.key = "name", .kind = FieldKind::kString, .required = true},
-    {.key = "image", .kind = FieldKind::kString},
-    {.key = "command", .kind = FieldKind::kStrings},
-    {.key = "entryPoint", .kind = FieldKind::kStrings},
-    {.key = "environment", .kind = FieldKind::kObjects, .schema = &kEnvironment},
-    {.key = "secrets", .kind = FieldKind::kObjects, .schema = &kSecret},
-    {.key = "portMappings", .kind = FieldKind::kObjects, .schema = &kPortMapping},
-    {.key = "healthCheck", .kind = FieldKind::kObject, .schema = &kContainerHealthCheck},
-    {.key = "essential", .kind = FieldKind::kBool},
-    {.key = "workingDirectory", .kind = FieldKind::kString},
-    {.key = "stopTimeout", .kind = FieldKind::kInteger, .min = 2, .max = 120},
-};
-constexpr std::string_view kContainerEcsOnly[] = {"cpu",
-                                                  "memory",
-                                                  "memoryReservation",
-                                                  "links",
-                                                  "hostname",
-                                                  "user",
-                                                  "disableNetworking",
-                                                  "privileged",
-                                                  "readonlyRootFilesystem",
-                                                  "dnsServers",
-                                                  "dnsSearchDomains",
-                                                  "extraHosts",
-                                                  "dockerSecurityOptions",
-                                                  "interactive",
-                                                  "pseudoTerminal",
-                                                  "dockerLabels",
-                                                  "ulimits",
-                                                  "logConfiguration",
-                                                  "mountPoints",
-                                                  "volumesFrom",
-                                                  "dependsOn",
-                                                  "startTimeout",
-                                                  "linuxParameters",
-                                                  "resourceRequirements",
-                                                  "firelensConfiguration",
-                                                  "systemControls",
-                                                  "environmentFiles",
-                                                  "repositoryCredentials",
-                                                  "credentialSpecs",
-                                                  "restartPolicy",
-                                                  "versionConsistency"};
-constexpr Schema kContainer{
-    .fields = kContainerFields, .ecs_only = kContainerEcsOnly, .check = &CheckContainer};
-
-constexpr Field kTaskDefinitionFields[] = {
-    {.key = "family", .kind = FieldKind::kString},
-    {.key = "containerDefinitions",
-     .kind = FieldKind::kObjects,
-     .schema = &kContainer,
-     .required = true},
-};
-constexpr std::string_view kTaskDefinitionEcsOnly[] = {"taskRoleArn",
-                                                       "executionRoleArn",
-                                                       "networkMode",
-                                                       "volumes",
-                                                       "placementConstraints",
-                                                       "requiresCompatibilities",
-                                                       "cpu",
-                                                       "memory",
-                                                       "tags",
-                                                       "pidMode",
-                                                       "ipcMode",
-                                                       "proxyConfiguration",
-                                                       "inferenceAccelerators",
-                                                       "ephemeralStorage",
-                                                       "runtimePlatform",
-                                                       "enableFaultInjection"};
-constexpr Schema kTaskDefinition{.fields = kTaskDefinitionFields,
-                                 .ecs_only = kTaskDefinitionEcsOnly,
-                                 .check = &CheckTaskDefinition};
 
 constexpr Field kCircuitBreakerFields[] = {
     {.key = "enable", .kind = FieldKind::kBool, .required = true},
@@ -303,7 +132,7 @@ constexpr Field kServiceFields[] = {
     {.key = "desiredCount", .kind = FieldKind::kInteger, .min = 0, .max = kMaxDesiredCount},
     {.key = "taskDefinition",
      .kind = FieldKind::kObject,
-     .schema = &kTaskDefinition,
+     .schema = &kTaskDefinitionSchema,
      .required = true},
     {.key = "deploymentConfiguration",
      .kind = FieldKind::kObject,

@@ -20,14 +20,6 @@ std::string Project(const std::string& body) {
 
 ParsedConfig Parse(const std::string& text) { return ParseKilnConfig(text, "kiln.yml"); }
 
-std::vector<std::string> Errors(const std::string& text) {
-  std::vector<std::string> out;
-  for (const Diagnostic& d : Parse(text).diagnostics) {
-    out.push_back(std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.message);
-  }
-  return out;
-}
-
 ProjectCache CacheOf(const std::string& text) {
   ParsedConfig parsed = Parse(text);
   EXPECT_THAT(parsed.diagnostics, IsEmpty()) << Describe(parsed.diagnostics);
@@ -57,23 +49,25 @@ TEST(ProjectCacheTest, NoCacheTurnsEveryModeOff) {
 }
 
 TEST(ProjectCacheTest, BadCachesAreRefusedWhereTheyAreWritten) {
-  EXPECT_THAT(Errors(Project("    cache: {type: S3}\n")),
+  EXPECT_THAT(KilnConfigErrors(Project("    cache: {type: S3}\n")),
               ElementsAre("4:19: projects.app.cache.type S3 needs Amazon S3, which Kiln does not "
                           "reach: use LOCAL"));
-  EXPECT_THAT(Errors(Project("    cache: {type: LOCAL, modes: [LOCAL_LAYERS]}\n")),
+  EXPECT_THAT(KilnConfigErrors(Project("    cache: {type: LOCAL, modes: [LOCAL_LAYERS]}\n")),
               ElementsAre("4:34: projects.app.cache.modes[0] must be LOCAL_SOURCE_CACHE, "
                           "LOCAL_DOCKER_LAYER_CACHE or LOCAL_CUSTOM_CACHE"));
-  EXPECT_THAT(Errors(Project("    cache: {type: NO_CACHE, modes: [LOCAL_SOURCE_CACHE]}\n")),
-              ElementsAre("4:29: projects.app.cache.modes needs type LOCAL"));
-  EXPECT_THAT(Errors(Project("    cache: {modes: [LOCAL_SOURCE_CACHE]}\n")),
+  EXPECT_THAT(
+      KilnConfigErrors(Project("    cache: {type: NO_CACHE, modes: [LOCAL_SOURCE_CACHE]}\n")),
+      ElementsAre("4:29: projects.app.cache.modes needs type LOCAL"));
+  EXPECT_THAT(KilnConfigErrors(Project("    cache: {modes: [LOCAL_SOURCE_CACHE]}\n")),
               ElementsAre("4:5: projects.app.cache has no 'type', which is required"));
 }
 
 TEST(ProjectCacheTest, TheDockerLayerCacheNeedsPrivilegedMode) {
-  EXPECT_THAT(Errors("projects:\n  app:\n    environment: {image: x}\n"
-                     "    cache:\n      type: LOCAL\n      modes: [LOCAL_DOCKER_LAYER_CACHE]\n"),
-              ElementsAre("6:7: projects.app.cache.modes LOCAL_DOCKER_LAYER_CACHE needs "
-                          "environment.privilegedMode: true"));
+  EXPECT_THAT(
+      KilnConfigErrors("projects:\n  app:\n    environment: {image: x}\n"
+                       "    cache:\n      type: LOCAL\n      modes: [LOCAL_DOCKER_LAYER_CACHE]\n"),
+      ElementsAre("6:7: projects.app.cache.modes LOCAL_DOCKER_LAYER_CACHE needs "
+                  "environment.privilegedMode: true"));
 }
 
 }  // namespace

@@ -33,17 +33,6 @@ services:
         - name: web
 )yaml";
 
-std::vector<std::string> Errors(std::string_view text) {
-  ParsedConfig parsed = ParseKilnConfig(text, "kiln.yml");
-  EXPECT_EQ(parsed.config.has_value(), parsed.diagnostics.empty());
-  std::vector<std::string> out;
-  for (const Diagnostic& d : parsed.diagnostics) {
-    EXPECT_EQ(d.file, "kiln.yml");
-    out.push_back(std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.message);
-  }
-  return out;
-}
-
 KilnConfig Valid(std::string_view text) {
   ParsedConfig parsed = ParseKilnConfig(text, "kiln.yml");
   EXPECT_THAT(parsed.diagnostics, IsEmpty()) << Describe(parsed.diagnostics);
@@ -89,9 +78,10 @@ TEST(KilnConfigTaskTest, EveryContainerFieldIsReadAndKept) {
 
 TEST(KilnConfigTaskTest, ContainerRangesFollowEcs) {
   EXPECT_THAT(
-      Errors(kService +
-             "          portMappings: [{containerPort: 0}, {hostPort: 65536, containerPort: 1}, "
-             "{hostPort: 80}]\n"),
+      KilnConfigErrors(
+          kService +
+          "          portMappings: [{containerPort: 0}, {hostPort: 65536, containerPort: 1}, "
+          "{hostPort: 80}]\n"),
       ElementsAre(StartsWith("9:42: " + kC0 +
                              ".portMappings[0].containerPort must be an "
                              "integer from 1 to 65535, not '0'"),
@@ -99,49 +89,54 @@ TEST(KilnConfigTaskTest, ContainerRangesFollowEcs) {
                              ".portMappings[1].hostPort must be an integer "
                              "from 0 to 65535"),
                   "9:83: " + kC0 + ".portMappings[2] has no 'containerPort', which is required"));
-  EXPECT_THAT(Errors(kService + "          cpu: -1\n          memory: 4\n"
-                                "          memoryReservation: 5\n          stopTimeout: 1\n"),
-              ElementsAre(StartsWith("9:16: " + kC0 + ".cpu must be an integer from 0 to 262144"),
-                          StartsWith("10:19: " + kC0 + ".memory must be an integer from 6 to"),
-                          StartsWith("11:30: " + kC0 +
-                                     ".memoryReservation must be an integer "
-                                     "from 6 to"),
-                          StartsWith("12:24: " + kC0 +
-                                     ".stopTimeout must be an integer from 2 "
-                                     "to 120")));
-  EXPECT_THAT(Errors(kService + "          memory: 128\n          memoryReservation: 128\n"),
-              ElementsAre(StartsWith("10:30: " + kC0 +
-                                     ".memoryReservation (128 MiB) must be "
-                                     "less than memory (128 MiB)")));
-  EXPECT_THAT(Errors(kService + "          memoryReservation: 64\n"), IsEmpty());
+  EXPECT_THAT(
+      KilnConfigErrors(kService + "          cpu: -1\n          memory: 4\n"
+                                  "          memoryReservation: 5\n          stopTimeout: 1\n"),
+      ElementsAre(StartsWith("9:16: " + kC0 + ".cpu must be an integer from 0 to 262144"),
+                  StartsWith("10:19: " + kC0 + ".memory must be an integer from 6 to"),
+                  StartsWith("11:30: " + kC0 +
+                             ".memoryReservation must be an integer "
+                             "from 6 to"),
+                  StartsWith("12:24: " + kC0 +
+                             ".stopTimeout must be an integer from 2 "
+                             "to 120")));
+  EXPECT_THAT(
+      KilnConfigErrors(kService + "          memory: 128\n          memoryReservation: 128\n"),
+      ElementsAre(StartsWith("10:30: " + kC0 +
+                             ".memoryReservation (128 MiB) must be "
+                             "less than memory (128 MiB)")));
+  EXPECT_THAT(KilnConfigErrors(kService + "          memoryReservation: 64\n"), IsEmpty());
 }
 
 TEST(KilnConfigTaskTest, HealthCheckFollowsEcs) {
   std::string check = kService + "          healthCheck: ";
-  EXPECT_THAT(Errors(check + "{command: [CMD-SHELL, \"true\"], interval: 301, timeout: 61, "
-                             "retries: 11, startPeriod: 301}\n"),
-              ElementsAre(HasSubstr("interval must be an integer from 5 to 300"),
-                          HasSubstr("timeout must be an integer from 2 to 60"),
-                          HasSubstr("retries must be an integer from 1 to 10"),
-                          HasSubstr("startPeriod must be an integer from 0 to 300")));
-  EXPECT_THAT(Errors(check + "{command: [NONE, x]}\n"),
+  EXPECT_THAT(
+      KilnConfigErrors(check + "{command: [CMD-SHELL, \"true\"], interval: 301, timeout: 61, "
+                               "retries: 11, startPeriod: 301}\n"),
+      ElementsAre(HasSubstr("interval must be an integer from 5 to 300"),
+                  HasSubstr("timeout must be an integer from 2 to 60"),
+                  HasSubstr("retries must be an integer from 1 to 10"),
+                  HasSubstr("startPeriod must be an integer from 0 to 300")));
+  EXPECT_THAT(KilnConfigErrors(check + "{command: [NONE, x]}\n"),
               ElementsAre(AllOf(StartsWith("9:34: " + kC0 + ".healthCheck.command must be"),
                                 HasSubstr("[\"NONE\"] (ECS)"))));
-  EXPECT_THAT(Errors(check + "{command: [CMD]}\n"), ElementsAre(HasSubstr("command must be")));
-  EXPECT_THAT(Errors(check + "{command: [CMD, /bin/check, -q], interval: 5, timeout: 2, "
-                             "retries: 1, startPeriod: 0}\n"),
+  EXPECT_THAT(KilnConfigErrors(check + "{command: [CMD]}\n"),
+              ElementsAre(HasSubstr("command must be")));
+  EXPECT_THAT(KilnConfigErrors(check + "{command: [CMD, /bin/check, -q], interval: 5, timeout: 2, "
+                                       "retries: 1, startPeriod: 0}\n"),
               IsEmpty());
 }
 
 TEST(KilnConfigTaskTest, LogConfigurationTakesEcsDrivers) {
-  EXPECT_THAT(Errors(kService + "          logConfiguration: {logDriver: awslogs, options: "
-                                "{awslogs-group: cruddur}, secretOptions: []}\n"),
-              IsEmpty());
-  EXPECT_THAT(Errors(kService + "          logConfiguration: {logDriver: loki}\n"),
+  EXPECT_THAT(
+      KilnConfigErrors(kService + "          logConfiguration: {logDriver: awslogs, options: "
+                                  "{awslogs-group: cruddur}, secretOptions: []}\n"),
+      IsEmpty());
+  EXPECT_THAT(KilnConfigErrors(kService + "          logConfiguration: {logDriver: loki}\n"),
               ElementsAre(StartsWith("9:41: " + kC0 +
                                      ".logConfiguration.logDriver must be one "
                                      "of json-file, syslog")));
-  EXPECT_THAT(Errors(kService + "          logConfiguration: {options: {a: [1]}}\n"),
+  EXPECT_THAT(KilnConfigErrors(kService + "          logConfiguration: {options: {a: [1]}}\n"),
               ElementsAre(StartsWith("9:43: " + kC0 +
                                      ".logConfiguration.options.a must be a "
                                      "string"),
@@ -153,47 +148,53 @@ const std::string kTwo = kService +
                          "          essential: false\n";
 
 TEST(KilnConfigTaskTest, DependsOnNamesAContainerOfTheTask) {
-  EXPECT_THAT(Errors(kService + "          dependsOn: [{containerName: db, condition: START}]\n"),
-              ElementsAre(StartsWith("9:39: " + kC0 +
-                                     ".dependsOn[0].containerName names 'db', "
-                                     "which is not a container")));
-  EXPECT_THAT(Errors(kTwo + "          dependsOn: [{containerName: db, condition: READY}]\n"),
-              ElementsAre(StartsWith("11:54: services.web.taskDefinition.containerDefinitions[1]"
-                                     ".dependsOn[0].condition must be one of START, COMPLETE, "
-                                     "SUCCESS, HEALTHY")));
-  EXPECT_THAT(Errors(kTwo + "          dependsOn: [{containerName: web}]\n"),
+  EXPECT_THAT(
+      KilnConfigErrors(kService + "          dependsOn: [{containerName: db, condition: START}]\n"),
+      ElementsAre(StartsWith("9:39: " + kC0 +
+                             ".dependsOn[0].containerName names 'db', "
+                             "which is not a container")));
+  EXPECT_THAT(
+      KilnConfigErrors(kTwo + "          dependsOn: [{containerName: db, condition: READY}]\n"),
+      ElementsAre(StartsWith("11:54: services.web.taskDefinition.containerDefinitions[1]"
+                             ".dependsOn[0].condition must be one of START, COMPLETE, "
+                             "SUCCESS, HEALTHY")));
+  EXPECT_THAT(KilnConfigErrors(kTwo + "          dependsOn: [{containerName: web}]\n"),
               ElementsAre(HasSubstr("dependsOn[0] has no 'condition', which is required")));
 }
 
 TEST(KilnConfigTaskTest, DependsOnConditionsFollowEcs) {
   std::string web_on_db = kService + "          dependsOn: [{containerName: db, condition: ";
-  EXPECT_THAT(Errors(web_on_db + "HEALTHY}]\n        - name: db\n"),
+  EXPECT_THAT(KilnConfigErrors(web_on_db + "HEALTHY}]\n        - name: db\n"),
               ElementsAre("9:54: " + kC0 +
                           ".dependsOn[0].condition HEALTHY needs container 'db' "
                           "to have a healthCheck (ECS)"));
-  EXPECT_THAT(Errors(web_on_db + "SUCCESS}]\n        - name: db\n"),
+  EXPECT_THAT(KilnConfigErrors(web_on_db + "SUCCESS}]\n        - name: db\n"),
               ElementsAre(StartsWith("9:54: " + kC0 +
                                      ".dependsOn[0].condition SUCCESS cannot "
                                      "wait for essential container 'db'")));
-  EXPECT_THAT(Errors(web_on_db + "HEALTHY}]\n        - name: db\n"
-                                 "          healthCheck: {command: [CMD-SHELL, \"true\"]}\n"),
-              IsEmpty());
-  EXPECT_THAT(Errors(web_on_db + "COMPLETE}]\n        - name: db\n          essential: false\n"),
-              IsEmpty());
+  EXPECT_THAT(
+      KilnConfigErrors(web_on_db + "HEALTHY}]\n        - name: db\n"
+                                   "          healthCheck: {command: [CMD-SHELL, \"true\"]}\n"),
+      IsEmpty());
+  EXPECT_THAT(
+      KilnConfigErrors(web_on_db + "COMPLETE}]\n        - name: db\n          essential: false\n"),
+      IsEmpty());
 }
 
 TEST(KilnConfigTaskTest, DependsOnCyclesAreRefused) {
-  EXPECT_THAT(Errors(kTwo + "          dependsOn: [{containerName: web, condition: START}]\n"
-                            "        - name: log\n"
-                            "          essential: false\n"
-                            "          dependsOn: [{containerName: log, condition: START}]\n"),
-              ElementsAre("14:11: services.web.taskDefinition: containers depend on each other "
-                          "in a cycle: log -> log (ECS)"));
-  EXPECT_THAT(Errors(kService + "          dependsOn: [{containerName: db, condition: START}]\n" +
-                     "        - name: db\n"
-                     "          dependsOn: [{containerName: web, condition: START}]\n"),
-              ElementsAre("9:11: services.web.taskDefinition: containers depend on each other "
-                          "in a cycle: web -> db -> web (ECS)"));
+  EXPECT_THAT(
+      KilnConfigErrors(kTwo + "          dependsOn: [{containerName: web, condition: START}]\n"
+                              "        - name: log\n"
+                              "          essential: false\n"
+                              "          dependsOn: [{containerName: log, condition: START}]\n"),
+      ElementsAre("14:11: services.web.taskDefinition: containers depend on each other "
+                  "in a cycle: log -> log (ECS)"));
+  EXPECT_THAT(
+      KilnConfigErrors(kService + "          dependsOn: [{containerName: db, condition: START}]\n" +
+                       "        - name: db\n"
+                       "          dependsOn: [{containerName: web, condition: START}]\n"),
+      ElementsAre("9:11: services.web.taskDefinition: containers depend on each other "
+                  "in a cycle: web -> db -> web (ECS)"));
 }
 
 TEST(KilnConfigTaskTest, TaskLevelFieldsAsEcsWritesThem) {
@@ -220,7 +221,7 @@ TEST(KilnConfigTaskTest, TaskLevelRefusals) {
               "      cpu: 64\n"
               "      memory: lots\n");
   EXPECT_THAT(
-      Errors(text),
+      KilnConfigErrors(text),
       ElementsAre(StartsWith("7:20: services.web.taskDefinition.networkMode must be one of "
                              "bridge, host, awsvpc, none"),
                   "8:12: services.web.taskDefinition.cpu must be CPU units from 128 to 196608 "
@@ -229,23 +230,24 @@ TEST(KilnConfigTaskTest, TaskLevelRefusals) {
   std::string lambda = kService;
   lambda.insert(lambda.find("      containerDefinitions"),
                 "      requiresCompatibilities: [EC2, LAMBDA]\n");
-  EXPECT_THAT(Errors(lambda),
+  EXPECT_THAT(KilnConfigErrors(lambda),
               ElementsAre(StartsWith("7:38: services.web.taskDefinition.requiresCompatibilities[1] "
                                      "must be one of EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES, "
                                      "not 'LAMBDA'")));
   std::string fargate = kService;
   fargate.insert(fargate.find("      containerDefinitions"),
                  "      requiresCompatibilities: [FARGATE]\n");
-  EXPECT_THAT(Errors(fargate), ElementsAre("7:7: services.web.taskDefinition: "
-                                           "requiresCompatibilities FARGATE needs networkMode "
-                                           "awsvpc (ECS)"));
+  EXPECT_THAT(KilnConfigErrors(fargate),
+              ElementsAre("7:7: services.web.taskDefinition: "
+                          "requiresCompatibilities FARGATE needs networkMode "
+                          "awsvpc (ECS)"));
 }
 
 TEST(KilnConfigTaskTest, HostPortsFollowTheNetworkMode) {
   auto with_mode = [](const std::string& mode, const std::string& mapping) {
     std::string text = kService + "          portMappings: [" + mapping + "]\n";
     text.insert(text.find("      containerDefinitions"), "      networkMode: " + mode + "\n");
-    return Errors(text);
+    return KilnConfigErrors(text);
   };
   EXPECT_THAT(with_mode("bridge", "{containerPort: 80, hostPort: 8080}"), IsEmpty());
   EXPECT_THAT(with_mode("awsvpc", "{containerPort: 80}"), IsEmpty());
@@ -264,7 +266,7 @@ TEST(KilnConfigTaskTest, PortAndDependsOnProblemsAreReportedTogether) {
                      "          portMappings: [{containerPort: 80}]\n"
                      "          dependsOn: [{containerName: db, condition: START}]\n";
   text.insert(text.find("      containerDefinitions"), "      networkMode: none\n");
-  EXPECT_THAT(Errors(text),
+  EXPECT_THAT(KilnConfigErrors(text),
               ElementsAre("10:11: " + kC0 + ".portMappings: networkMode none has none (ECS)",
                           StartsWith("11:39: " + kC0 + ".dependsOn[0].containerName names 'db'")));
 }
@@ -272,8 +274,9 @@ TEST(KilnConfigTaskTest, PortAndDependsOnProblemsAreReportedTogether) {
 TEST(KilnConfigTaskTest, ContainerCountFollowsEcs) {
   std::string text = kService;
   for (int i = 1; i <= 10; ++i) text += "        - name: c" + std::to_string(i) + "\n";
-  EXPECT_THAT(Errors(text), ElementsAre("7:7: services.web.taskDefinition.containerDefinitions "
-                                        "needs 1 to 10 containers (ECS), not 11"));
+  EXPECT_THAT(KilnConfigErrors(text),
+              ElementsAre("7:7: services.web.taskDefinition.containerDefinitions "
+                          "needs 1 to 10 containers (ECS), not 11"));
 }
 
 TEST(KilnConfigTaskTest, SecretsNameParametersAndSecretsByNameOrArn) {
@@ -289,14 +292,15 @@ TEST(KilnConfigTaskTest, SecretsNameParametersAndSecretsByNameOrArn) {
                         "  plain: {env: PLAIN}\n"
                         "secrets:\n"
                         "  token: {env: TOKEN}\n";
-  EXPECT_THAT(Errors(secrets), IsEmpty());
-  EXPECT_THAT(Errors(kService + "          secrets: [{name: A, valueFrom: "
-                                "\"arn:aws:secretsmanager:r:1:secret:token:password::\"}]\n"),
-              ElementsAre(StartsWith("9:42: " + kC0 +
-                                     ".secrets[0].valueFrom selects a JSON key "
-                                     "or version")));
-  EXPECT_THAT(Errors(kService + "          secrets: [{name: A, valueFrom: "
-                                "\"arn:aws:ssm:r:1:parameter/x\"}]\n"),
+  EXPECT_THAT(KilnConfigErrors(secrets), IsEmpty());
+  EXPECT_THAT(
+      KilnConfigErrors(kService + "          secrets: [{name: A, valueFrom: "
+                                  "\"arn:aws:secretsmanager:r:1:secret:token:password::\"}]\n"),
+      ElementsAre(StartsWith("9:42: " + kC0 +
+                             ".secrets[0].valueFrom selects a JSON key "
+                             "or version")));
+  EXPECT_THAT(KilnConfigErrors(kService + "          secrets: [{name: A, valueFrom: "
+                                          "\"arn:aws:ssm:r:1:parameter/x\"}]\n"),
               ElementsAre(HasSubstr(".secrets[0].valueFrom refers to 'x', which neither")));
 }
 
@@ -331,12 +335,12 @@ TEST(KilnConfigTaskTest, ClustersNameTheirProviderAndEngine) {
   EXPECT_EQ(config.clusters[1].engine, "unix:///var/run/docker.sock");
   EXPECT_EQ(config.clusters[2].provider, "swarm");
   EXPECT_EQ(config.clusters[2].engine, "unix:///run/user/1000/docker.sock");
-  EXPECT_THAT(Errors("clusters:\n"
-                     "  a: {provider: kubernetes}\n"
-                     "  b: {provider: docker, engine: \"tcp://10.0.0.1:2375\"}\n"
-                     "  c: {provider: process, engine: \"unix:///x.sock\"}\n"
-                     "  d: {provider: docker, engine: \"unix://\"}\n"
-                     "  e: {provider: docker, host: x}\n"),
+  EXPECT_THAT(KilnConfigErrors("clusters:\n"
+                               "  a: {provider: kubernetes}\n"
+                               "  b: {provider: docker, engine: \"tcp://10.0.0.1:2375\"}\n"
+                               "  c: {provider: process, engine: \"unix:///x.sock\"}\n"
+                               "  d: {provider: docker, engine: \"unix://\"}\n"
+                               "  e: {provider: docker, host: x}\n"),
               ElementsAre(StartsWith("2:17: clusters.a.provider must be one of process, docker, "
                                      "swarm"),
                           "3:33: clusters.b.engine must be a unix socket URL such as "

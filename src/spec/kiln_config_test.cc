@@ -88,16 +88,6 @@ services:
 )yaml";
 
 // "LINE:COL: message" for each diagnostic, for compact assertions.
-std::vector<std::string> Errors(std::string_view text, const KilnConfigLimits& limits = {}) {
-  ParsedConfig parsed = ParseKilnConfig(text, "kiln.yml", limits);
-  EXPECT_EQ(parsed.config.has_value(), parsed.diagnostics.empty());
-  std::vector<std::string> out;
-  for (const Diagnostic& d : parsed.diagnostics) {
-    EXPECT_EQ(d.file, "kiln.yml");
-    out.push_back(std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.message);
-  }
-  return out;
-}
 
 KilnConfig Valid(std::string_view text) {
   ParsedConfig parsed = ParseKilnConfig(text, "/srv/app/kiln.yml");
@@ -235,15 +225,15 @@ TEST(KilnConfigTest, EmptyFileIsAnEmptyConfigWithDefaults) {
 }
 
 TEST(KilnConfigTest, UnknownKeysAreNamedWithTheirPosition) {
-  EXPECT_THAT(Errors("connection:\n  x: {url: /repo}\n"),
+  EXPECT_THAT(KilnConfigErrors("connection:\n  x: {url: /repo}\n"),
               ElementsAre(AllOf(StartsWith("1:1: unknown key 'connection' in kiln.yml"),
                                 HasSubstr("expected one of: connections, projects"))));
-  EXPECT_THAT(Errors("connections:\n  cruddur:\n    url: /repo\n    urll: /other\n"),
+  EXPECT_THAT(KilnConfigErrors("connections:\n  cruddur:\n    url: /repo\n    urll: /other\n"),
               ElementsAre(StartsWith("4:5: unknown key 'urll' in connections.cruddur")));
-  EXPECT_THAT(Errors(kMinimalService + "    desiredcount: 2\n"),
+  EXPECT_THAT(KilnConfigErrors(kMinimalService + "    desiredcount: 2\n"),
               ElementsAre(AllOf(StartsWith("9:5: unknown key 'desiredcount' in services.web"),
                                 HasSubstr("desiredCount"))));
-  EXPECT_THAT(Errors(kMinimalService + "          imag: x\n"),
+  EXPECT_THAT(KilnConfigErrors(kMinimalService + "          imag: x\n"),
               ElementsAre(StartsWith("9:11: unknown key 'imag' in "
                                      "services.web.taskDefinition.containerDefinitions[0]")));
 }
@@ -262,7 +252,7 @@ TEST(KilnConfigTest, EcsFieldsKilnDoesNotUseAreAcceptedAndKept) {
 }
 
 TEST(KilnConfigTest, InlineSecretsAreRefusedWithoutEchoingThem) {
-  std::vector<std::string> errors = Errors(
+  std::vector<std::string> errors = KilnConfigErrors(
       "connections:\n"
       "  cruddur:\n"
       "    url: https://github.com/acme/cruddur.git\n"
@@ -288,20 +278,24 @@ TEST(KilnConfigTest, InlineSecretsAreRefusedWithoutEchoingThem) {
 
 // An empty key makes every signature made with the empty key valid.
 TEST(KilnConfigTest, EmptyWebhookSecretIsRefusedWhereItIsWritten) {
-  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: \"\"\n"),
+  EXPECT_THAT(KilnConfigErrors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: \"\"\n"),
               ElementsAre("4:21: connection 'a': webhook_secret is empty"));
-  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret:\n"),
+  EXPECT_THAT(KilnConfigErrors("connections:\n  a:\n    url: /srv/a\n    webhook_secret:\n"),
               ElementsAre(testing::EndsWith(": connection 'a': webhook_secret is empty")));
-  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: {env: ''}\n"),
-              ElementsAre(HasSubstr("must not be empty")));
-  EXPECT_THAT(Errors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: {env: S}\n"),
-              IsEmpty());
+  EXPECT_THAT(
+      KilnConfigErrors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: {env: ''}\n"),
+      ElementsAre(HasSubstr("must not be empty")));
+  EXPECT_THAT(
+      KilnConfigErrors("connections:\n  a:\n    url: /srv/a\n    webhook_secret: {env: S}\n"),
+      IsEmpty());
 }
 
 TEST(KilnConfigTest, TokenAndPasswordInsideAUrlAreInlineSecrets) {
-  EXPECT_THAT(Errors("connections:\n  a:\n    url: https://ghp_abc@github.com/acme/x.git\n"),
-              ElementsAre(StartsWith("3:10: connections.a.url must not hold credentials inline")));
-  EXPECT_THAT(Errors("connections:\n  a:\n    url: ssh://git@github.com/acme/x.git\n"), IsEmpty());
+  EXPECT_THAT(
+      KilnConfigErrors("connections:\n  a:\n    url: https://ghp_abc@github.com/acme/x.git\n"),
+      ElementsAre(StartsWith("3:10: connections.a.url must not hold credentials inline")));
+  EXPECT_THAT(KilnConfigErrors("connections:\n  a:\n    url: ssh://git@github.com/acme/x.git\n"),
+              IsEmpty());
 }
 
 TEST(KilnConfigTest, ValueSourcesTakeEveryReferenceForm) {
@@ -323,13 +317,13 @@ TEST(KilnConfigTest, ValueSourcesTakeEveryReferenceForm) {
 
 TEST(KilnConfigTest, ReferencesToSecretsMustResolveAndSecretsAreTheRoot) {
   EXPECT_THAT(
-      Errors("parameters:\n  /p: ${secret:missing}\n"),
+      KilnConfigErrors("parameters:\n  /p: ${secret:missing}\n"),
       ElementsAre("2:7: parameters./p refers to secret 'missing', which secrets does not define"));
-  EXPECT_THAT(Errors("secrets:\n  a: {env: A}\n  b: ${secret:a}\n"),
+  EXPECT_THAT(KilnConfigErrors("secrets:\n  a: {env: A}\n  b: ${secret:a}\n"),
               ElementsAre(StartsWith("3:6: secrets.b refers to secret 'a': a secret cannot "
                                      "refer to another secret")));
   EXPECT_THAT(
-      Errors("secrets:\n  a: ${vault:x}\n  b: {env: 1BAD}\n  c: {file: x, env: Y}\n"),
+      KilnConfigErrors("secrets:\n  a: ${vault:x}\n  b: {env: 1BAD}\n  c: {file: x, env: Y}\n"),
       ElementsAre(StartsWith("2:6: secrets.a is not a reference Kiln knows"),
                   "3:6: secrets.b must refer to an environment variable name (letters, digits and "
                   "'_', not starting with a digit)",
@@ -337,29 +331,31 @@ TEST(KilnConfigTest, ReferencesToSecretsMustResolveAndSecretsAreTheRoot) {
 }
 
 TEST(KilnConfigTest, BadDurationsAreRefused) {
-  EXPECT_THAT(Errors("connections:\n  a:\n    url: /repo\n    poll: 6x\n"),
+  EXPECT_THAT(KilnConfigErrors("connections:\n  a:\n    url: /repo\n    poll: 6x\n"),
               ElementsAre("4:11: connections.a.poll: invalid duration '6x' (expected e.g. 90s, "
                           "20m, 1h30m, 500ms)"));
-  EXPECT_THAT(Errors("projects:\n  p:\n    timeout: -5m\n"),
+  EXPECT_THAT(KilnConfigErrors("projects:\n  p:\n    timeout: -5m\n"),
               ElementsAre(StartsWith("3:14: projects.p.timeout: invalid duration '-5m'")));
-  EXPECT_THAT(Errors("projects:\n  p:\n    timeout: 0\n"),
+  EXPECT_THAT(KilnConfigErrors("projects:\n  p:\n    timeout: 0\n"),
               ElementsAre(StartsWith("3:14: projects.p.timeout must be more than 0")));
   EXPECT_EQ(Valid("projects:\n  p:\n    timeout: 90\n").projects[0].timeout_ms, 90'000);
   EXPECT_EQ(Valid("projects:\n  p:\n    timeout: 1h30m\n").projects[0].timeout_ms, 5'400'000);
-  EXPECT_THAT(Errors(kMinimalService + "    deploymentTimeout: soon\n"),
+  EXPECT_THAT(KilnConfigErrors(kMinimalService + "    deploymentTimeout: soon\n"),
               ElementsAre(StartsWith("9:24: services.web.deploymentTimeout: invalid duration")));
 }
 
 TEST(KilnConfigTest, ServiceMustNameADefinedCluster) {
   std::string text = kMinimalService;
   text.replace(text.find("cluster: local"), 14, "cluster: remote");
-  EXPECT_THAT(Errors(text), ElementsAre("5:14: services.web.cluster names cluster 'remote', "
-                                        "which clusters does not define"));
+  EXPECT_THAT(KilnConfigErrors(text),
+              ElementsAre("5:14: services.web.cluster names cluster 'remote', "
+                          "which clusters does not define"));
   std::string no_cluster = kMinimalService;
   no_cluster.erase(no_cluster.find("    cluster: local\n"), 19);
-  EXPECT_THAT(Errors(no_cluster), ElementsAre(AllOf(StartsWith("4:3: services.web.cluster names "
-                                                               "cluster 'default'"),
-                                                    HasSubstr("as in ECS"))));
+  EXPECT_THAT(KilnConfigErrors(no_cluster),
+              ElementsAre(AllOf(StartsWith("4:3: services.web.cluster names "
+                                           "cluster 'default'"),
+                                HasSubstr("as in ECS"))));
 }
 
 TEST(KilnConfigTest, DeploymentThatCanNeitherStartNorStopATaskIsRefused) {
@@ -368,85 +364,92 @@ TEST(KilnConfigTest, DeploymentThatCanNeitherStartNorStopATaskIsRefused) {
                       "    deploymentConfiguration:\n"
                       "      minimumHealthyPercent: 100\n"
                       "      maximumPercent: 100\n";
-  EXPECT_THAT(Errors(stuck),
+  EXPECT_THAT(KilnConfigErrors(stuck),
               ElementsAre(AllOf(StartsWith("10:5: services.web.deploymentConfiguration lets a "
                                            "deployment neither start a new task nor stop an old "
                                            "one: with desiredCount 2, maximumPercent 100 allows "
                                            "at most 2 tasks"),
                                 HasSubstr("minimumHealthyPercent 100 keeps 2 running"))));
   // ECS rounds: 125% of 3 starts nothing, 75% of 3 stops nothing.
-  EXPECT_THAT(Errors(kMinimalService + "    desiredCount: 3\n"
-                                       "    deploymentConfiguration: {minimumHealthyPercent: 75, "
-                                       "maximumPercent: 125}\n"),
-              SizeIs(1));
+  EXPECT_THAT(
+      KilnConfigErrors(kMinimalService + "    desiredCount: 3\n"
+                                         "    deploymentConfiguration: {minimumHealthyPercent: 75, "
+                                         "maximumPercent: 125}\n"),
+      SizeIs(1));
   // 50% of 2 lets one old task stop first; 0 tasks cannot be stuck.
-  EXPECT_THAT(Errors(kMinimalService + "    desiredCount: 2\n"
-                                       "    deploymentConfiguration: {minimumHealthyPercent: 50, "
-                                       "maximumPercent: 100}\n"),
-              IsEmpty());
-  EXPECT_THAT(Errors(kMinimalService + "    desiredCount: 0\n"
-                                       "    deploymentConfiguration: {minimumHealthyPercent: 100, "
-                                       "maximumPercent: 100}\n"),
+  EXPECT_THAT(
+      KilnConfigErrors(kMinimalService + "    desiredCount: 2\n"
+                                         "    deploymentConfiguration: {minimumHealthyPercent: 50, "
+                                         "maximumPercent: 100}\n"),
+      IsEmpty());
+  EXPECT_THAT(KilnConfigErrors(kMinimalService +
+                               "    desiredCount: 0\n"
+                               "    deploymentConfiguration: {minimumHealthyPercent: 100, "
+                               "maximumPercent: 100}\n"),
               IsEmpty());
 }
 
 TEST(KilnConfigTest, DeploymentConfigurationRangesFollowEcs) {
-  EXPECT_THAT(Errors(kMinimalService + "    desiredCount: -1\n"
-                                       "    deploymentConfiguration:\n"
-                                       "      minimumHealthyPercent: 101\n"
-                                       "      maximumPercent: 250\n"
-                                       "      deploymentCircuitBreaker: {enable: maybe}\n"),
-              ElementsAre("9:19: services.web.desiredCount must be an integer from 0 to 5000, "
-                          "not '-1'",
-                          StartsWith("11:30: services.web.deploymentConfiguration."
-                                     "minimumHealthyPercent must be an integer from 0 to 100"),
-                          StartsWith("12:23: services.web.deploymentConfiguration.maximumPercent "
-                                     "must be an integer from 100 to 200"),
-                          StartsWith("13:42: services.web.deploymentConfiguration."
-                                     "deploymentCircuitBreaker.enable must be true or false"),
-                          StartsWith("13:7: services.web.deploymentConfiguration."
-                                     "deploymentCircuitBreaker has no 'rollback'")));
+  EXPECT_THAT(
+      KilnConfigErrors(kMinimalService + "    desiredCount: -1\n"
+                                         "    deploymentConfiguration:\n"
+                                         "      minimumHealthyPercent: 101\n"
+                                         "      maximumPercent: 250\n"
+                                         "      deploymentCircuitBreaker: {enable: maybe}\n"),
+      ElementsAre("9:19: services.web.desiredCount must be an integer from 0 to 5000, "
+                  "not '-1'",
+                  StartsWith("11:30: services.web.deploymentConfiguration."
+                             "minimumHealthyPercent must be an integer from 0 to 100"),
+                  StartsWith("12:23: services.web.deploymentConfiguration.maximumPercent "
+                             "must be an integer from 100 to 200"),
+                  StartsWith("13:42: services.web.deploymentConfiguration."
+                             "deploymentCircuitBreaker.enable must be true or false"),
+                  StartsWith("13:7: services.web.deploymentConfiguration."
+                             "deploymentCircuitBreaker has no 'rollback'")));
 }
 
 TEST(KilnConfigTest, ContainerDefinitionsFollowEcs) {
-  EXPECT_THAT(
-      Errors(kMinimalService + "          healthCheck: {command: [curl, x], interval: 1}\n"),
-      ElementsAre(StartsWith("9:55: services.web.taskDefinition.containerDefinitions[0]."
-                             "healthCheck.interval must be an integer from 5 to 300")));
-  EXPECT_THAT(Errors(kMinimalService + "        - name: web\n"),
+  EXPECT_THAT(KilnConfigErrors(kMinimalService +
+                               "          healthCheck: {command: [curl, x], interval: 1}\n"),
+              ElementsAre(StartsWith("9:55: services.web.taskDefinition.containerDefinitions[0]."
+                                     "healthCheck.interval must be an integer from 5 to 300")));
+  EXPECT_THAT(KilnConfigErrors(kMinimalService + "        - name: web\n"),
               ElementsAre("9:17: services.web.taskDefinition: two containers are named 'web'"));
-  EXPECT_THAT(Errors(kMinimalService + "          healthCheck: {command: [curl, x]}\n"),
+  EXPECT_THAT(KilnConfigErrors(kMinimalService + "          healthCheck: {command: [curl, x]}\n"),
               ElementsAre(StartsWith("9:34: services.web.taskDefinition.containerDefinitions[0]."
                                      "healthCheck.command must be [\"CMD\"")));
-  EXPECT_THAT(Errors(kMinimalService + "          essential: false\n"),
+  EXPECT_THAT(KilnConfigErrors(kMinimalService + "          essential: false\n"),
               ElementsAre(StartsWith("7:7: services.web.taskDefinition needs at least one "
                                      "essential container")));
-  EXPECT_THAT(Errors("clusters: {c: {}}\nservices:\n  web:\n    cluster: c\n"),
+  EXPECT_THAT(KilnConfigErrors("clusters: {c: {}}\nservices:\n  web:\n    cluster: c\n"),
               ElementsAre("3:3: services.web has no 'taskDefinition', which is required"));
-  EXPECT_THAT(Errors(kMinimalService + "          secrets: [{name: DB, valueFrom: db-url}]\n"),
-              ElementsAre(StartsWith("9:43: services.web.taskDefinition.containerDefinitions[0]."
-                                     "secrets[0].valueFrom refers to 'db-url', which neither")));
+  EXPECT_THAT(
+      KilnConfigErrors(kMinimalService + "          secrets: [{name: DB, valueFrom: db-url}]\n"),
+      ElementsAre(StartsWith("9:43: services.web.taskDefinition.containerDefinitions[0]."
+                             "secrets[0].valueFrom refers to 'db-url', which neither")));
 }
 
 TEST(KilnConfigTest, LoadBalancerChecks) {
   EXPECT_THAT(
-      Errors(kMinimalService +
-             "    loadBalancer:\n"
-             "      listen: localhost\n"
-             "      mode: udp\n"
-             "      healthCheck: {path: health, matcher: \"20x\", interval: 2, timeout: 2}\n"),
+      KilnConfigErrors(
+          kMinimalService +
+          "    loadBalancer:\n"
+          "      listen: localhost\n"
+          "      mode: udp\n"
+          "      healthCheck: {path: health, matcher: \"20x\", interval: 2, timeout: 2}\n"),
       ElementsAre(StartsWith("10:15: services.web.loadBalancer.listen must be HOST:PORT"),
                   StartsWith("11:13: services.web.loadBalancer.mode must be one of http, tcp"),
                   "12:27: services.web.loadBalancer.healthCheck.path must start with '/'",
                   StartsWith("12:44: services.web.loadBalancer.healthCheck.matcher must be HTTP"),
                   StartsWith("12:73: services.web.loadBalancer.healthCheck.timeout must be less "
                              "than its interval")));
-  EXPECT_THAT(Errors(kMinimalService + "    loadBalancer: {listen: \"127.0.0.1:80\", mode: tcp, "
-                                       "healthCheck: {path: /}}\n"),
-              ElementsAre(StartsWith("9:69: services.web.loadBalancer.healthCheck.path applies "
-                                     "to mode http only")));
-  EXPECT_THAT(Errors(kMinimalService + "    loadBalancer: {listen: \"0.0.0.0:8080\"}\n"
-                                       "server: {listen: \"127.0.0.1:8080\"}\n"),
+  EXPECT_THAT(
+      KilnConfigErrors(kMinimalService + "    loadBalancer: {listen: \"127.0.0.1:80\", mode: tcp, "
+                                         "healthCheck: {path: /}}\n"),
+      ElementsAre(StartsWith("9:69: services.web.loadBalancer.healthCheck.path applies "
+                             "to mode http only")));
+  EXPECT_THAT(KilnConfigErrors(kMinimalService + "    loadBalancer: {listen: \"0.0.0.0:8080\"}\n"
+                                                 "server: {listen: \"127.0.0.1:8080\"}\n"),
               ElementsAre("9:28: services.web.loadBalancer.listen uses the address of "
                           "server.listen (127.0.0.1:8080)"));
   KilnConfig ok = Valid(kMinimalService + "    loadBalancer: {listen: \"[::1]:0\"}\n");
@@ -454,13 +457,13 @@ TEST(KilnConfigTest, LoadBalancerChecks) {
 }
 
 TEST(KilnConfigTest, BadTokenRoleDigestAndDuplicates) {
-  EXPECT_THAT(
-      Errors("server:\n  tokens: [{ name: ops, role: superuser, sha256: \"" + kDigest + "\" }]\n"),
-      ElementsAre("2:31: server.tokens[0].role must be one of read, operate, admin, not "
-                  "'superuser'"));
-  EXPECT_THAT(Errors("server:\n  tokens:\n    - {name: a, role: read, sha256: abc}\n"
-                     "    - {name: a, role: read, token: plain}\n"
-                     "    - {name: b, role: read}\n"),
+  EXPECT_THAT(KilnConfigErrors("server:\n  tokens: [{ name: ops, role: superuser, sha256: \"" +
+                               kDigest + "\" }]\n"),
+              ElementsAre("2:31: server.tokens[0].role must be one of read, operate, admin, not "
+                          "'superuser'"));
+  EXPECT_THAT(KilnConfigErrors("server:\n  tokens:\n    - {name: a, role: read, sha256: abc}\n"
+                               "    - {name: a, role: read, token: plain}\n"
+                               "    - {name: b, role: read}\n"),
               ElementsAre(StartsWith("3:37: server.tokens[0].sha256 must be 64 hexadecimal"),
                           StartsWith("4:36: server.tokens[1].token must not hold a secret inline"),
                           "4:7: server.tokens[1]: two tokens are named 'a'",
@@ -488,22 +491,25 @@ TEST(KilnConfigTest, WebhookFilterGroupsFollowCodeBuild) {
       "    webhook:\n"
       "      connection: cruddur\n"
       "      filter_groups:\n";
-  EXPECT_THAT(Errors(head + "        - [{type: EVENT, pattern: \"PUSH, PULL_REQUEST_MERGD\"}]\n"),
-              ElementsAre(AllOf(StartsWith("7:35: projects.p.webhook.filter_groups[0][0].pattern: "
-                                           "'PULL_REQUEST_MERGD' is not a CodeBuild webhook event"),
-                                HasSubstr("PULL_REQUEST_MERGED"))));
-  EXPECT_THAT(Errors(head + "        - [{type: HEAD_REF, pattern: main}]\n"
-                            "        - [{type: EVENT, pattern: PUSH}, {type: EVENT, pattern: "
-                            "PUSH}]\n"),
-              ElementsAre("7:11: projects.p.webhook.filter_groups[0] has 0 EVENT filters; "
-                          "CodeBuild needs exactly one in each group",
-                          StartsWith("8:11: projects.p.webhook.filter_groups[1] has 2 EVENT")));
-  EXPECT_THAT(Errors(head + "        - [{type: EVENT, pattern: RELEASED}, {type: TAG_NAME, "
-                            "pattern: v1}]\n"),
-              ElementsAre(StartsWith("7:35: projects.p.webhook.filter_groups[0][0].pattern: "
-                                     "'RELEASED' is not an event Kiln receives"),
-                          StartsWith("7:53: projects.p.webhook.filter_groups[0][1].type TAG_NAME "
-                                     "is not supported by Kiln")));
+  EXPECT_THAT(
+      KilnConfigErrors(head + "        - [{type: EVENT, pattern: \"PUSH, PULL_REQUEST_MERGD\"}]\n"),
+      ElementsAre(AllOf(StartsWith("7:35: projects.p.webhook.filter_groups[0][0].pattern: "
+                                   "'PULL_REQUEST_MERGD' is not a CodeBuild webhook event"),
+                        HasSubstr("PULL_REQUEST_MERGED"))));
+  EXPECT_THAT(
+      KilnConfigErrors(head + "        - [{type: HEAD_REF, pattern: main}]\n"
+                              "        - [{type: EVENT, pattern: PUSH}, {type: EVENT, pattern: "
+                              "PUSH}]\n"),
+      ElementsAre("7:11: projects.p.webhook.filter_groups[0] has 0 EVENT filters; "
+                  "CodeBuild needs exactly one in each group",
+                  StartsWith("8:11: projects.p.webhook.filter_groups[1] has 2 EVENT")));
+  EXPECT_THAT(
+      KilnConfigErrors(head + "        - [{type: EVENT, pattern: RELEASED}, {type: TAG_NAME, "
+                              "pattern: v1}]\n"),
+      ElementsAre(StartsWith("7:35: projects.p.webhook.filter_groups[0][0].pattern: "
+                             "'RELEASED' is not an event Kiln receives"),
+                  StartsWith("7:53: projects.p.webhook.filter_groups[0][1].type TAG_NAME "
+                             "is not supported by Kiln")));
   ProjectWebhook webhook =
       *Valid(head +
              "        - [{type: EVENT, pattern: PUSH}, {type: FILE_PATH, pattern: "
@@ -512,19 +518,21 @@ TEST(KilnConfigTest, WebhookFilterGroupsFollowCodeBuild) {
            .webhook;
   EXPECT_TRUE(webhook.filter_groups[0][1].exclude_matched_pattern);
   EXPECT_THAT(
-      Errors("projects:\n  p:\n    webhook: {connection: gitlab, filter_groups: [[{type: EVENT, "
-             "pattern: PUSH}]]}\n"),
+      KilnConfigErrors(
+          "projects:\n  p:\n    webhook: {connection: gitlab, filter_groups: [[{type: EVENT, "
+          "pattern: PUSH}]]}\n"),
       ElementsAre("3:27: projects.p.webhook.connection names connection 'gitlab', which "
                   "connections does not define"));
 }
 
 TEST(KilnConfigTest, ProjectEnvironmentChecks) {
-  EXPECT_THAT(Errors("projects:\n  p:\n    buildspec: ../x.yml\n    environment:\n"
-                     "      executor: docker\n      variables: {CODEBUILD_X: 1, ok: 2}\n"),
-              ElementsAre(StartsWith("3:16: projects.p.buildspec must be a path inside"),
-                          StartsWith("6:19: projects.p.environment.variables: 'CODEBUILD_X' is "
-                                     "not a variable name"),
-                          StartsWith("4:5: projects.p.environment has no 'image'")));
+  EXPECT_THAT(
+      KilnConfigErrors("projects:\n  p:\n    buildspec: ../x.yml\n    environment:\n"
+                       "      executor: docker\n      variables: {CODEBUILD_X: 1, ok: 2}\n"),
+      ElementsAre(StartsWith("3:16: projects.p.buildspec must be a path inside"),
+                  StartsWith("6:19: projects.p.environment.variables: 'CODEBUILD_X' is "
+                             "not a variable name"),
+                  StartsWith("4:5: projects.p.environment has no 'image'")));
   Project docker = Valid(
                        "projects:\n  p:\n    environment: {executor: docker, image: "
                        "python:3.12, variables: {PORT: 8080, EMPTY: ''}}\n")
@@ -563,18 +571,18 @@ TEST(KilnConfigTest, CodeBuildEnvironmentFields) {
 }
 
 TEST(KilnConfigTest, CodeBuildEnvironmentRefusals) {
-  EXPECT_THAT(Errors("projects:\n  p:\n    environment:\n      type: WINDOWS_CONTAINER\n"
-                     "      image: x\n      computeType: BUILD_GENERAL1_HUGE\n"),
+  EXPECT_THAT(KilnConfigErrors("projects:\n  p:\n    environment:\n      type: WINDOWS_CONTAINER\n"
+                               "      image: x\n      computeType: BUILD_GENERAL1_HUGE\n"),
               ElementsAre(StartsWith("4:13: projects.p.environment.type WINDOWS_CONTAINER is not "
                                      "supported by Kiln"),
                           StartsWith("6:20: projects.p.environment.computeType")));
-  EXPECT_THAT(Errors("projects:\n  p:\n    environment: {privilegedMode: true}\n"),
+  EXPECT_THAT(KilnConfigErrors("projects:\n  p:\n    environment: {privilegedMode: true}\n"),
               ElementsAre(HasSubstr("apply to builds in a container: set image too")));
-  EXPECT_THAT(Errors("projects:\n  p:\n    environment: {image: 'a b'}\n"),
+  EXPECT_THAT(KilnConfigErrors("projects:\n  p:\n    environment: {image: 'a b'}\n"),
               ElementsAre(HasSubstr("is not an image reference")));
-  EXPECT_THAT(Errors("projects:\n  p:\n    environment:\n      image: x\n"
-                     "      environmentVariables: [{name: S, value: nope, type: "
-                     "SECRETS_MANAGER}]\n"),
+  EXPECT_THAT(KilnConfigErrors("projects:\n  p:\n    environment:\n      image: x\n"
+                               "      environmentVariables: [{name: S, value: nope, type: "
+                               "SECRETS_MANAGER}]\n"),
               ElementsAre(HasSubstr("refers to secret 'nope', which secrets does not define")));
 }
 
@@ -586,48 +594,50 @@ TEST(KilnConfigTest, Registry) {
                         .registry;
   EXPECT_EQ(theirs.url, "registry.example.com:5000");
   EXPECT_EQ(theirs.username, "ci");
-  EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:5000, url: x:1}\n"),
+  EXPECT_THAT(KilnConfigErrors("registry: {listen: 127.0.0.1:5000, url: x:1}\n"),
               ElementsAre(HasSubstr("not both")));
   const std::string login = ", username: ci, password: {env: P}}\n";
-  EXPECT_THAT(Errors("registry: {url: 'https://x'" + login),
+  EXPECT_THAT(KilnConfigErrors("registry: {url: 'https://x'" + login),
               ElementsAre(StartsWith("1:17: registry.url is HOST[:PORT]")));
-  EXPECT_THAT(Errors("registry: {url: x:1, username: ci, password: hunter2}\n"),
+  EXPECT_THAT(KilnConfigErrors("registry: {url: x:1, username: ci, password: hunter2}\n"),
               ElementsAre(HasSubstr("registry.password")));
-  EXPECT_THAT(Errors("registry:\n  url: x:1\n"),
+  EXPECT_THAT(KilnConfigErrors("registry:\n  url: x:1\n"),
               ElementsAre("2:3: registry.url needs username and password (the login for it)"));
-  EXPECT_THAT(Errors("registry: {url: x:1, username: ci}\n"),
+  EXPECT_THAT(KilnConfigErrors("registry: {url: x:1, username: ci}\n"),
               ElementsAre(HasSubstr("needs username and password")));
   for (const char* bad : {"x:0", "x:65536", "x:", "x:1:2", ":5000", "-x:1", "[zz]:1", "a/b"}) {
-    EXPECT_THAT(Errors("registry: {url: '" + std::string(bad) + "'" + login),
+    EXPECT_THAT(KilnConfigErrors("registry: {url: '" + std::string(bad) + "'" + login),
                 ElementsAre(HasSubstr("HOST[:PORT]")))
         << bad;
   }
   for (const char* good : {"reg.example.com", "reg:5000", "10.0.0.1:443", "[::1]:5000"}) {
     EXPECT_EQ(Valid("registry: {url: '" + std::string(good) + "'" + login).registry.url, good);
   }
-  EXPECT_THAT(Errors("registry:\n  listen: 127.0.0.1:0\n"),
+  EXPECT_THAT(KilnConfigErrors("registry:\n  listen: 127.0.0.1:0\n"),
               ElementsAre("2:11: registry.listen must be an IP address (e.g. 127.0.0.1) or "
                           "localhost and a port 1-65535, not '127.0.0.1:0'"));
-  EXPECT_THAT(Errors("registry: {listen: 'registry.example.com:5000'}\n"),
+  EXPECT_THAT(KilnConfigErrors("registry: {listen: 'registry.example.com:5000'}\n"),
               ElementsAre(HasSubstr("must be an IP address")));
-  EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:99999}\n"),
+  EXPECT_THAT(KilnConfigErrors("registry: {listen: 127.0.0.1:99999}\n"),
               ElementsAre(HasSubstr("registry.listen must be HOST:PORT")));
   for (const char* good : {"localhost:5000", "0.0.0.0:5000", "[::1]:5000", "192.168.1.2:1"}) {
     EXPECT_EQ(Valid("registry: {listen: '" + std::string(good) + "'}\n").registry.listen, good);
   }
-  EXPECT_THAT(Errors("registry: {listen: 127.0.0.1:8080}\nserver: {listen: 127.0.0.1:8080}\n"),
-              ElementsAre(HasSubstr("127.0.0.1:8080")));
+  EXPECT_THAT(
+      KilnConfigErrors("registry: {listen: 127.0.0.1:8080}\nserver: {listen: 127.0.0.1:8080}\n"),
+      ElementsAre(HasSubstr("127.0.0.1:8080")));
 }
 
 TEST(KilnConfigTest, MissingUrlAndBadNames) {
-  EXPECT_THAT(Errors("connections:\n  cruddur:\n    poll: 60s\n"),
+  EXPECT_THAT(KilnConfigErrors("connections:\n  cruddur:\n    poll: 60s\n"),
               ElementsAre("2:3: connections.cruddur has no 'url', which is required"));
-  EXPECT_THAT(Errors("clusters:\n  \"has space\": {provider: process}\n  b: {provider: k8s}\n"),
-              ElementsAre(StartsWith("2:3: invalid name 'has space' in clusters"),
-                          StartsWith("3:17: clusters.b.provider must be one of process, docker, "
-                                     "swarm, ecs, not 'k8s'")));
-  EXPECT_THAT(Errors("connections:\n  a: {url: /r, arn: \"arn:x\"}\n  b: {url: /s, arn: "
-                     "\"arn:x\"}\n  c: {url: /t, arn: nope}\n"),
+  EXPECT_THAT(
+      KilnConfigErrors("clusters:\n  \"has space\": {provider: process}\n  b: {provider: k8s}\n"),
+      ElementsAre(StartsWith("2:3: invalid name 'has space' in clusters"),
+                  StartsWith("3:17: clusters.b.provider must be one of process, docker, "
+                             "swarm, ecs, not 'k8s'")));
+  EXPECT_THAT(KilnConfigErrors("connections:\n  a: {url: /r, arn: \"arn:x\"}\n  b: {url: /s, arn: "
+                               "\"arn:x\"}\n  c: {url: /t, arn: nope}\n"),
               ElementsAre(StartsWith("4:21: connections.c.arn must be an ARN"),
                           "3:3: connections.b has the same arn as connections.a"));
 }
@@ -646,15 +656,16 @@ TEST(KilnConfigTest, InlinePipelineBecomesJson) {
   const nlohmann::json& action = j["pipeline"]["stages"][0]["actions"][0];
   EXPECT_EQ(action["runOrder"], 1);
   EXPECT_EQ(action["configuration"]["Detect"], "true");
-  EXPECT_THAT(Errors("pipelines:\n  p: {name: x}\n  q: [a]\n"),
+  EXPECT_THAT(KilnConfigErrors("pipelines:\n  p: {name: x}\n  q: [a]\n"),
               ElementsAre(StartsWith("2:3: pipelines.p inline must hold a CodePipeline"),
                           StartsWith("3:6: pipelines.q must be a file path or the pipeline")));
 }
 
 TEST(KilnConfigTest, HostileInputIsRefusedWithoutCrashing) {
-  EXPECT_THAT(Errors("- a\n- b\n"), ElementsAre("1:1: kiln.yml must be a mapping, not a sequence"));
-  EXPECT_THAT(Errors("connections: {a: [}\n"), ElementsAre(HasSubstr("invalid YAML")));
-  EXPECT_THAT(Errors(std::string(70, '[') + std::string(70, ']')),
+  EXPECT_THAT(KilnConfigErrors("- a\n- b\n"),
+              ElementsAre("1:1: kiln.yml must be a mapping, not a sequence"));
+  EXPECT_THAT(KilnConfigErrors("connections: {a: [}\n"), ElementsAre(HasSubstr("invalid YAML")));
+  EXPECT_THAT(KilnConfigErrors(std::string(70, '[') + std::string(70, ']')),
               ElementsAre(HasSubstr("nesting is deeper than 64 levels")));
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'h'; ++c) {
@@ -662,16 +673,16 @@ TEST(KilnConfigTest, HostileInputIsRefusedWithoutCrashing) {
             char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" +
             char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + "]\n";
   }
-  EXPECT_THAT(Errors(bomb), ElementsAre(HasSubstr("more than 200000 nodes")));
-  EXPECT_THAT(Errors("server: {}\n", {.max_bytes = 4}),
+  EXPECT_THAT(KilnConfigErrors(bomb), ElementsAre(HasSubstr("more than 200000 nodes")));
+  EXPECT_THAT(KilnConfigErrors("server: {}\n", {.max_bytes = 4}),
               ElementsAre("0:0: kiln.yml is 11 bytes; the limit is 4"));
-  EXPECT_THAT(Errors(std::string("server: {listen: \"a\0b\"}\n", 24)),
+  EXPECT_THAT(KilnConfigErrors(std::string("server: {listen: \"a\0b\"}\n", 24)),
               ElementsAre(HasSubstr("NUL byte")));
   for (std::string_view junk : {"services: {a: {taskDefinition: {containerDefinitions: [[]]}}}",
                                 "services: {a: {taskDefinition: 1}}", "server: {tokens: {}}",
                                 "projects: {p: {webhook: {filter_groups: [1, [2], [{}]]}}}",
                                 "secrets: {a: {}}", "? [a]\n: b\n", "tokens: [[]]"}) {
-    EXPECT_THAT(Errors(junk), Not(IsEmpty())) << junk;
+    EXPECT_THAT(KilnConfigErrors(junk), Not(IsEmpty())) << junk;
   }
 }
 

@@ -6,8 +6,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "spec/diagnostic.h"
+#include "spec/kiln_config.h"
 
 namespace kiln::spec {
 
@@ -24,6 +27,20 @@ inline std::string ReadFile(const std::string& path) {
 inline std::string Describe(const Diagnostics& diagnostics) {
   std::string out;
   for (const Diagnostic& d : diagnostics) out += d.ToString() + "\n";
+  return out;
+}
+
+// kiln.yml text's diagnostics as "LINE:COL: message", for compact assertions; every one must
+// name the file ("kiln.yml"), and a config comes back exactly when there are none.
+inline std::vector<std::string> KilnConfigErrors(std::string_view text,
+                                                 const KilnConfigLimits& limits = {}) {
+  ParsedConfig parsed = ParseKilnConfig(text, "kiln.yml", limits);
+  EXPECT_EQ(parsed.config.has_value(), parsed.diagnostics.empty());
+  std::vector<std::string> out;
+  for (const Diagnostic& d : parsed.diagnostics) {
+    EXPECT_EQ(d.file, "kiln.yml");
+    out.push_back(std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.message);
+  }
   return out;
 }
 

@@ -203,7 +203,8 @@ void DescribeMetrics(Metrics& m) {
   m.Describe("kiln_executions_finished_total", "counter", "Pipeline executions ended, by status");
   m.Describe("kiln_builds_finished_total", "counter", "Builds started by the server, by status");
   m.Describe("kiln_build_duration_seconds", "histogram", "Durations of builds run by the server");
-  m.Describe("kiln_store_write_failures_total", "counter", "Store writes the runner could not make");
+  m.Describe("kiln_store_write_failures_total", "counter",
+             "Store writes the runner could not make");
   m.Describe("kiln_queue_depth", "gauge", "Queued work waiting for a free slot");
   m.Describe("kiln_webhook_deliveries_total", "counter", "Webhook deliveries by outcome");
   m.Describe("kiln_event_loop_lag_seconds", "gauge", "How late the event loop ran a 100 ms timer");

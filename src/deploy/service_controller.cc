@@ -2,6 +2,7 @@
 #include "deploy/service_controller.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/ids.h"
 #include "deploy/service_parts.h"
@@ -279,14 +280,23 @@ void ServiceController::ArmTimeout(Deployment& d) {
       });
 }
 
+// The in-memory service stays authoritative and keeps running; what the store could not keep
+// is said on stderr (the API then shows an older row until the next write succeeds).
+void ServiceController::Recorded(const base::Status& written, const std::string& what) {
+  if (written.ok()) return;
+  std::fprintf(stderr, "kiln serve: service %s: could not record %s: %s\n", spec_.name.c_str(),
+               what.c_str(), written.message().c_str());
+}
+
 void ServiceController::SaveDeployment(Deployment& d) {
   d.row.updated_ms = base::NowMillis();
-  (void)ctx_.store->PutDeployment(d.row);  // the in-memory record stays authoritative
+  Recorded(ctx_.store->PutDeployment(d.row), "deployment " + d.row.id);
 }
 
 void ServiceController::Event(const std::string& message) {
-  (void)ctx_.store->AddEvent(spec_.name, base::NowMillis(),
-                             "(service " + spec_.name + ") " + message);
+  Recorded(ctx_.store->AddEvent(spec_.name, base::NowMillis(),
+                                "(service " + spec_.name + ") " + message),
+           "an event");
 }
 
 void ServiceController::Shutdown(std::function<void()> done) {

@@ -90,6 +90,7 @@ class ServiceController {
   void FailDeployment(Deployment& d, const std::string& reason);
   void StartRollbackFrom(int64_t failed_revision);
   void FinishDeployment(Deployment& d, bool ok);
+  void Recorded(const base::Status& written, const std::string& what);
   void SaveDeployment(Deployment& d);
   void Event(const std::string& message);
   Deployment* Primary();

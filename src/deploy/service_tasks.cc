@@ -157,7 +157,7 @@ void ServiceController::AdoptTasks() {
     if (!watch.ok() || row.pid_token.empty() || ProcessToken(pid_t(row.pid)) != row.pid_token) {
       row.state = "STOPPED";
       row.stopped_ms = base::NowMillis();
-      (void)ctx_.store->PutTask(row);
+      Recorded(ctx_.store->PutTask(row), "task " + id);
       Event("(task " + id + ") was no longer running after a restart.");
       continue;
     }
@@ -253,6 +253,8 @@ void ServiceController::Terminate(const std::string& id) {
   });
 }
 
-void ServiceController::SaveTask(Task& task) { (void)ctx_.store->PutTask(task.row); }
+void ServiceController::SaveTask(Task& task) {
+  Recorded(ctx_.store->PutTask(task.row), "task " + task.row.id);
+}
 
 }  // namespace kiln::deploy

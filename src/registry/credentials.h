@@ -25,6 +25,7 @@ struct Paths {
   std::filesystem::path data() const { return dir / "data"; }
   std::filesystem::path log() const { return dir / "registry.log"; }
   std::filesystem::path lock() const { return dir / "lock"; }
+  std::filesystem::path pid() const { return dir / "registry.pid"; }  // "<pid> <tree token>"
 };
 Paths PathsUnder(const std::filesystem::path& state_dir);
 

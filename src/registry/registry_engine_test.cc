@@ -100,6 +100,22 @@ TEST_F(RegistryProcessTest, SupervisorRestartsAKilledRegistryAndStopsIt) {
   EXPECT_NE(::kill(second, 0), 0);
 }
 
+// kill -9 of kiln serve leaves its registry running (a child in its own process group): the
+// next start stops that one and takes the address, instead of failing on "address in use".
+TEST_F(RegistryProcessTest, ARestartedServerReplacesTheRegistryAKilledOneLeft) {
+  auto left = StartRegistry(paths_, listen_);  // never stopped: as if its server died
+  ASSERT_TRUE(left.ok()) << left.status().message();
+  auto sup = Supervisor::Start(paths_, listen_, [](const std::string&) {});
+  ASSERT_TRUE(sup.ok()) << sup.status().message();
+  EXPECT_NE((*sup)->pid(), left->pid);
+  EXPECT_TRUE(ExitedWithin(left->pid, 2'000).has_value());
+  auto code = HttpGetStatus(listen_, "/v2/", 500);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 401);
+  sup->reset();
+  EXPECT_FALSE(HttpGetStatus(listen_, "/v2/", 500).ok());
+}
+
 TEST_F(RegistryProcessTest, AnAddressInUseIsAClearError) {
   auto first = StartRegistry(paths_, listen_);
   ASSERT_TRUE(first.ok()) << first.status().message();

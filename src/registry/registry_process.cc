@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/fd.h"
+#include "base/files.h"
 #include "base/ids.h"
 #include "exec/process.h"
 #include "registry/config_file.h"
@@ -36,7 +37,14 @@ base::Result<RegistryProcess> Spawn(const Paths& paths, const std::string& binar
       .new_process_group = true};
   auto pid = exec::Spawn(req);
   if (!pid.ok()) return pid.status();
-  return RegistryProcess{*pid, *token};
+  RegistryProcess process{*pid, *token};
+  // Recorded so that a Kiln killed without stopping it can be followed by one that does.
+  if (auto st = WritePrivateFile(paths.pid(), std::to_string(*pid) + " " + *token + "\n");
+      !st.ok()) {
+    StopRegistry(process, 1'000);
+    return st;
+  }
+  return process;
 }
 
 // Polls GET /v2/ until it answers 401, the process exits, or the deadline passes.
@@ -110,6 +118,17 @@ base::Result<RegistryProcess> StartRegistry(const Paths& paths, const std::strin
 void StopRegistry(const RegistryProcess& process, int64_t grace_ms) {
   if (process.pid <= 0) return;
   exec::KillTree(process.pid, process.token, grace_ms);
+}
+
+void StopStaleRegistry(const Paths& paths) {
+  auto text = base::ReadFile(paths.pid(), 256);
+  if (!text.ok()) return;
+  std::istringstream in(*text);
+  RegistryProcess stale;
+  if (!(in >> stale.pid >> stale.token) || stale.pid <= 1 || stale.token.size() != 32) return;
+  StopRegistry(stale, 2'000);
+  std::error_code ec;
+  fs::remove(paths.pid(), ec);
 }
 
 }  // namespace kiln::registry

@@ -35,6 +35,11 @@ base::Result<std::string> FindRegistryBinary();
 base::Result<RegistryProcess> StartRegistry(const Paths& paths, const std::string& listen,
                                             int64_t ready_timeout_ms = 10'000);
 
+// Stops the registry a killed Kiln left running for these paths (registry.pid names it, and
+// its tree token makes sure a reused pid is not someone else's), so that a restarted
+// `kiln serve` can take its address again. Nothing recorded, or nothing left: a no-op.
+void StopStaleRegistry(const Paths& paths);
+
 // The exit code of child pid once it ended (waiting up to wait_ms), or nullopt while it runs.
 // A pid someone else reaped that no longer exists counts as ended (-1).
 std::optional<int> ExitedWithin(pid_t pid, int64_t wait_ms);

@@ -18,6 +18,7 @@ constexpr int64_t kPollMs = 200;           // how soon Stop is noticed
 
 base::Result<std::unique_ptr<Supervisor>> Supervisor::Start(const Paths& paths, std::string listen,
                                                             LogFn log) {
+  StopStaleRegistry(paths);  // one a killed kiln serve left would hold the address
   auto first = StartRegistry(paths, listen);
   if (!first.ok()) return first.status();
   return std::unique_ptr<Supervisor>(

@@ -4,6 +4,7 @@
 // container, pushes the image and writes imagedefinitions.json; the image is then pulled from
 // the registry and run.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <cstdlib>
 #include <string>
@@ -128,6 +129,11 @@ TEST_F(CruddurImageTest, TheBuildspecBuildsPushesAndTheImageRuns) {
   ASSERT_EQ(pull.exit_code, 0) << pull.err;
   auto run = Docker({"run", "--rm", "--network", "none", uri});
   EXPECT_EQ(run.out, "cruddur backend, built in a container\n") << run.err;
+  // Stopped as a user stops it, so its registry stops with it.
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(30).exit_code, 0);
+  EXPECT_FALSE(fs::exists(state_ / "registry" / "registry.pid") &&
+               Running(std::stoi(ReadText(state_ / "registry" / "registry.pid"))));
 }
 
 }  // namespace

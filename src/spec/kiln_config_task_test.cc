@@ -33,11 +33,7 @@ services:
         - name: web
 )yaml";
 
-KilnConfig Valid(std::string_view text) {
-  ParsedConfig parsed = ParseKilnConfig(text, "kiln.yml");
-  EXPECT_THAT(parsed.diagnostics, IsEmpty()) << Describe(parsed.diagnostics);
-  return parsed.config.value_or(KilnConfig{});
-}
+KilnConfig Valid(std::string_view text) { return ValidKilnConfig(text); }
 
 nlohmann::json Task(const KilnConfig& config) {
   if (config.services.empty()) return {};

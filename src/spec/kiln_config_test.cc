@@ -89,11 +89,7 @@ services:
 
 // "LINE:COL: message" for each diagnostic, for compact assertions.
 
-KilnConfig Valid(std::string_view text) {
-  ParsedConfig parsed = ParseKilnConfig(text, "/srv/app/kiln.yml");
-  EXPECT_THAT(parsed.diagnostics, IsEmpty()) << Describe(parsed.diagnostics);
-  return parsed.config.value_or(KilnConfig{});
-}
+KilnConfig Valid(std::string_view text) { return ValidKilnConfig(text, "/srv/app/kiln.yml"); }
 
 nlohmann::json Definition(const Service& service) {
   return nlohmann::json::parse(service.definition_json);

@@ -44,4 +44,12 @@ inline std::vector<std::string> KilnConfigErrors(std::string_view text,
   return out;
 }
 
+// kiln.yml text that must be valid (a test failure lists the diagnostics otherwise), read as if
+// from file.
+inline KilnConfig ValidKilnConfig(std::string_view text, const std::string& file = "kiln.yml") {
+  ParsedConfig parsed = ParseKilnConfig(text, file);
+  EXPECT_TRUE(parsed.diagnostics.empty()) << Describe(parsed.diagnostics);
+  return parsed.config.value_or(KilnConfig{});
+}
+
 }  // namespace kiln::spec

@@ -139,6 +139,16 @@ TEST_F(Hostile, WrongTypedBodiesAre400sNamingTheField) {
        "environmentVariablesOverride"},
       {"/api/v1/pipelines/backend-flask/executions", R"({"variables":[["a","b"]]})", "variables"},
       {"/api/v1/projects/marker/builds", R"({"buildspecOverride":["a"]})", "buildspecOverride"},
+      {"/api/v1/projects/marker/builds", R"({"imageOverride":"busybox\n; rm -rf /"})",
+       "imageOverride"},
+      {"/api/v1/projects/marker/builds", R"({"imageOverride":")" + std::string(300, 'a') + R"("})",
+       "imageOverride"},
+      {"/api/v1/projects/marker/builds", R"({"privilegedModeOverride":"yes"})",
+       "privilegedModeOverride"},
+      {"/api/v1/projects/marker/builds", R"({"computeTypeOverride":"BUILD_GENERAL9_HUGE"})",
+       "computeTypeOverride"},
+      {"/api/v1/projects/marker/builds", R"({"environmentTypeOverride":"WINDOWS_CONTAINER"})",
+       "environmentTypeOverride"},
   };
   for (const auto& c : cases) {
     auto r = Post(c.target, c.body);
@@ -147,6 +157,11 @@ TEST_F(Hostile, WrongTypedBodiesAre400sNamingTheField) {
     ExpectAlive();
   }
   EXPECT_FALSE(fs::exists(Marker()));
+  // Stopping what does not exist is a 404 with a JSON error, not a fault.
+  auto missing = Post("/api/v1/executions/00000000-0000-4000-8000-000000000000/stop", "{}");
+  EXPECT_EQ(missing.status, 404) << missing.body;
+  EXPECT_TRUE(Contains(missing.body, "execution_not_found")) << missing.body;
+  ExpectAlive();
   Restart();
 }
 

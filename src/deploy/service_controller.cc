@@ -14,8 +14,23 @@ constexpr int64_t kRestartDelayMs = 1000;  // between a failed start and the nex
 
 }  // namespace
 
-ServiceController::ServiceController(ControllerContext context, ServiceSpec spec)
-    : ctx_(std::move(context)), spec_(std::move(spec)), reconcile_timer_(*ctx_.loop) {}
+ServiceController::ServiceController(ControllerContext context, ServiceSpec spec,
+                                     std::unique_ptr<TaskRuntime> runtime)
+    : ctx_(std::move(context)),
+      spec_(std::move(spec)),
+      runtime_(std::move(runtime)),
+      reconcile_timer_(*ctx_.loop) {
+  std::weak_ptr<int> life = life_;
+  runtime_->SetListener(
+      {.exited =
+           [life, this](const std::string& id, const TaskExit& exit) {
+             if (life.lock()) OnExit(id, exit);
+           },
+       .health =
+           [life, this](const std::string& id, Health health, const std::string& reason) {
+             if (life.lock()) OnContainerHealth(id, health, reason);
+           }});
+}
 
 ServiceController::~ServiceController() { life_.reset(); }
 
@@ -94,7 +109,7 @@ void ServiceController::ScheduleReconcile(int64_t delay_ms) {
 void ServiceController::Reconcile() {
   reconcile_pending_ = false;
   Deployment* primary = Primary();
-  if (shutting_down_ || !primary) return;
+  if (shutting_down_ || adopting_ || !primary) return;
   const int64_t revision = primary->row.revision;
   const bool stalled = primary->row.rollout_state == "FAILED";  // no rollback target
   std::vector<Task*> fresh, old;

@@ -21,9 +21,9 @@
 #include "base/status.h"
 #include "deploy/bundle_store.h"
 #include "deploy/load_balancer.h"
-#include "deploy/process_watch.h"
 #include "deploy/service_spec.h"
 #include "deploy/task_health.h"
+#include "deploy/task_runtime.h"
 #include "store/service_store.h"
 
 namespace kiln::spec {
@@ -54,7 +54,9 @@ struct ControllerContext {
 
 class ServiceController {
  public:
-  ServiceController(ControllerContext context, ServiceSpec spec);
+  // runtime: the provider's (ProcessRuntime, ContainerRuntime); owned from now on.
+  ServiceController(ControllerContext context, ServiceSpec spec,
+                    std::unique_ptr<TaskRuntime> runtime);
   ~ServiceController();
   ServiceController(const ServiceController&) = delete;
   ServiceController& operator=(const ServiceController&) = delete;
@@ -98,21 +100,28 @@ class ServiceController {
   base::Status LoadDeployments();
   void ArmTimeout(Deployment& d);
 
-  // service_tasks.cc: doing.
+  // service_tasks.cc: doing, through runtime_.
   bool StartTask(int64_t revision);
+  void OnStarted(const std::string& id, base::Result<TaskIdentity> started);
   void StopTask(Task& task, const std::string& reason);
   void Terminate(const std::string& id);
-  void OnExit(const std::string& id, int code);
+  void OnExit(const std::string& id, const TaskExit& exit);
+  void Gone(const std::string& id, bool release, int64_t reconcile_in_ms);
   void OnHealth(const std::string& id, Health health, const std::string& reason);
+  void OnContainerHealth(const std::string& id, Health health, const std::string& reason);
   void AdoptTasks();
-  void WatchTask(Task& task, int64_t started_ago_ms);
+  void Adopted(store::TaskRow row, bool alive);
+  void WatchHealth(Task& task, int64_t started_ago_ms);
   void SaveTask(Task& task);
+  TaskStart StartFor(const store::TaskRow& row, const TaskSpec& spec) const;
   base::Result<const TaskSpec*> RevisionSpec(int64_t revision);
-  std::vector<std::pair<std::string, std::string>> ResolveSecrets(const ContainerSpec& c) const;
+  SecretValues ResolveSecrets(const ContainerSpec& c) const;
   int64_t Scaled(int64_t ms) const;
 
   ControllerContext ctx_;
   ServiceSpec spec_;
+  std::unique_ptr<TaskRuntime> runtime_;
+  bool adopting_ = false;  // until the runtime has said which recorded tasks still run
   int desired_ = 0;
   std::unique_ptr<LoadBalancer> lb_;
   std::map<std::string, std::unique_ptr<Task>> tasks_;

@@ -5,6 +5,7 @@
 
 #include "base/ids.h"
 #include "base/json_text.h"
+#include "deploy/process_runtime.h"
 #include "deploy/revision.h"
 #include "deploy/task_launch.h"
 #include "spec/kiln_config.h"
@@ -71,7 +72,9 @@ base::Status ServiceManager::Start() {
                               .config = &config,
                               .service_dir = options_.state_dir / "services" / service.name,
                               .time_scale = options_.time_scale};
-    auto controller = std::make_unique<ServiceController>(context, std::move(*spec));
+    auto runtime = std::make_unique<ProcessRuntime>(loop_, bundles_, context.service_dir);
+    auto controller =
+        std::make_unique<ServiceController>(context, std::move(*spec), std::move(runtime));
     if (auto st = controller->Start(); !st.ok()) return st;
     controllers_[service.name] = std::move(controller);
   }

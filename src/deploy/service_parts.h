@@ -10,14 +10,14 @@
 namespace kiln::deploy {
 
 struct ServiceController::Task {
-  store::TaskRow row;  // state RUNNING | DEACTIVATING | STOPPING (STOPPED ones are erased)
-  std::unique_ptr<ProcessWatch> watch;
+  // state PROVISIONING | RUNNING | DEACTIVATING | STOPPING (STOPPED ones are erased)
+  store::TaskRow row;
   std::unique_ptr<TaskHealth> health;
-  std::unique_ptr<boost::asio::steady_timer> kill_timer;
-  bool registered = false;  // with the load balancer
+  bool registered = false;      // with the load balancer
+  bool stop_requested = false;  // while PROVISIONING: stop once started
   std::string stop_reason;
 
-  bool stopping() const { return row.state != "RUNNING"; }
+  bool stopping() const { return row.state == "DEACTIVATING" || row.state == "STOPPING"; }
   bool healthy() const { return !stopping() && row.health == "HEALTHY"; }
 };
 

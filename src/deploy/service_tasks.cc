@@ -1,6 +1,4 @@
-// ServiceController: starting, watching, adopting and stopping tasks.
-#include <signal.h>
-
+// ServiceController: starting, watching, adopting and stopping tasks through its runtime.
 #include <boost/asio/post.hpp>
 #include <set>
 
@@ -22,10 +20,6 @@ std::string TaskId() {
   return id;
 }
 
-std::string Digest(const ContainerSpec& c) {
-  return c.image_digest.starts_with("sha256:") ? c.image_digest.substr(7) : "";
-}
-
 }  // namespace
 
 base::Result<const TaskSpec*> ServiceController::RevisionSpec(int64_t revision) {
@@ -36,16 +30,15 @@ base::Result<const TaskSpec*> ServiceController::RevisionSpec(int64_t revision) 
     return base::NotFound("service " + spec_.name + " has no revision " + std::to_string(revision));
   auto task = ParseTaskDefinition(nlohmann::json::parse((*row)->task_definition, nullptr, false));
   if (!task.ok()) return task.status();
-  if (auto st = CheckProcessTask(*task); !st.ok()) return st;
-  if (Digest(task->main()).empty())
-    return base::InvalidInput("revision " + std::to_string(revision) + " has no bundle");
+  if (auto st = runtime_->Check(*task); !st.ok()) {
+    return base::Status(st.kind(), "revision " + std::to_string(revision) + ": " + st.message());
+  }
   ScaleTimings(*task, ctx_.time_scale);
   return &revisions_.emplace(revision, std::move(*task)).first->second;
 }
 
-std::vector<std::pair<std::string, std::string>> ServiceController::ResolveSecrets(
-    const ContainerSpec& c) const {
-  std::vector<std::pair<std::string, std::string>> out;
+SecretValues ServiceController::ResolveSecrets(const ContainerSpec& c) const {
+  SecretValues out;
   if (!ctx_.config) return out;
   for (const auto& [name, from] : c.secrets) {
     std::string key = spec::SecretReferenceName(from).value_or(from);  // a name or an ARN
@@ -61,14 +54,13 @@ std::vector<std::pair<std::string, std::string>> ServiceController::ResolveSecre
   return out;
 }
 
-static LaunchRequest RequestFor(const store::TaskRow& row, const ContainerSpec& c,
-                                const fs::path& service_dir) {
-  return {.task_id = row.id,
-          .service = row.service,
-          .container = &c,
-          .work_dir = service_dir / "tasks" / row.id,
-          .log_path = service_dir / "tasks" / (row.id + ".log"),
-          .port = uint16_t(row.port)};
+TaskStart ServiceController::StartFor(const store::TaskRow& row, const TaskSpec& spec) const {
+  TaskStart start{.row = row,
+                  .task = &spec,
+                  .work_dir = ctx_.service_dir / "tasks" / row.id,
+                  .log_path = ctx_.service_dir / "tasks" / (row.id + ".log")};
+  for (const ContainerSpec& c : spec.containers) start.secrets.push_back(ResolveSecrets(c));
+  return start;
 }
 
 bool ServiceController::StartTask(int64_t revision) {
@@ -85,55 +77,48 @@ bool ServiceController::StartTask(int64_t revision) {
                .service = spec_.name,
                .revision = revision,
                .port = *port,
-               .state = "RUNNING",
+               .state = "PROVISIONING",
                .health = "UNKNOWN",
                .started_ms = base::NowMillis()};
-  LaunchRequest request = RequestFor(task->row, (*spec)->main(), ctx_.service_dir);
-  request.bundle_dir = ctx_.bundles->PathOf(Digest((*spec)->main()));
-  request.secrets = ResolveSecrets((*spec)->main());
-  auto pid = LaunchTask(request);
-  if (!pid.ok()) {
-    std::error_code ec;
-    fs::remove_all(request.work_dir, ec);
-    Event("was unable to start a task: " + pid.status().message());
-    RecordFailure(revision, "task failed to start: " + pid.status().message());
-    return false;
-  }
-  task->row.pid = *pid;
-  task->row.pid_token = ProcessToken(*pid);
   Task& t = *task;
-  tasks_.emplace(t.row.id, std::move(task));
+  std::string id = t.row.id;
+  tasks_.emplace(id, std::move(task));
   SaveTask(t);
-  WatchTask(t, 0);
-  Event("has started 1 tasks: (task " + t.row.id + ").");
+  runtime_->Start(StartFor(t.row, **spec),
+                  [life = std::weak_ptr<int>(life_), this, id](base::Result<TaskIdentity> started) {
+                    if (life.lock()) OnStarted(id, std::move(started));
+                  });
   return true;
 }
 
-void ServiceController::WatchTask(Task& task, int64_t started_ago_ms) {
+void ServiceController::OnStarted(const std::string& id, base::Result<TaskIdentity> started) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return;
+  Task& task = *it->second;
+  if (!started.ok()) {
+    Event("(task " + id + ") failed to start: " + started.status().message());
+    RecordFailure(task.row.revision, started.status().message());
+    return Gone(id, false, Scaled(kRestartDelayMs));
+  }
+  task.row.pid = started->pid;
+  task.row.pid_token = started->pid_token;
+  task.row.state = "RUNNING";
+  SaveTask(task);
+  Event("has started 1 tasks: (task " + id + ").");
+  if (task.stop_requested) return StopTask(task, task.stop_reason);
+  WatchHealth(task, 0);
+  ScheduleReconcile(0);
+}
+
+void ServiceController::WatchHealth(Task& task, int64_t started_ago_ms) {
   std::string id = task.row.id;
   std::weak_ptr<int> life = life_;
-  if (!task.watch) {
-    auto watch = ProcessWatch::Start(*ctx_.loop, pid_t(task.row.pid), [life, this, id](int code) {
-      if (life.lock()) OnExit(id, code);
-    });
-    if (!watch.ok()) {
-      boost::asio::post(*ctx_.loop, [life, this, id] {
-        if (life.lock()) OnExit(id, -1);
-      });
-      return;
-    }
-    task.watch = std::move(*watch);
-  }
   auto spec = RevisionSpec(task.row.revision);
   if (!spec.ok()) return;
-  LaunchRequest request = RequestFor(task.row, (*spec)->main(), ctx_.service_dir);
-  request.secrets = ResolveSecrets((*spec)->main());
   TaskHealthOptions options{.port = uint16_t(task.row.port),
-                            .container = (*spec)->main().health_check,
                             .grace_period_ms = spec_.health_check_grace_period_ms,
-                            .started_ago_ms = started_ago_ms,
-                            .command_env = TaskEnvironment(request),
-                            .command_cwd = request.work_dir.string()};
+                            .started_ago_ms = started_ago_ms};
+  runtime_->ContainerCheck(StartFor(task.row, **spec), options);
   if (spec_.load_balancer) options.balancer = spec_.load_balancer->health_check;
   task.health = std::make_unique<TaskHealth>(*ctx_.loop, options,
                                              [life, this, id](Health h, const std::string& why) {
@@ -141,36 +126,42 @@ void ServiceController::WatchTask(Task& task, int64_t started_ago_ms) {
                                              });
 }
 
-// After a restart: a task recorded as running is adopted only if its pid is still the same
-// process (start time and boot id match, checked after the pidfd is open); others are gone.
+// After a restart: the runtime says which recorded tasks still run; those are adopted.
 void ServiceController::AdoptTasks() {
   auto rows = ctx_.store->LiveTasks(spec_.name);
-  if (!rows.ok()) return Event("could not read its tasks: " + rows.status().message());
-  for (store::TaskRow& row : *rows) {
-    auto task = std::make_unique<Task>();
-    task->row = row;
-    std::string id = row.id;
-    std::weak_ptr<int> life = life_;
-    auto watch = ProcessWatch::Start(*ctx_.loop, pid_t(row.pid), [life, this, id](int code) {
-      if (life.lock()) OnExit(id, code);
-    });
-    if (!watch.ok() || row.pid_token.empty() || ProcessToken(pid_t(row.pid)) != row.pid_token) {
-      row.state = "STOPPED";
-      row.stopped_ms = base::NowMillis();
-      Recorded(ctx_.store->PutTask(row), "task " + id);
-      Event("(task " + id + ") was no longer running after a restart.");
-      continue;
-    }
-    task->watch = std::move(*watch);
-    bool was_stopping = row.state != "RUNNING";
-    task->row.state = "RUNNING";
-    task->row.health = "UNKNOWN";
-    Task& t = *task;
-    tasks_.emplace(id, std::move(task));
-    WatchTask(t, base::NowMillis() - row.started_ms);
-    Event("(task " + id + ") adopted after a restart (pid " + std::to_string(row.pid) + ").");
-    if (was_stopping) StopTask(t, "it was stopping when the server stopped");
+  if (!rows.ok()) {
+    Event("could not read its tasks: " + rows.status().message());
+    rows = std::vector<store::TaskRow>{};
   }
+  adopting_ = true;
+  runtime_->Adopt(*rows,
+                  [life = std::weak_ptr<int>(life_), this, rows = *rows](std::vector<bool> alive) {
+                    if (!life.lock()) return;
+                    adopting_ = false;
+                    for (size_t i = 0; i < rows.size(); ++i)
+                      Adopted(rows[i], i < alive.size() && alive[i]);
+                    ScheduleReconcile(0);
+                  });
+}
+
+void ServiceController::Adopted(store::TaskRow row, bool alive) {
+  if (!alive) {
+    row.state = "STOPPED";
+    row.stopped_ms = base::NowMillis();
+    Recorded(ctx_.store->PutTask(row), "task " + row.id);
+    Event("(task " + row.id + ") was no longer running after a restart.");
+    return;
+  }
+  auto task = std::make_unique<Task>();
+  bool was_stopping = row.state == "DEACTIVATING" || row.state == "STOPPING";
+  task->row = std::move(row);
+  task->row.state = "RUNNING";
+  task->row.health = "UNKNOWN";
+  Task& t = *task;
+  tasks_.emplace(t.row.id, std::move(task));
+  WatchHealth(t, base::NowMillis() - t.row.started_ms);
+  Event("(task " + t.row.id + ") adopted after a restart.");
+  if (was_stopping) StopTask(t, "it was stopping when the server stopped");
 }
 
 void ServiceController::OnHealth(const std::string& id, Health health, const std::string& reason) {
@@ -191,13 +182,19 @@ void ServiceController::OnHealth(const std::string& id, Health health, const std
   ScheduleReconcile(0);
 }
 
-void ServiceController::OnExit(const std::string& id, int code) {
+void ServiceController::OnContainerHealth(const std::string& id, Health health,
+                                          const std::string& reason) {
+  auto it = tasks_.find(id);
+  if (it != tasks_.end() && it->second->health) it->second->health->SetContainer(health, reason);
+}
+
+void ServiceController::OnExit(const std::string& id, const TaskExit& exit) {
   auto it = tasks_.find(id);
   if (it == tasks_.end()) return;
   Task& task = *it->second;
   bool expected = task.stopping();
-  std::string why = code < 0 ? "essential container exited"
-                             : "essential container exited with code " + std::to_string(code);
+  std::string why = exit.reason;
+  if (exit.exit_code >= 0) why += " with code " + std::to_string(exit.exit_code);
   if (expected) {
     Event("has stopped 1 running tasks: (task " + id + "): " + task.stop_reason + ".");
   } else {
@@ -205,9 +202,14 @@ void ServiceController::OnExit(const std::string& id, int code) {
     if (task.registered && lb_) lb_->Drain(id, [] {});
     RecordFailure(task.row.revision, why);
   }
-  SignalGroup(pid_t(task.row.pid), SIGKILL);  // what is left of its process group
-  std::error_code ec;
-  fs::remove_all(ctx_.service_dir / "tasks" / id, ec);
+  Gone(id, true, expected ? 0 : Scaled(kRestartDelayMs));
+}
+
+// The task is over: its leftovers go, its row says STOPPED, and the service reconsiders.
+void ServiceController::Gone(const std::string& id, bool release, int64_t reconcile_in_ms) {
+  auto it = tasks_.find(id);
+  Task& task = *it->second;
+  if (release) runtime_->Release(task.row);
   task.row.state = "STOPPED";
   task.row.stopped_ms = base::NowMillis();
   SaveTask(task);
@@ -217,13 +219,18 @@ void ServiceController::OnExit(const std::string& id, int code) {
     if (auto done = std::move(on_shutdown_)) done();
     return;
   }
-  ScheduleReconcile(expected ? 0 : Scaled(kRestartDelayMs));
+  ScheduleReconcile(reconcile_in_ms);
 }
 
-// ECS: drain from the load balancer first, then SIGTERM, then SIGKILL after stopTimeout.
+// ECS: drain from the load balancer first, then SIGTERM, then SIGKILL after stopTimeout. A
+// task still starting stops as soon as it has started.
 void ServiceController::StopTask(Task& task, const std::string& reason) {
   if (task.stopping()) return;
   task.stop_reason = reason;
+  if (task.row.state == "PROVISIONING") {
+    task.stop_requested = true;
+    return;
+  }
   task.health.reset();
   std::string id = task.row.id;
   if (!task.registered || !lb_) return Terminate(id);
@@ -237,20 +244,14 @@ void ServiceController::StopTask(Task& task, const std::string& reason) {
 
 void ServiceController::Terminate(const std::string& id) {
   auto it = tasks_.find(id);
-  if (it == tasks_.end() || it->second->kill_timer) return;
+  if (it == tasks_.end() || it->second->row.state == "STOPPING") return;
   Task& task = *it->second;
   task.row.state = "STOPPING";
   SaveTask(task);
-  pid_t pid = pid_t(task.row.pid);
-  SignalGroup(pid, SIGTERM);
   auto spec = RevisionSpec(task.row.revision);
   int64_t grace = spec.ok() && (*spec)->main().stop_timeout_ms ? *(*spec)->main().stop_timeout_ms
                                                                : spec_.stop_timeout_ms;
-  task.kill_timer = std::make_unique<boost::asio::steady_timer>(*ctx_.loop);
-  task.kill_timer->expires_after(std::chrono::milliseconds(grace));
-  task.kill_timer->async_wait([pid](const boost::system::error_code& ec) {
-    if (!ec) SignalGroup(pid, SIGKILL);
-  });
+  runtime_->Stop(task.row, grace);
 }
 
 void ServiceController::SaveTask(Task& task) {

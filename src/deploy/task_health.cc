@@ -52,10 +52,15 @@ struct TaskHealth::Impl : std::enable_shared_from_this<Impl> {
   int64_t Age() const { return base::MonotonicMillis() - start_ms; }
 
   void Start() {
-    if (opt.container) container = std::make_unique<Checker>(loop);
+    if (opt.external_container) {
+      container = std::make_unique<Checker>(loop);
+      opt.container.reset();
+    } else if (opt.container) {
+      container = std::make_unique<Checker>(loop);
+    }
     if (opt.balancer) balancer = std::make_unique<Checker>(loop);
     // As Docker and ELB do, the first check runs one interval after the start.
-    if (container) Schedule(*container, opt.container->interval_ms, &Impl::RunContainer);
+    if (opt.container) Schedule(*container, opt.container->interval_ms, &Impl::RunContainer);
     if (balancer) Schedule(*balancer, opt.balancer->interval_ms, &Impl::RunBalancer);
     if (!container && !balancer) StartIdle();
   }
@@ -96,6 +101,13 @@ struct TaskHealth::Impl : std::enable_shared_from_this<Impl> {
     }
     Schedule(c, check.interval_ms, &Impl::RunContainer);
     Update(c.last_failure);
+  }
+
+  void SetContainer(Health health, const std::string& reason) {
+    if (stopped || !container || !opt.external_container) return;
+    container->state = health;
+    if (health == Health::kUnhealthy) container->last_failure = reason;
+    Update(container->last_failure);
   }
 
   void RunBalancer() {
@@ -160,5 +172,9 @@ TaskHealth::TaskHealth(boost::asio::io_context& loop, TaskHealthOptions options,
 TaskHealth::~TaskHealth() { impl_->Stop(); }
 
 Health TaskHealth::health() const { return impl_->overall; }
+
+void TaskHealth::SetContainer(Health health, const std::string& reason) {
+  impl_->SetContainer(health, reason);
+}
 
 }  // namespace kiln::deploy

@@ -28,6 +28,9 @@ const char* HealthName(Health health);  // UNKNOWN | HEALTHY | UNHEALTHY
 struct TaskHealthOptions {
   uint16_t port = 0;
   std::optional<ContainerHealthCheck> container;
+  // The container check is run elsewhere (an engine runs it) and reported by SetContainer;
+  // `container` is then ignored.
+  bool external_container = false;
   std::optional<BalancerHealthCheck> balancer;
   int64_t grace_period_ms = 0;           // healthCheckGracePeriodSeconds
   int64_t started_ago_ms = 0;            // how long the task has already run (adopted tasks)
@@ -48,6 +51,8 @@ class TaskHealth {
   TaskHealth& operator=(const TaskHealth&) = delete;
 
   Health health() const;
+  // The external container check's verdict (options.external_container).
+  void SetContainer(Health health, const std::string& reason);
 
  private:
   struct Impl;

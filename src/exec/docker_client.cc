@@ -95,34 +95,12 @@ base::Status DockerClient::Progress(const EngineCall& call, const ProgressSink& 
   return parser.Finish(sink);
 }
 
-namespace {
-
-// The engine's version answer, read before any version is chosen (unversioned path).
-base::Result<EngineVersion> ParseVersion(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  auto field = [&](const char* key) {
-    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-  };
-  auto max = ParseApiVersion(field("ApiVersion"));
-  if (!max.ok()) return max.status();
-  auto min = ParseApiVersion(field("MinAPIVersion"));
-  if (!min.ok()) return min.status();
-  return EngineVersion{.version = field("Version"),
-                       .api_max = *max,
-                       .api_min = *min,
-                       .os = field("Os"),
-                       .arch = field("Arch"),
-                       .kernel = field("KernelVersion")};
-}
-
-}  // namespace
-
 base::Result<DockerClient> DockerClient::Connect(const DockerEndpoint& endpoint) {
   // The client before negotiation: only unversioned paths are used through it.
   DockerClient probe(endpoint, kNewestTestedApi);
   auto text = probe.Roundtrip(EngineCall{.target = "/version"});
   if (!text.ok()) return text.status();
-  auto version = ParseVersion(*text);
+  auto version = ParseEngineVersion(*text);
   if (!version.ok()) return version.status();
   auto api = NegotiateApiVersion(version->api_max, version->api_min);
   if (!api.ok()) return api.status();
@@ -147,7 +125,7 @@ base::Status DockerClient::Ping() const {
 base::Result<EngineVersion> DockerClient::Version() const {
   auto text = Roundtrip(EngineCall{.target = Path("/version")});
   if (!text.ok()) return text.status();
-  return ParseVersion(*text);
+  return ParseEngineVersion(*text);
 }
 
 base::Result<ImageInfo> DockerClient::InspectImage(const std::string& name) const {

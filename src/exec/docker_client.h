@@ -37,14 +37,6 @@ namespace kiln::exec {
 class EngineConnection;
 struct EngineCall;
 
-// What the engine is (GET /version).
-struct EngineVersion {
-  std::string version;  // "20.10.24+dfsg1"
-  ApiVersion api_max;   // ApiVersion
-  ApiVersion api_min;   // MinAPIVersion
-  std::string os, arch, kernel;
-};
-
 // A hijacked attach stream: stdin to the container, its output demultiplexed. Owns its
 // connection (closed on destruction). Move-only.
 class AttachStream {

@@ -33,6 +33,14 @@ struct ApiVersion {
   auto operator<=>(const ApiVersion&) const = default;
 };
 
+// What the engine is (GET /version).
+struct EngineVersion {
+  std::string version;  // "20.10.24+dfsg1"
+  ApiVersion api_max;   // ApiVersion
+  ApiVersion api_min;   // MinAPIVersion
+  std::string os, arch, kernel;
+};
+
 // The newest version Kiln was tested against (DOCKER-ENGINE.md: Docker 20.10, API 1.41).
 inline constexpr ApiVersion kNewestTestedApi{1, 41};
 

@@ -50,7 +50,9 @@ base::Status EngineConnection::ReadBody(const BytesSink& sink) {
     parser_->get().body().data = chunk;
     parser_->get().body().size = sizeof chunk;
     boost::system::error_code ec;
-    http::read(socket_, buffer_, *parser_, ec);
+    // read_some, not read: read would wait for the whole chunk buffer to fill, holding back a
+    // stream's lines (events, progress) until 64 KiB have come.
+    http::read_some(socket_, buffer_, *parser_, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return TransportError("read body", ec);
     size_t n = sizeof chunk - parser_->get().body().size;

@@ -219,10 +219,20 @@ std::string QueryEscape(std::string_view value) { return Escape(value, "-_.~"); 
 
 std::string PathEscape(std::string_view name) { return Escape(name, "-_.~/:@"); }
 
-std::string LabelFilterJson(const std::map<std::string, std::string>& labels) {
+namespace {
+Json LabelList(const std::map<std::string, std::string>& labels) {
   Json list = Json::array();
   for (const auto& [key, value] : labels) list.push_back(value.empty() ? key : key + "=" + value);
-  return base::JsonText(Json{{"label", list}});
+  return list;
+}
+}  // namespace
+
+std::string LabelFilterJson(const std::map<std::string, std::string>& labels) {
+  return base::JsonText(Json{{"label", LabelList(labels)}});
+}
+
+std::string ContainerEventFilterJson(const std::map<std::string, std::string>& labels) {
+  return base::JsonText(Json{{"type", Json::array({"container"})}, {"label", LabelList(labels)}});
 }
 
 Json ContainerCreateBody(const ContainerSpec& spec) {
@@ -376,6 +386,23 @@ base::Result<std::string> ParseCreatedId(std::string_view text) {
   if (!r.status().ok()) return r.status();
   if (id.empty()) return Malformed("create without an Id");
   return id;
+}
+
+base::Result<EngineVersion> ParseEngineVersion(std::string_view text) {
+  auto j = Json::parse(text, nullptr, false);
+  auto field = [&](const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+  };
+  auto max = ParseApiVersion(field("ApiVersion"));
+  if (!max.ok()) return max.status();
+  auto min = ParseApiVersion(field("MinAPIVersion"));
+  if (!min.ok()) return min.status();
+  return EngineVersion{.version = field("Version"),
+                       .api_max = *max,
+                       .api_min = *min,
+                       .os = field("Os"),
+                       .arch = field("Arch"),
+                       .kernel = field("KernelVersion")};
 }
 
 base::Result<int> ParseWaitAnswer(std::string_view text) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "exec/docker_host.h"
 #include "exec/docker_types.h"
 
 namespace kiln::exec {
@@ -32,6 +33,10 @@ std::string PathEscape(std::string_view name);
 // value selects by the key alone (any value).
 std::string LabelFilterJson(const std::map<std::string, std::string>& labels);
 
+// The `filters` JSON of GET /events for the container events of containers carrying every
+// label: {"type":["container"],"label":["k=v","k2"]} (labels as in LabelFilterJson).
+std::string ContainerEventFilterJson(const std::map<std::string, std::string>& labels);
+
 // The body of POST /containers/create.
 nlohmann::json ContainerCreateBody(const ContainerSpec& spec);
 
@@ -44,6 +49,8 @@ struct ImageRefParts {
 base::Result<ImageRefParts> SplitImageRef(std::string_view ref);
 
 // Decoders of the engine's answers (the text as received).
+// GET /version, read before any version is chosen (an unversioned path).
+base::Result<EngineVersion> ParseEngineVersion(std::string_view text);
 base::Result<ImageInfo> ParseImageInfo(std::string_view text);
 base::Result<ContainerInfo> ParseContainerInfo(std::string_view text);
 base::Result<std::vector<ContainerSummary>> ParseContainerList(std::string_view text);

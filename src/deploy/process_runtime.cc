@@ -34,11 +34,7 @@ ProcessRuntime::ProcessRuntime(boost::asio::io_context& loop, const BundleStore&
 
 ProcessRuntime::~ProcessRuntime() { life_.reset(); }
 
-base::Status ProcessRuntime::Check(const TaskSpec& task) const {
-  if (auto st = CheckProcessTask(task); !st.ok()) return st;
-  if (Digest(task.main()).empty()) return base::InvalidInput("the revision has no bundle");
-  return base::Status::Ok();
-}
+base::Status ProcessRuntime::Check(const TaskSpec& task) const { return CheckProcessTask(task); }
 
 void ProcessRuntime::ContainerCheck(const TaskStart& start, TaskHealthOptions& options) const {
   LaunchRequest request = RequestFor(start);
@@ -47,10 +43,18 @@ void ProcessRuntime::ContainerCheck(const TaskStart& start, TaskHealthOptions& o
   options.command_cwd = request.work_dir.string();
 }
 
+void ProcessRuntime::Prepare(const TaskSpec&, std::function<void(base::Status)> done) {
+  boost::asio::post(loop_, [life = std::weak_ptr<int>(life_), done = std::move(done)] {
+    if (life.lock()) done(base::Status::Ok());
+  });
+}
+
 void ProcessRuntime::Start(TaskStart start, Started started) {
   LaunchRequest request = RequestFor(start);
   request.bundle_dir = bundles_.PathOf(Digest(start.task->main()));
-  auto pid = LaunchTask(request);
+  auto pid = Digest(start.task->main()).empty()
+                 ? base::Result<pid_t>(base::InvalidInput("the revision has no bundle"))
+                 : LaunchTask(request);
   base::Result<TaskIdentity> result = base::Status::Ok();
   if (!pid.ok()) {
     std::error_code ec;

@@ -26,6 +26,7 @@ class ProcessRuntime final : public TaskRuntime {
   void SetListener(Listener listener) override { listener_ = std::move(listener); }
   base::Status Check(const TaskSpec& task) const override;
   void ContainerCheck(const TaskStart& start, TaskHealthOptions& options) const override;
+  void Prepare(const TaskSpec& task, std::function<void(base::Status)> done) override;
   void Start(TaskStart start, Started started) override;
   void Adopt(std::vector<store::TaskRow> rows, Adopted adopted) override;
   void Stop(const store::TaskRow& row, int64_t grace_ms) override;

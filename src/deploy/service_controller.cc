@@ -52,9 +52,36 @@ base::Status ServiceController::Start() {
   }
   if (auto st = LoadDeployments(); !st.ok()) return st;
   AdoptTasks();
-  if (!Primary()) Event("has no deployment yet: it runs no tasks until the first deploy");
+  if (!Primary() && !ctx_.initial_definition.empty()) {
+    DeployInitial();
+  } else if (!Primary()) {
+    Event("has no deployment yet: it runs no tasks until the first deploy");
+  }
   ScheduleReconcile(0);
   return base::Status::Ok();
+}
+
+// CreateService: revision 1 is kiln.yml's task definition, deployed once its images are
+// there; a service whose images cannot be had runs none and says why.
+void ServiceController::DeployInitial() {
+  auto task = ParseTaskDefinition(nlohmann::json::parse(ctx_.initial_definition, nullptr, false));
+  if (!task.ok()) {
+    not_running_ = task.status().message();
+    return Event("is unable to start its tasks: " + not_running_);
+  }
+  runtime_->Prepare(*task, [life = std::weak_ptr<int>(life_), this](base::Status ready) {
+    if (!life.lock() || Primary()) return;
+    if (!ready.ok()) {
+      not_running_ = ready.message();
+      return Event("is unable to start its tasks: " + not_running_);
+    }
+    not_running_.clear();
+    auto revision = ctx_.store->AddRevision(spec_.name, ctx_.initial_definition);
+    auto started = revision.ok() ? StartDeployment(*revision, nullptr)
+                                 : base::Result<std::string>(revision.status());
+    if (!started.ok())
+      Event("was unable to deploy its task definition: " + started.status().message());
+  });
 }
 
 base::Status ServiceController::LoadDeployments() {

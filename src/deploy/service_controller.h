@@ -50,6 +50,10 @@ struct ControllerContext {
   const spec::KilnConfig* config = nullptr;  // for container secrets
   std::filesystem::path service_dir;         // <state>/services/<name>
   double time_scale = 1.0;                   // see ServiceManagerOptions
+  // A task definition with concrete images (the docker provider's kiln.yml images): with no
+  // deployment yet, the service makes it revision 1 and deploys it at Start, as CreateService
+  // does, once the runtime has the images. Empty: the first deploy brings the images.
+  std::string initial_definition;
 };
 
 class ServiceController {
@@ -99,6 +103,7 @@ class ServiceController {
   const Deployment* Primary() const;
   base::Status LoadDeployments();
   void ArmTimeout(Deployment& d);
+  void DeployInitial();
 
   // service_tasks.cc: doing, through runtime_.
   bool StartTask(int64_t revision);
@@ -121,7 +126,8 @@ class ServiceController {
   ControllerContext ctx_;
   ServiceSpec spec_;
   std::unique_ptr<TaskRuntime> runtime_;
-  bool adopting_ = false;  // until the runtime has said which recorded tasks still run
+  bool adopting_ = false;    // until the runtime has said which recorded tasks still run
+  std::string not_running_;  // why the service runs no tasks (its images), shown in Describe
   int desired_ = 0;
   std::unique_ptr<LoadBalancer> lb_;
   std::map<std::string, std::unique_ptr<Task>> tasks_;

@@ -67,7 +67,11 @@ Json ServiceController::Describe() const {
               {"deployments", deployments},
               {"events", events},
               {"tasks", tasks}};
-  if (!Primary()) out["statusReason"] = "no deployment yet: the service runs no tasks";
+  if (!not_running_.empty()) {
+    out["statusReason"] = "the service runs no tasks: " + not_running_;
+  } else if (!Primary()) {
+    out["statusReason"] = "no deployment yet: the service runs no tasks";
+  }
   if (lb_) {
     out["loadBalancer"] = {{"listen", spec_.load_balancer->listen},
                            {"port", lb_->port()},

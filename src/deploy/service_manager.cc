@@ -5,9 +5,11 @@
 
 #include "base/ids.h"
 #include "base/json_text.h"
+#include "codebuild/build_containers.h"
 #include "deploy/process_runtime.h"
 #include "deploy/revision.h"
 #include "deploy/task_launch.h"
+#include "exec/docker_host.h"
 #include "spec/kiln_config.h"
 #include "store/service_store.h"
 #include "store/store.h"
@@ -51,33 +53,68 @@ base::Result<std::unique_ptr<ServiceManager>> ServiceManager::Create(
 }
 
 base::Status ServiceManager::Start() {
-  const spec::KilnConfig& config = *options_.config;
-  for (const spec::Service& service : config.services) {
-    const spec::Cluster* cluster = config.FindCluster(service.cluster);
-    std::string provider = cluster ? cluster->provider : "process";  // 'default' cluster
-    if (provider != "process") {
-      not_run_[service.name] = "cluster " + service.cluster + " uses provider " + provider +
-                               ", which Kiln does not run yet";
-      continue;
-    }
-    auto spec = ParseServiceSpec(service, cluster);
-    if (!spec.ok()) return spec.status();
-    if (auto st = CheckProcessTask(spec->task); !st.ok()) {
-      return base::Status(st.kind(), "service " + service.name + ": " + st.message());
-    }
-    ScaleTimings(*spec, options_.time_scale);
-    ControllerContext context{.loop = &loop_,
-                              .store = service_store_.get(),
-                              .bundles = &bundles_,
-                              .config = &config,
-                              .service_dir = options_.state_dir / "services" / service.name,
-                              .time_scale = options_.time_scale};
-    auto runtime = std::make_unique<ProcessRuntime>(loop_, bundles_, context.service_dir);
-    auto controller =
-        std::make_unique<ServiceController>(context, std::move(*spec), std::move(runtime));
-    if (auto st = controller->Start(); !st.ok()) return st;
-    controllers_[service.name] = std::move(controller);
+  for (const spec::Service& service : options_.config->services) {
+    if (auto st = StartService(service); !st.ok()) return st;
   }
+  return base::Status::Ok();
+}
+
+base::Result<std::unique_ptr<TaskRuntime>> ServiceManager::MakeRuntime(
+    const ServiceSpec& spec, const std::filesystem::path& dir) {
+  if (spec.provider == "process") {
+    return std::unique_ptr<TaskRuntime>(std::make_unique<ProcessRuntime>(loop_, bundles_, dir));
+  }
+  auto endpoint = spec.engine.empty() ? exec::DockerEndpointFromEnvironment()
+                                      : exec::ParseDockerHost(spec.engine);
+  if (!endpoint.ok()) return endpoint.status();
+  auto runtime = ContainerRuntime::Create({.loop = &loop_,
+                                           .endpoint = *endpoint,
+                                           .service = spec.name,
+                                           .state_label = codebuild::StateLabel(options_.state_dir),
+                                           .service_dir = dir,
+                                           .pull_auth = options_.pull_auth});
+  if (!runtime.ok()) return runtime.status();
+  return std::unique_ptr<TaskRuntime>(std::move(*runtime));
+}
+
+// A service of a provider Kiln cannot run, or whose engine does not answer, is listed with
+// the reason and runs nothing; a malformed one stops the start.
+base::Status ServiceManager::StartService(const spec::Service& service) {
+  const spec::KilnConfig& config = *options_.config;
+  const spec::Cluster* cluster = config.FindCluster(service.cluster);
+  std::string provider = cluster ? cluster->provider : "process";  // 'default' cluster
+  if (provider != "process" && provider != "docker") {
+    not_run_[service.name] = "cluster " + service.cluster + " uses provider " + provider +
+                             ", which Kiln does not run yet";
+    return base::Status::Ok();
+  }
+  auto spec = ParseServiceSpec(service, cluster);
+  if (!spec.ok()) return spec.status();
+  ScaleTimings(*spec, options_.time_scale);
+  ControllerContext context{.loop = &loop_,
+                            .store = service_store_.get(),
+                            .bundles = &bundles_,
+                            .config = &config,
+                            .service_dir = options_.state_dir / "services" / service.name,
+                            .time_scale = options_.time_scale};
+  auto runtime = MakeRuntime(*spec, context.service_dir);
+  if (!runtime.ok()) {
+    not_run_[service.name] = "cluster " + service.cluster + ": " + runtime.status().message();
+    return base::Status::Ok();
+  }
+  if (auto st = (*runtime)->Check(spec->task); !st.ok()) {
+    return base::Status(st.kind(), "service " + service.name + ": " + st.message());
+  }
+  if (provider == "docker") {
+    Json definition = Json::parse(service.definition_json, nullptr, false);
+    if (definition.is_object() && definition.contains("taskDefinition"))
+      context.initial_definition = base::JsonText(definition["taskDefinition"]);
+  }
+  providers_[service.name] = provider;
+  auto controller =
+      std::make_unique<ServiceController>(context, std::move(*spec), std::move(*runtime));
+  if (auto st = controller->Start(); !st.ok()) return st;
+  controllers_[service.name] = std::move(controller);
   return base::Status::Ok();
 }
 
@@ -129,10 +166,11 @@ void ServiceManager::ImportAndDeploy(const std::string& service, const std::stri
                                  : base::Result<std::string>(revision.status());
     if (!started.ok() && on_done) on_done(Failed(service, id, started.status().message()));
   };
+  bool bundles = providers_[service] == "process";  // an engine's images are its own
   boost::asio::post(
-      pool_, [this, next = std::move(next), dir = input.artifact_dir, finish]() mutable {
+      pool_, [this, next = std::move(next), dir = input.artifact_dir, finish, bundles]() mutable {
         std::string error;
-        for (size_t index : UnresolvedContainers(next)) {
+        for (size_t index : bundles ? UnresolvedContainers(next) : std::vector<size_t>{}) {
           Json& container = next["containerDefinitions"][index];
           auto hash = bundles_.Import(container.value("image", ""), dir);
           if (!hash.ok()) {

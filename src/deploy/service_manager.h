@@ -22,6 +22,7 @@
 
 #include "base/status.h"
 #include "deploy/bundle_store.h"
+#include "deploy/container_runtime.h"
 #include "deploy/service_controller.h"
 
 namespace kiln::store {
@@ -41,6 +42,8 @@ struct ServiceManagerOptions {
   // What one deploy bundle may unpack to (kiln.yml server.limits.bundle_bytes,
   // server.limits.bundle_entries).
   BundleLimits bundle_limits;
+  // The docker provider's pulls: the registry login for an image (kiln.yml's registry).
+  PullAuth pull_auth;
 };
 
 struct DeployInput {
@@ -92,6 +95,9 @@ class ServiceManager {
   void ImportAndDeploy(const std::string& service, const std::string& id, nlohmann::json next,
                        const DeployInput& input, OnDeploymentDone on_done);
   base::Result<nlohmann::json> NextDefinition(const std::string& service, const DeployInput& input);
+  base::Status StartService(const spec::Service& service);
+  base::Result<std::unique_ptr<TaskRuntime>> MakeRuntime(const ServiceSpec& spec,
+                                                         const std::filesystem::path& dir);
 
   boost::asio::io_context& loop_;
   ServiceManagerOptions options_;
@@ -99,7 +105,8 @@ class ServiceManager {
   std::unique_ptr<store::ServiceStore> service_store_;
   BundleStore bundles_;
   std::map<std::string, std::unique_ptr<ServiceController>> controllers_;
-  std::map<std::string, std::string> not_run_;  // service -> why
+  std::map<std::string, std::string> not_run_;    // service -> why
+  std::map<std::string, std::string> providers_;  // service -> process | docker
   bool shut_down_ = false;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
   boost::asio::thread_pool pool_{1};  // bundle imports; joined first on destruction

@@ -67,6 +67,9 @@ class TaskRuntime {
   // runs the check itself; options.external_container).
   virtual void ContainerCheck(const TaskStart& start, TaskHealthOptions& options) const = 0;
 
+  // Makes the task definition's images ready (an engine pulls what it lacks); done gets ok or
+  // why its tasks cannot start. CreateService's check before a service's first tasks.
+  virtual void Prepare(const TaskSpec& task, std::function<void(base::Status)> done) = 0;
   // Starts a task. started gets its identity, or kFailed with ECS's stoppedReason words. After
   // a successful start the runtime watches it: Listener::exited follows when it ends.
   virtual void Start(TaskStart start, Started started) = 0;

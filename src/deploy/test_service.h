@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "deploy/process_watch.h"
 #include "deploy/service_manager.h"
 #include "exec/process.h"
 #include "spec/kiln_config.h"

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "exec/shell_session.h"
+#include "exec/task_containers.h"
 
 namespace kiln::exec {
 namespace fs = std::filesystem;
@@ -193,6 +194,7 @@ base::Result<size_t> RemoveOrphanContainers(const DockerClient& client, const st
   if (!list.ok()) return list.status();
   size_t removed = 0;
   for (const ContainerSummary& c : *list) {
+    if (c.labels.contains(kTaskLabel)) continue;  // a service task: adopted, never swept
     auto st = client.Remove(c.id, /*force=*/true);
     if (st.ok()) ++removed;
     if (!st.ok() && st.kind() != base::ErrorKind::kNotFound) return st;

@@ -87,6 +87,26 @@ class PendingWait {
   bool done_ = false;
 };
 
+// A /logs request already sent (follow): the container's output until it stops. Owns its
+// connection. Move-only.
+class LogStream {
+ public:
+  LogStream(LogStream&&) noexcept;
+  LogStream& operator=(LogStream&&) noexcept;
+  ~LogStream();
+
+  // Reads to the end of the stream (the container stopped), sink getting each decoded piece.
+  // kIo after Abort or a broken connection; kFailed for a malformed stream.
+  base::Status ReadAll(const FrameSink& sink);
+  // Unblocks ReadAll on another thread. Thread-safe.
+  void Abort();
+
+ private:
+  friend class DockerClient;
+  explicit LogStream(std::unique_ptr<EngineConnection> connection);
+  std::unique_ptr<EngineConnection> connection_;
+};
+
 class DockerClient {
  public:
   // Pings the engine and negotiates the API version: min(engine max, 1.41). kUnsupported when
@@ -143,6 +163,8 @@ class DockerClient {
   base::Result<ContainerInfo> Inspect(const std::string& id) const;
   // The container's output so far (follow: until it stops), demultiplexed into sink.
   base::Status Logs(const std::string& id, const LogsOptions& options, const FrameSink& sink) const;
+  // The same as a stream to read on another thread, which Abort can end early.
+  base::Result<LogStream> OpenLogs(const std::string& id, const LogsOptions& options) const;
 
  private:
   DockerClient(DockerEndpoint endpoint, ApiVersion api)

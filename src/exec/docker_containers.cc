@@ -84,17 +84,39 @@ base::Result<ContainerInfo> DockerClient::Inspect(const std::string& id) const {
 
 base::Status DockerClient::Logs(const std::string& id, const LogsOptions& options,
                                 const FrameSink& sink) const {
+  auto stream = OpenLogs(id, options);
+  if (!stream.ok()) return stream.status();
+  return stream->ReadAll(sink);
+}
+
+base::Result<LogStream> DockerClient::OpenLogs(const std::string& id,
+                                               const LogsOptions& options) const {
   std::string query = std::string("?follow=") + (options.follow ? "1" : "0") +
                       "&stdout=" + (options.include_stdout ? "1" : "0") +
                       "&stderr=" + (options.include_stderr ? "1" : "0") +
                       "&since=" + std::to_string(options.since);
   auto connection = Begin(EngineCall{.target = Path(ContainerPath(id, "/logs" + query))});
   if (!connection.ok()) return connection.status();
+  return LogStream(std::move(*connection));
+}
+
+LogStream::LogStream(std::unique_ptr<EngineConnection> connection)
+    : connection_(std::move(connection)) {}
+LogStream::LogStream(LogStream&&) noexcept = default;
+LogStream& LogStream::operator=(LogStream&&) noexcept = default;
+LogStream::~LogStream() = default;
+
+base::Status LogStream::ReadAll(const FrameSink& sink) {
+  if (!connection_) return base::Internal("docker: LogStream read after move");
   FrameDemuxer demuxer;
   auto st =
-      (*connection)->ReadBody([&](std::string_view bytes) { return demuxer.Feed(bytes, sink); });
+      connection_->ReadBody([&](std::string_view bytes) { return demuxer.Feed(bytes, sink); });
   if (!st.ok()) return st;
   return demuxer.Finish();
+}
+
+void LogStream::Abort() {
+  if (connection_) connection_->Abort();
 }
 
 }  // namespace kiln::exec

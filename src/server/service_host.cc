@@ -7,7 +7,9 @@
 
 #include "base/files.h"
 #include "base/ids.h"
+#include "codebuild/container_executor.h"
 #include "deploy/service_manager.h"
+#include "registry/access.h"
 
 namespace kiln::server {
 namespace asio = boost::asio;
@@ -83,6 +85,18 @@ class LoopDeployer : public pipeline::Deployer {
 
 }  // namespace
 
+// Service images from kiln.yml's registry are pulled with its current login (read at each
+// pull: the password rotates), as builds' images are (codebuild::PullAuthFor).
+static deploy::PullAuth RegistryPullAuth(const spec::KilnConfig& config,
+                                         const std::filesystem::path& state) {
+  return [&config, state](const std::string& image) -> std::optional<exec::RegistryAuth> {
+    auto access = registry::ResolveAccess(config, state);
+    if (!access.ok() || !*access) return std::nullopt;
+    auto auth = codebuild::PullAuthFor(spec::BuildEnvironment{.image = image}, *access, {});
+    return auth.ok() ? *auth : std::nullopt;
+  };
+}
+
 ServiceHost::ServiceHost(asio::io_context& loop, std::filesystem::path state_dir,
                          const spec::KilnConfig& config, double time_scale)
     : loop_(loop), state_dir_(std::move(state_dir)), config_(config), time_scale_(time_scale) {}
@@ -96,7 +110,8 @@ base::Status ServiceHost::Start(EventHub& events) {
               .config = &config_,
               .time_scale = time_scale_,
               .bundle_limits = {.max_bytes = config_.server.limits.bundle_bytes,
-                                .max_entries = config_.server.limits.bundle_entries}});
+                                .max_entries = config_.server.limits.bundle_entries},
+              .pull_auth = RegistryPullAuth(config_, state_dir_)});
   if (!manager.ok()) return manager.status();
   manager_ = std::move(*manager);
   if (auto st = manager_->Start(); !st.ok()) return st;

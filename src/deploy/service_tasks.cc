@@ -8,6 +8,7 @@
 #include "deploy/service_controller.h"
 #include "deploy/service_parts.h"
 #include "deploy/task_launch.h"
+#include "deploy/task_logs.h"
 #include "spec/kiln_config.h"
 
 namespace kiln::deploy {
@@ -67,7 +68,7 @@ static LaunchRequest RequestFor(const store::TaskRow& row, const ContainerSpec& 
           .service = row.service,
           .container = &c,
           .work_dir = service_dir / "tasks" / row.id,
-          .log_path = service_dir / "tasks" / (row.id + ".log"),
+          .log_path = TaskLogPath(service_dir, row.id),
           .port = uint16_t(row.port)};
 }
 

@@ -101,6 +101,23 @@ bhttp::request<bhttp::string_body> MakeRequest(const std::string& method, const 
   return req;
 }
 
+// A stream the server answered with an error instead: its {"error": {...}} message (else the
+// status), kInvalidInput for a 4xx.
+base::Status RefusedStream(const std::string& path, beast::tcp_stream& stream,
+                           beast::flat_buffer& buffer,
+                           bhttp::response_parser<bhttp::empty_body>&& head) {
+  bhttp::response_parser<bhttp::string_body> full(std::move(head));
+  full.body_limit(64 * 1024);
+  beast::error_code ec;
+  bhttp::read(stream, buffer, full, ec);
+  ApiResult r{.status = full.get().result_int(), .body = ec ? "" : full.get().body()};
+  std::string message = ErrorMessage(r);
+  if (message.starts_with("HTTP ")) message = "stream " + path + ": " + message;
+  return base::Status(
+      r.status >= 400 && r.status < 500 ? base::ErrorKind::kInvalidInput : base::ErrorKind::kFailed,
+      message);
+}
+
 }  // namespace
 
 base::Result<ApiResult> ApiClient::Call(const std::string& method, const std::string& path,
@@ -150,10 +167,7 @@ base::Status ApiClient::Stream(const std::string& path, const std::string& last_
   bhttp::response_parser<bhttp::empty_body> head;
   bhttp::read_header(stream, buffer, head, ec);
   if (ec) return base::Status(base::ErrorKind::kIo, "stream " + path + ": " + ec.message());
-  if (head.get().result_int() != 200) {
-    return base::Status(base::ErrorKind::kFailed,
-                        "stream " + path + ": HTTP " + std::to_string(head.get().result_int()));
-  }
+  if (head.get().result_int() != 200) return RefusedStream(path, stream, buffer, std::move(head));
   std::string pending(static_cast<const char*>(buffer.data().data()), buffer.size());
   SseEvent ev;
   char chunk[65536];

@@ -32,7 +32,8 @@ class ApiClient {
   // kIo when the server cannot be reached (the message names it).
   base::Result<ApiResult> Call(const std::string& method, const std::string& path,
                                const std::string& body = "") const;
-  // Reads an event stream until on_event returns false or the server ends it.
+  // Reads an event stream until on_event returns false or the server ends it. A refused
+  // stream is kInvalidInput (4xx) or kFailed with the server's error message; kIo as Call.
   base::Status Stream(const std::string& path, const std::string& last_event_id,
                       const std::function<bool(const SseEvent&)>& on_event) const;
   const std::string& url() const { return url_; }

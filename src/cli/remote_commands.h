@@ -19,5 +19,8 @@ int FollowExecution(const ApiClient& api, const std::string& id, uint64_t after_
                     const GlobalOptions& g);
 // Prints a build's log from the server; follow: until the build ends.
 int RemoteLogs(const ApiClient& api, const std::string& build_id, bool follow);
+// Copies the lines of a log event stream (GET path) to stdout as they come, until the server
+// ends it; *end gets the data of its closing `event: end` ("" if it closed without one).
+base::Status PrintLogStream(const ApiClient& api, const std::string& path, std::string* end);
 
 }  // namespace kiln::cli

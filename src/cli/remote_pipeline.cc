@@ -258,10 +258,20 @@ int RemoteLogs(const ApiClient& api, const std::string& build_id, bool follow) {
     std::fwrite(r->body.data(), 1, r->body.size(), stdout);
     return kExitOk;
   }
-  std::string status;
-  auto st = api.Stream("/api/v1/builds/" + build_id + "/log", "", [&](const SseEvent& e) {
+  std::string end;
+  auto st = PrintLogStream(api, "/api/v1/builds/" + build_id + "/log", &end);
+  if (!st.ok())
+    return Fail(st.message(), st.kind() == base::ErrorKind::kIo ? kExitInternal : kExitUsage);
+  json ended = json::parse(end, nullptr, false);
+  std::string status = ended.is_object() ? ended.value("buildStatus", "") : "";
+  return status == "SUCCEEDED" || status.empty() ? kExitOk : kExitFailed;
+}
+
+base::Status PrintLogStream(const ApiClient& api, const std::string& path, std::string* end) {
+  end->clear();
+  return api.Stream(path, "", [&](const SseEvent& e) {
     if (e.event == "end") {
-      status = json::parse(e.data, nullptr, false).value("buildStatus", "");
+      *end = e.data;
       return false;
     }
     std::string text = e.data + "\n";
@@ -269,9 +279,6 @@ int RemoteLogs(const ApiClient& api, const std::string& build_id, bool follow) {
     std::fflush(stdout);
     return true;
   });
-  if (!st.ok())
-    return Fail(st.message(), st.kind() == base::ErrorKind::kIo ? kExitInternal : kExitUsage);
-  return status == "SUCCEEDED" || status.empty() ? kExitOk : kExitFailed;
 }
 
 int RemotePipeline(const std::string& which, const PipelineArgs& a, const GlobalOptions& g) {

@@ -1,19 +1,22 @@
-// `kiln service list|status|deploy|rollback|scale`: services run by `kiln serve` (the process
-// provider lives in the server), so these always act through its API (--server URL or
+// `kiln service list|status|deploy|rollback|scale|logs`: services run by `kiln serve` (the
+// process provider lives in the server), so these always act through its API (--server URL or
 // $KILN_SERVER).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "base/files.h"
 #include "base/json_text.h"
 #include "cli/api_client.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/remote_commands.h"
 
 namespace kiln::cli {
 namespace {
@@ -26,6 +29,9 @@ struct ServiceArgs {
   int64_t revision = 0;
   int desired = -1;
   bool wait = false;
+  std::string task;  // logs: one task (id or prefix)
+  int tail = -1;     // logs: lines per task (-1: all the server sends)
+  bool follow = false;
 };
 
 int Fail(const std::string& message, int code) {
@@ -123,6 +129,53 @@ int Deploy(const ApiClient& api, const ServiceArgs& a, const GlobalOptions& g,
   return !a.wait || r->value("rolloutState", "") == "COMPLETED" ? kExitOk : kExitFailed;
 }
 
+// Percent-encodes everything but RFC 3986's unreserved characters: the server judges the
+// value as typed.
+std::string QueryValue(std::string_view value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+std::string LogsPath(const ServiceArgs& a) {
+  std::string path = "/api/v1/services/" + a.name + "/logs";
+  std::vector<std::string> query;
+  if (!a.task.empty()) query.push_back("task=" + QueryValue(a.task));
+  if (a.tail >= 0) query.push_back("tail=" + std::to_string(a.tail));
+  for (size_t i = 0; i < query.size(); ++i) path += (i == 0 ? "?" : "&") + query[i];
+  return path;
+}
+
+// Prints the task logs, each line after its task's short id; -f follows them until Ctrl-C
+// (or, with --task, until that task has stopped).
+int Logs(const ApiClient& api, const ServiceArgs& a) {
+  if (!a.follow) {
+    auto r = api.Call("GET", LogsPath(a));
+    if (!r.ok()) return Fail(r.status().message(), kExitInternal);
+    if (r->status != 200) return Fail(ErrorMessage(*r), ExitCodeFor(*r));
+    std::fwrite(r->body.data(), 1, r->body.size(), stdout);
+    if (r->headers.contains("x-kiln-log-truncated"))
+      std::fprintf(stderr, "kiln: older lines were left out; see them with --tail N\n");
+    return kExitOk;
+  }
+  std::string end;
+  auto st = PrintLogStream(api, LogsPath(a), &end);
+  if (!st.ok())
+    return Fail(st.message(),
+                st.kind() == base::ErrorKind::kInvalidInput ? kExitUsage : kExitInternal);
+  json ended = json::parse(end, nullptr, false);
+  std::string error = ended.is_object() ? ended.value("error", "") : "";
+  return error.empty() ? kExitOk : Fail(error, kExitInternal);
+}
+
 int RunService(const std::string& which, const ServiceArgs& a, const GlobalOptions& g) {
   if (ServerUrl(g).empty()) {
     return Fail("kiln service acts through a running server: give --server URL or set KILN_SERVER",
@@ -131,6 +184,7 @@ int RunService(const std::string& which, const ServiceArgs& a, const GlobalOptio
   auto api = ApiClient::FromGlobal(g);
   if (!api.ok()) return Fail(api.status().message(), kExitUsage);
   int code = kExitOk;
+  if (which == "logs") return Logs(*api, a);
   if (which == "list" || which == "status") {
     auto r = Call(*api, "GET", "/api/v1/services" + (which == "status" ? "/" + a.name : ""),
                   nullptr, &code);
@@ -162,7 +216,7 @@ int RunService(const std::string& which, const ServiceArgs& a, const GlobalOptio
 }  // namespace
 
 CommandSpec ServiceCommand() {
-  return {"service", "services run by kiln serve: list, status, deploy, rollback, scale",
+  return {"service", "services run by kiln serve: list, status, deploy, rollback, scale, logs",
           [](CLI::App* sub) {
             auto a = std::make_shared<ServiceArgs>();
             auto which = std::make_shared<std::string>();
@@ -185,6 +239,12 @@ CommandSpec ServiceCommand() {
             auto* scale = AddVerb(sub, "scale", "set the desired count", which.get());
             scale->add_option("service", a->name)->required();
             scale->add_option("count", a->desired)->required()->check(CLI::Range(0, 1000));
+            auto* logs = AddVerb(sub, "logs", "its tasks' output (-f: follow it)", which.get());
+            logs->add_option("service", a->name)->required();
+            logs->add_flag("-f,--follow", a->follow, "follow the logs until Ctrl-C");
+            logs->add_option("--task", a->task, "only this task (its id or a prefix of it)");
+            logs->add_option("--tail", a->tail, "only the last N lines of each task")
+                ->check(CLI::Range(0, 10000));
             return [a, which](const GlobalOptions& g) { return RunService(*which, *a, g); };
           }};
 }

@@ -9,7 +9,7 @@
 
 namespace kiln::deploy {
 
-struct TaskLogs::Follower {
+struct TaskOutput::Follower {
   std::mutex mu;
   std::optional<exec::LogStream> stream;  // set once open; Abort through it
   bool aborted = false;
@@ -46,7 +46,7 @@ class LineWriter {
   bool at_line_start_ = true;
 };
 
-void Follow(const exec::DockerClient& client, TaskLogs::Container container,
+void Follow(const exec::DockerClient& client, TaskOutput::Container container,
             const std::filesystem::path& path, std::string prefix, int64_t since, std::mutex* mu,
             std::optional<exec::LogStream>* slot, const bool* aborted) {
   base::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
@@ -66,8 +66,8 @@ void Follow(const exec::DockerClient& client, TaskLogs::Container container,
 
 }  // namespace
 
-TaskLogs::TaskLogs(const exec::DockerClient& client, std::filesystem::path log_path,
-                   std::vector<Container> containers, int64_t since) {
+TaskOutput::TaskOutput(const exec::DockerClient& client, std::filesystem::path log_path,
+                       std::vector<Container> containers, int64_t since) {
   bool prefixed = containers.size() > 1;
   for (Container& c : containers) {
     auto f = std::make_unique<Follower>();
@@ -78,7 +78,7 @@ TaskLogs::TaskLogs(const exec::DockerClient& client, std::filesystem::path log_p
   }
 }
 
-TaskLogs::~TaskLogs() {
+TaskOutput::~TaskOutput() {
   for (auto& f : followers_) {
     std::lock_guard lock(f->mu);
     f->aborted = true;

@@ -14,7 +14,7 @@
 
 namespace kiln::deploy {
 
-class TaskLogs {
+class TaskOutput {
  public:
   struct Container {
     std::string name;
@@ -22,12 +22,12 @@ class TaskLogs {
   };
   // Starts following. since: unix seconds (an adopted task's log resumes where the file's last
   // write left it); 0: from the container's start.
-  TaskLogs(const exec::DockerClient& client, std::filesystem::path log_path,
-           std::vector<Container> containers, int64_t since);
+  TaskOutput(const exec::DockerClient& client, std::filesystem::path log_path,
+             std::vector<Container> containers, int64_t since);
   // Aborts the streams still open and joins their threads.
-  ~TaskLogs();
-  TaskLogs(const TaskLogs&) = delete;
-  TaskLogs& operator=(const TaskLogs&) = delete;
+  ~TaskOutput();
+  TaskOutput(const TaskOutput&) = delete;
+  TaskOutput& operator=(const TaskOutput&) = delete;
 
  private:
   struct Follower;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/ids.h"
+#include "deploy/task_logs.h"
 
 namespace kiln::deploy {
 namespace {
@@ -165,10 +166,10 @@ void ContainerRuntime::Running(const std::string& task_id,
                                int64_t logs_since) {
   Live& live = live_[task_id];
   live.phase = Phase::kRunning;
-  if (live.log_path.empty()) live.log_path = options_.service_dir / "tasks" / (task_id + ".log");
-  std::vector<TaskLogs::Container> containers;
+  if (live.log_path.empty()) live.log_path = TaskLogPath(options_.service_dir, task_id);
+  std::vector<TaskOutput::Container> containers;
   for (const auto& c : started) containers.push_back({.name = c.name, .id = c.id});
-  live.logs = std::make_unique<TaskLogs>(client_, live.log_path, containers, logs_since);
+  live.logs = std::make_unique<TaskOutput>(client_, live.log_path, containers, logs_since);
 }
 
 void ContainerRuntime::OnEngineEvent(const exec::EngineEvent& event) {
@@ -290,7 +291,7 @@ void ContainerRuntime::Adopt(std::vector<store::TaskRow> rows, Adopted adopted) 
           std::vector<exec::StartedContainer> containers;
           for (const auto& c : census.states[i]->containers)
             containers.push_back({.name = c.name, .id = c.id});
-          fs::path log = options_.service_dir / "tasks" / (ids[i] + ".log");
+          fs::path log = TaskLogPath(options_.service_dir, ids[i]);
           live_[ids[i]].log_path = log;
           Running(ids[i], containers, LogResumeTime(log));
         }

@@ -62,7 +62,7 @@ class ContainerRuntime final : public TaskRuntime {
     Phase phase = Phase::kStarting;
     Health health = Health::kUnknown;
     std::filesystem::path log_path;
-    std::unique_ptr<TaskLogs> logs;
+    std::unique_ptr<TaskOutput> logs;
   };
 
   struct Census;

@@ -183,6 +183,28 @@ void ServiceManager::ImportAndDeploy(const std::string& service, const std::stri
       });
 }
 
+base::Result<std::vector<TaskLog>> ServiceManager::TaskLogs(const std::string& service) const {
+  if (!controllers_.contains(service)) {
+    auto why = not_run_.find(service);
+    return base::NotFound(why != not_run_.end() ? why->second
+                                                : "no service named '" + service + "'");
+  }
+  auto rows = service_store_->RecentTasks(service, kMaxLogTasks);
+  if (!rows.ok()) return rows.status();
+  return ExistingTaskLogs(*rows, options_.state_dir / "services" / service);
+}
+
+base::Result<TaskLog> ServiceManager::FindTaskLog(const std::string& service,
+                                                  const std::string& task) const {
+  auto logs = TaskLogs(service);
+  if (!logs.ok()) return logs.status();
+  auto found = deploy::FindTaskLog(*logs, task);
+  if (!found.ok())
+    return base::Status(found.status().kind(),
+                        "service " + service + ": " + found.status().message());
+  return found;
+}
+
 base::Result<std::string> ServiceManager::Rollback(const std::string& service,
                                                    OnDeploymentDone on_done) {
   auto it = controllers_.find(service);

@@ -24,6 +24,7 @@
 #include "deploy/bundle_store.h"
 #include "deploy/container_runtime.h"
 #include "deploy/service_controller.h"
+#include "deploy/task_logs.h"
 
 namespace kiln::store {
 class Store;
@@ -77,6 +78,13 @@ class ServiceManager {
 
   nlohmann::json ServicesJson() const;  // {"services": [...]}
   base::Result<nlohmann::json> ServiceJson(const std::string& name) const;
+
+  // The logs of the service's newest kMaxLogTasks tasks that still have one (STOPPED ones
+  // too), newest-started last. kNotFound for a service this manager does not run.
+  base::Result<std::vector<TaskLog>> TaskLogs(const std::string& service) const;
+  // One task's log, by id or unique prefix (task_logs.h's FindTaskLog): kInvalidInput for a
+  // malformed id, kNotFound for an unknown service or a task without a log.
+  base::Result<TaskLog> FindTaskLog(const std::string& service, const std::string& task) const;
 
   // Stops every task of every service (drain, SIGTERM, SIGKILL after stopTimeout) and the
   // load balancers, then calls done on the loop. Deploy fails afterwards.

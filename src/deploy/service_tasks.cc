@@ -6,6 +6,7 @@
 #include "deploy/service_controller.h"
 #include "deploy/service_parts.h"
 #include "deploy/task_launch.h"
+#include "deploy/task_logs.h"
 #include "spec/kiln_config.h"
 
 namespace kiln::deploy {
@@ -58,7 +59,7 @@ TaskStart ServiceController::StartFor(const store::TaskRow& row, const TaskSpec&
   TaskStart start{.row = row,
                   .task = &spec,
                   .work_dir = ctx_.service_dir / "tasks" / row.id,
-                  .log_path = ctx_.service_dir / "tasks" / (row.id + ".log")};
+                  .log_path = TaskLogPath(ctx_.service_dir, row.id)};
   for (const ContainerSpec& c : spec.containers) start.secrets.push_back(ResolveSecrets(c));
   return start;
 }

@@ -34,6 +34,23 @@ std::optional<store::BuildRow> FindBuild(ServerContext& ctx, const ExchangePtr& 
   return std::nullopt;
 }
 
+// The build's one log file, growing while the build is QUEUED or IN_PROGRESS; the stream
+// ends with the build's status.
+LogFeed BuildLogFeed(ServerContext& ctx, const std::string& id, uint64_t offset) {
+  return [&ctx, id, offset] {
+    auto row = ctx.reads.GetBuild(id);
+    std::string status = row.ok() && *row ? (*row)->status : "";
+    bool running = status == "QUEUED" || status == "IN_PROGRESS";
+    LogFeedState state;
+    if (row.ok() && *row && !(*row)->log_path.empty()) {
+      state.files.push_back(
+          {.key = id, .path = (*row)->log_path, .offset = offset, .growing = running});
+    }
+    if (!running) state.end = base::JsonText(json{{"buildStatus", status}});
+    return state;
+  };
+}
+
 void GetLog(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
             const store::BuildRow& row) {
   auto accept = ex->request()[bhttp::field::accept];
@@ -41,7 +58,8 @@ void GetLog(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
   if (accept.find("text/event-stream") != std::string_view::npos) {
     auto last = ex->request()["Last-Event-ID"];
     if (!last.empty()) offset = std::strtoull(std::string(last).c_str(), nullptr, 10);
-    auto tail = std::make_shared<LogTail>(ctx, ex->StartEvents(), row.id, offset);
+    auto tail = std::make_shared<LogTail>(ctx.loop, ex->StartEvents(),
+                                          BuildLogFeed(ctx, row.id, offset), true);
     tail->Start();
     return;
   }

@@ -22,6 +22,10 @@ bool RouteBuilds(ServerContext& ctx, const ExchangePtr& ex, const Target& t);
 void BuildEnded(ServerContext& ctx, const std::string& id);
 // Services (api_services.cc).
 bool RouteServices(ServerContext& ctx, const ExchangePtr& ex, const Target& t);
+// GET /api/v1/services/{name}/logs (api_service_logs.cc). Precondition: ctx.services.
+void ServiceLogs(ServerContext& ctx, const ExchangePtr& ex, const Target& t);
+// The HTTP status for a deploy-layer error: 404 not found, 400 bad input, else 500.
+unsigned HttpStatusFor(const base::Status& st);
 // GET /api/v1/server, POST /api/v1/server/local-token/rotate: role admin (api_server.cc).
 bool RouteServerSettings(ServerContext& ctx, const ExchangePtr& ex, const Target& t);
 // POST /webhooks/github/{connection} (webhook.cc).

@@ -1,5 +1,5 @@
 // /api/v1/services...: DescribeServices-shaped answers, deployments, rollback and scaling
-// (the deploy layer's ServiceManager, on the loop).
+// (the deploy layer's ServiceManager, on the loop); logs in api_service_logs.cc.
 #include "base/json_text.h"
 #include "deploy/service_manager.h"
 #include "server/api_handlers.h"
@@ -15,19 +15,6 @@ json OutcomeJson(const deploy::DeploymentOutcome& o) {
           {"rolloutStateReason", o.reason},  {"rollbackRevision", o.rollback_revision}};
 }
 
-unsigned StatusFor(const base::Status& st) {
-  switch (st.kind()) {
-    case base::ErrorKind::kNotFound:
-      return 404;
-    case base::ErrorKind::kInvalidInput:
-      return 400;
-    case base::ErrorKind::kUnsupported:
-      return 400;
-    default:
-      return 500;
-  }
-}
-
 // Answers 202 with the deployment id, or with ?wait=true the outcome once it is known.
 void Answer(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
             const std::function<base::Result<std::string>(deploy::OnDeploymentDone)>& start) {
@@ -41,7 +28,7 @@ void Answer(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
     if (wait) ex->Reply(JsonResponse(200, OutcomeJson(o)));
   });
   if (!id.ok()) {
-    ex->Reply(JsonError(StatusFor(id.status()), "deployment_refused", id.status().message()));
+    ex->Reply(JsonError(HttpStatusFor(id.status()), "deployment_refused", id.status().message()));
     return;
   }
   ctx.events.Publish(
@@ -79,11 +66,24 @@ void Scale(ServerContext& ctx, const ExchangePtr& ex, const std::string& service
   auto body = ReadBody(ex, ParseScaleRequest);
   if (!body) return;
   auto st = ctx.services->Scale(service, body->desired_count);
-  if (!st.ok()) return ex->Reply(JsonError(StatusFor(st), "scale_refused", st.message()));
+  if (!st.ok()) return ex->Reply(JsonError(HttpStatusFor(st), "scale_refused", st.message()));
   ex->Reply(JsonResponse(200, {{"serviceName", service}, {"desiredCount", body->desired_count}}));
 }
 
 }  // namespace
+
+unsigned HttpStatusFor(const base::Status& st) {
+  switch (st.kind()) {
+    case base::ErrorKind::kNotFound:
+      return 404;
+    case base::ErrorKind::kInvalidInput:
+      return 400;
+    case base::ErrorKind::kUnsupported:
+      return 400;
+    default:
+      return 500;
+  }
+}
 
 bool RouteServices(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
   if (t.segments.size() < 3 || t.segments[2] != "services") return false;
@@ -110,6 +110,8 @@ bool RouteServices(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
     });
   } else if (t.Is({"api", "v1", "services", "*", "scale"}) && IsPost(ex)) {
     Scale(ctx, ex, t.segments[3]);
+  } else if (t.Is({"api", "v1", "services", "*", "logs"}) && IsGet(ex)) {
+    ServiceLogs(ctx, ex, t);
   } else {
     return false;
   }

@@ -3,39 +3,46 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace kiln::server {
 namespace {
 constexpr size_t kChunk = 256 * 1024;
-constexpr int kPollMs = 50;  // how often a tail at the end of a running build looks again
+constexpr int kPollMs = 50;  // how often a tail at the end of growing files looks again
 }  // namespace
 
-std::string FormatLogEvent(std::string_view lines, uint64_t end) {
+std::string FormatLogEvent(std::string_view lines, std::string_view id, std::string_view prefix) {
   std::string out;
   out.reserve(lines.size() + lines.size() / 16 + 32);
-  out += "id: ";
-  out += std::to_string(end);
-  out += '\n';
-  while (!lines.empty()) {
+  if (!id.empty()) {
+    out += "id: ";
+    out += id;
+    out += '\n';
+  }
+  for (;;) {
     const void* nl = std::memchr(lines.data(), '\n', lines.size());
     size_t n = nl ? static_cast<const char*>(nl) - lines.data() : lines.size();
     out += "data: ";
-    out.append(lines.data(), n);
+    out += prefix;
+    std::string_view line = lines.substr(0, n);
+    if (line.find('\r') == std::string_view::npos) {
+      out += line;
+    } else {
+      std::copy_if(line.begin(), line.end(), std::back_inserter(out),
+                   [](char c) { return c != '\r'; });
+    }
     out += '\n';
-    lines.remove_prefix(nl ? n + 1 : n);
+    if (!nl) break;
+    lines.remove_prefix(n + 1);
   }
   out += '\n';
   return out;
 }
 
-LogTail::LogTail(ServerContext& ctx, std::shared_ptr<EventStream> stream, std::string build_id,
-                 uint64_t offset)
-    : ctx_(ctx),
-      stream_(std::move(stream)),
-      build_id_(std::move(build_id)),
-      offset_(offset),
-      timer_(ctx.loop) {}
+LogTail::LogTail(boost::asio::io_context& loop, std::shared_ptr<EventStream> stream, LogFeed feed,
+                 bool offset_ids)
+    : stream_(std::move(stream)), feed_(std::move(feed)), offset_ids_(offset_ids), timer_(loop) {}
 
 void LogTail::Start() {
   auto weak = weak_from_this();
@@ -47,55 +54,73 @@ void LogTail::Start() {
   Pump();
 }
 
-bool LogTail::Open() {
-  if (fd_.valid()) return true;
-  auto row = ctx_.reads.GetBuild(build_id_);
-  if (!row.ok() || !*row || (*row)->log_path.empty()) return false;
-  fd_.Reset(::open((*row)->log_path.c_str(), O_RDONLY | O_CLOEXEC));
-  return fd_.valid();
-}
-
-std::string LogTail::BuildStatus() {
-  auto row = ctx_.reads.GetBuild(build_id_);
-  return row.ok() && *row ? (*row)->status : "";
-}
-
+// The feed is asked only once everything known has been sent, and its answer (taken before
+// the last reads) decides the end: bytes written before a writer finished are never lost.
 void LogTail::Pump() {
   if (stream_->closed() || waiting_) return;
-  if (!Open()) {
-    std::string status = BuildStatus();
-    if (status != "QUEUED" && status != "IN_PROGRESS") {
-      stream_->Send("event: end\ndata: {\"buildStatus\":\"" + status + "\"}\n\n");
-      stream_->Close();
-      return;
+  if (SendNext()) return;  // OnDrained pumps again
+  LogFeedState state = feed_();
+  Adopt(std::move(state.files));
+  if (SendNext()) return;
+  if (!state.end) return WaitForMore();
+  stream_->Send("event: end\ndata: " + *state.end + "\n\n");
+  stream_->Close();
+}
+
+void LogTail::Adopt(std::vector<LogFile> files) {
+  std::erase_if(sources_, [&](const Source& s) {
+    return std::none_of(files.begin(), files.end(),
+                        [&](const LogFile& f) { return f.key == s.file.key; });
+  });
+  for (LogFile& f : files) {
+    auto it = std::find_if(sources_.begin(), sources_.end(),
+                           [&](const Source& s) { return s.file.key == f.key; });
+    if (it == sources_.end()) {
+      sources_.push_back({.file = std::move(f)});
+    } else {
+      it->file.growing = f.growing;
     }
-    return WaitForMore();
+  }
+}
+
+bool LogTail::SendNext() {
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    size_t at = (next_ + i) % sources_.size();
+    if (sources_[at].done || !SendFrom(sources_[at])) continue;
+    next_ = at + 1;
+    return true;
+  }
+  return false;
+}
+
+// Sends the whole lines waiting in one file (a huge line in pieces; a last partial line once
+// the file no longer grows). False when there was nothing to send.
+bool LogTail::SendFrom(Source& s) {
+  if (!s.fd.valid()) s.fd.Reset(::open(s.file.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!s.fd.valid()) {
+    s.done = !s.file.growing;
+    return false;
   }
   chunk_.resize(kChunk);
-  ssize_t n = ::pread(fd_.get(), chunk_.data(), kChunk, static_cast<off_t>(offset_));
-  if (n < 0) {
-    stream_->Close();
-    return;
-  }
-  std::string_view data(chunk_.data(), static_cast<size_t>(n));
+  ssize_t n = ::pread(s.fd.get(), chunk_.data(), kChunk, static_cast<off_t>(s.file.offset));
+  std::string_view data(chunk_.data(), n > 0 ? static_cast<size_t>(n) : 0);
   size_t last_nl = data.rfind('\n');
-  if (last_nl == std::string_view::npos && data.size() == kChunk)
-    last_nl = kChunk - 1;  // a huge line
-  if (last_nl != std::string_view::npos) {
-    data = data.substr(0, last_nl + 1);
-    offset_ += data.size();
-    stream_->Send(FormatLogEvent(data.substr(0, data.size() - 1), offset_));
-    return;  // OnDrained pumps again
+  size_t take = last_nl != std::string_view::npos          ? last_nl + 1
+                : data.size() == kChunk || !s.file.growing ? data.size()  // huge or last line
+                                                           : 0;
+  if (take == 0) {
+    if (!s.file.growing) {
+      s.done = true;
+      s.fd.Reset();
+    }
+    return false;
   }
-  // No whole line waiting: the build may still write, or it ended (flush a last partial line).
-  std::string status = BuildStatus();
-  if (status == "QUEUED" || status == "IN_PROGRESS") return WaitForMore();
-  if (!data.empty()) {
-    offset_ += data.size();
-    stream_->Send(FormatLogEvent(data, offset_));
-  }
-  stream_->Send("event: end\ndata: {\"buildStatus\":\"" + status + "\"}\n\n");
-  stream_->Close();
+  s.file.offset += take;
+  std::string_view lines = data.substr(0, take);
+  if (lines.back() == '\n') lines.remove_suffix(1);
+  std::string id = offset_ids_ ? std::to_string(s.file.offset) : "";
+  stream_->Send(FormatLogEvent(lines, id, s.file.prefix));
+  return true;
 }
 
 void LogTail::WaitForMore() {

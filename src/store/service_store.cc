@@ -119,6 +119,17 @@ base::Result<std::vector<TaskRow>> ServiceStore::LiveTasks(const std::string& se
   return Collect<TaskRow>(*q, ReadTask);
 }
 
+base::Result<std::vector<TaskRow>> ServiceStore::RecentTasks(const std::string& service,
+                                                             int limit) {
+  auto q = db_.Prepare(
+      "SELECT id, service, revision, pid, pid_token, port, state, health, started_ms, "
+      "stopped_ms FROM service_tasks WHERE service = ? ORDER BY started_ms DESC, rowid DESC "
+      "LIMIT ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, service).Bind(2, int64_t(limit));
+  return Collect<TaskRow>(*q, ReadTask);
+}
+
 base::Status ServiceStore::SetDesiredCount(const std::string& service, const DesiredCount& c) {
   auto q = db_.Prepare("INSERT OR REPLACE INTO service_settings VALUES (?, ?, ?)");
   if (!q.ok()) return q.status();

@@ -69,9 +69,11 @@ class ServiceStore {
   base::Result<std::optional<DeploymentRow>> LastCompleted(const std::string& service,
                                                            int64_t except = 0);
 
-  // Tasks (insert or replace by id). LiveTasks: every task not STOPPED.
+  // Tasks (insert or replace by id). LiveTasks: every task not STOPPED. RecentTasks: the
+  // newest `limit` by start, in any state, newest first.
   base::Status PutTask(const TaskRow& row);
   base::Result<std::vector<TaskRow>> LiveTasks(const std::string& service);
+  base::Result<std::vector<TaskRow>> RecentTasks(const std::string& service, int limit);
 
   // Desired count as set by Scale, with the kiln.yml value it overrode; nullopt if never set.
   struct DesiredCount {

@@ -83,6 +83,22 @@ TEST_F(ServiceStoreTest, LiveTasksLeaveOutStoppedOnes) {
   EXPECT_EQ((*live)[0].pid_token, "b:1");
 }
 
+TEST_F(ServiceStoreTest, RecentTasksAreNewestFirstInAnyStateAndBounded) {
+  for (int i = 1; i <= 4; ++i) {
+    TaskRow t{.id = "t" + std::to_string(i),
+              .service = "web",
+              .state = i == 2 ? "STOPPED" : "RUNNING",
+              .started_ms = i};
+    ASSERT_TRUE(services_->PutTask(t).ok());
+  }
+  ASSERT_TRUE(services_->PutTask({.id = "other", .service = "api", .started_ms = 9}).ok());
+  auto recent = services_->RecentTasks("web", 3);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 3u);
+  EXPECT_EQ((*recent)[0].id, "t4");
+  EXPECT_EQ((*recent)[2].id, "t2");  // STOPPED tasks too
+}
+
 TEST_F(ServiceStoreTest, DesiredCountAndEvents) {
   EXPECT_FALSE(*services_->GetDesiredCount("web"));
   ASSERT_TRUE(services_->SetDesiredCount("web", {5, 2}).ok());

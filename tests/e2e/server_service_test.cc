@@ -1,7 +1,8 @@
 // `kiln serve` running a service on the process provider, driven through the CLI and HTTP:
 // a deployment behind the load balancer, a task killed by hand and replaced, the server
 // killed with -9 and restarted (its tasks adopted, the service answering again within
-// seconds), and SIGTERM leaving no task behind.
+// seconds), SIGTERM leaving no task behind, and `kiln service logs` reading and following the
+// tasks' output.
 #include <unistd.h>
 
 #include "server_fixture.h"
@@ -21,7 +22,8 @@ class H(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def log_message(self, *a):
-        pass
+        print("served " + self.path, flush=True)
+print("task up on port " + os.environ["PORT"], flush=True)
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 )PY";
 
@@ -94,6 +96,15 @@ class ServerService : public ServerFixture {
   }
 
   std::string Answer() { return Http(lb_port_, "GET", "/health").body; }
+
+  std::vector<std::string> TaskIds() {
+    std::vector<std::string> ids;
+    json s = Status();
+    if (s.is_object()) {
+      for (const auto& t : s["tasks"]) ids.push_back(t["taskId"].get<std::string>());
+    }
+    return ids;
+  }
 
   uint16_t lb_port_ = 0;
   std::set<int> seen_;  // every task pid the server reported
@@ -169,6 +180,74 @@ TEST_F(ServerService, ScaleAndRollbackThroughTheCli) {
   EXPECT_EQ(Status()["taskDefinition"], 1);
   auto unknown = Service({"status", "nope"});
   EXPECT_EQ(unknown.exit_code, 2);
+}
+
+TEST_F(ServerService, LogsShowEachTaskAndFollowTasksStartedLater) {
+  Serve();
+  std::string defs = (tmp_.path() / "release/imagedefinitions.json").string();
+  ASSERT_EQ(Service({"deploy", "web", "--image-definitions", defs, "--wait"}).exit_code, 0);
+  std::vector<std::string> ids = TaskIds();
+  ASSERT_EQ(ids.size(), 2u) << Status().dump(2);
+  std::string a = ids[0].substr(0, 12), b = ids[1].substr(0, 12);
+
+  // Every task's lines, each after its short id.
+  RunResult all;
+  EXPECT_TRUE(WaitUntil([&] {
+    all = Service({"logs", "web"});
+    return Contains(all.out, a + " | task up on port") && Contains(all.out, b + " | task up");
+  })) << all.out
+      << all.err;
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+
+  // --task narrows to one task (its id or a prefix); --tail N keeps its last N lines.
+  auto one = Service({"logs", "web", "--task", ids[0]});
+  EXPECT_TRUE(Contains(one.out, a + " | task up")) << one.out << one.err;
+  EXPECT_FALSE(Contains(one.out, b)) << one.out;
+  auto last = Service({"logs", "web", "--task", ids[1].substr(0, 8), "--tail", "1"});
+  EXPECT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(std::count(last.out.begin(), last.out.end(), '\n'), 1) << last.out;
+  EXPECT_TRUE(last.out.starts_with(b + " | ")) << last.out;
+
+  // An unknown task, a malformed one and an unknown service: one line on stderr, exit 2.
+  for (const std::string& task : {std::string(32, 'f'), std::string("../../x")}) {
+    auto bad = Service({"logs", "web", "--task", task});
+    EXPECT_EQ(bad.exit_code, 2) << task << bad.out;
+    EXPECT_TRUE(bad.err.starts_with("kiln: error: ")) << bad.err;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  }
+  EXPECT_EQ(Service({"logs", "nope"}).exit_code, 2);
+  EXPECT_EQ(Service({"logs", "web", "-f", "--task", "../../x"}).exit_code, 2);
+  for (const std::string& task :
+       std::vector<std::string>{"../../x", "..%2F..%2Fkiln.db",
+                                ids[0] + "%2F..%2F..%2F..%2Fkiln.db", "%2Fetc%2Fpasswd"}) {
+    HttpReply r = Get("/api/v1/services/web/logs?task=" + task);
+    EXPECT_TRUE(r.status == 400 || r.status == 404) << task << " " << r.status << r.body;
+    EXPECT_TRUE(r.Json().contains("error")) << r.body;
+  }
+
+  // Following: a line written after the stream opened, and a task started after it opened.
+  auto follow =
+      StartKiln({"--server", Url(), "service", "logs", "web", "-f", "--tail", "0"}, tmp_.path());
+  EXPECT_TRUE(WaitUntil([&] { return Contains(follow->Out(), " | served /health"); }))
+      << follow->Out() << follow->Err();
+  Http(lb_port_, "GET", "/written-after-the-stream-opened");
+  EXPECT_TRUE(WaitUntil([&] {
+    return Contains(follow->Out(), " | served /written-after-the-stream-opened");
+  })) << follow->Out();
+  ASSERT_EQ(Service({"scale", "web", "3"}).exit_code, 0);
+  std::string c;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (const std::string& id : TaskIds()) {
+          if (id != ids[0] && id != ids[1]) c = id.substr(0, 12);
+        }
+        return !c.empty() && Contains(follow->Out(), c + " | task up on port");
+      },
+      20000))
+      << follow->Out() << Status().dump(2);
+  EXPECT_FALSE(follow->Exited()) << follow->Err();
+  follow->Signal(SIGINT);
+  follow->Wait(10);
 }
 
 }  // namespace

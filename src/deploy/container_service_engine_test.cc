@@ -231,6 +231,41 @@ TEST_F(ContainerServiceTest, CrashedServerAdoptsItsTasksAndShutdownRemovesThem) 
   EXPECT_TRUE(EngineTasks().empty());
 }
 
+// The server dies in the middle of a rollout (a v2 task started, v1 tasks still serving); the
+// next one adopts every task, finishes the rollout, and leaves no container it does not know.
+TEST_F(ContainerServiceTest, CrashDuringARolloutIsAdoptedAndTheRolloutFinishes) {
+  ASSERT_NO_FATAL_FAILURE(Open("kiln/csvc-web:v1"));
+  ASSERT_TRUE(WaitFor([](const Json& d) { return Steady(d, 1, 2); })) << Describe().dump(2);
+  loop_.Run([&] {
+    return manager_->Deploy("web", {.image_file = ImageDefinitions("kiln/csvc-web:v2")}, nullptr)
+        .ok();
+  });
+  ASSERT_TRUE(WaitFor([](const Json& d) {
+    for (const Json& t : d["tasks"]) {
+      if (t["revision"] == 2 && t["lastStatus"] == "RUNNING") return true;
+    }
+    return false;
+  })) << Describe().dump(2);
+  std::set<std::string> before = TaskIds();
+  loop_.Run([&] {
+    manager_.reset();  // kill -9 in the middle of the rollout
+    return 0;
+  });
+  ASSERT_NO_FATAL_FAILURE(Open("kiln/csvc-web:v1"));
+  std::set<std::string> adopted = TaskIds();
+  for (const std::string& id : adopted) EXPECT_TRUE(before.contains(id)) << id << " is new";
+  ASSERT_TRUE(WaitFor([](const Json& d) { return Steady(d, 2, 2); })) << Describe().dump(2);
+  ExpectServes(2);
+  EXPECT_EQ(EngineTasks(), TaskIds());
+  Json d = Describe();
+  bool told = false;
+  for (const Json& e : d["events"]) {
+    told = told ||
+           e["message"].get<std::string>().find("adopted after a restart") != std::string::npos;
+  }
+  EXPECT_TRUE(told) << d.dump(2);
+}
+
 TEST_F(ContainerServiceTest, ImageThatCannotBeHadRunsNoTaskAndSaysWhy) {
   ASSERT_NO_FATAL_FAILURE(Open("kiln/csvc-web:nowhere"));
   ASSERT_TRUE(WaitFor([](const Json& d) {

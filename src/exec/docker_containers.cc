@@ -88,13 +88,7 @@ base::Status DockerClient::Logs(const std::string& id, const LogsOptions& option
                       "&stdout=" + (options.include_stdout ? "1" : "0") +
                       "&stderr=" + (options.include_stderr ? "1" : "0") +
                       "&since=" + std::to_string(options.since);
-  auto connection = Begin(EngineCall{.target = Path(ContainerPath(id, "/logs" + query))});
-  if (!connection.ok()) return connection.status();
-  FrameDemuxer demuxer;
-  auto st =
-      (*connection)->ReadBody([&](std::string_view bytes) { return demuxer.Feed(bytes, sink); });
-  if (!st.ok()) return st;
-  return demuxer.Finish();
+  return StreamFrames(ContainerPath(id, "/logs" + query), sink);
 }
 
 }  // namespace kiln::exec

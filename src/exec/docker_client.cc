@@ -85,6 +85,38 @@ base::Result<std::string> DockerClient::Roundtrip(const EngineCall& call) const 
   return (*connection)->ReadBodyUpTo(kMaxAnswer);
 }
 
+namespace {
+
+http::verb Verb(DockerClient::Method method) {
+  switch (method) {
+    case DockerClient::Method::kPost:
+      return http::verb::post;
+    case DockerClient::Method::kDelete:
+      return http::verb::delete_;
+    case DockerClient::Method::kGet:
+      break;
+  }
+  return http::verb::get;
+}
+
+}  // namespace
+
+base::Result<std::string> DockerClient::Call(Method method, std::string_view path,
+                                             std::string json_body) const {
+  return Roundtrip(
+      EngineCall{.method = Verb(method), .target = Path(path), .body = std::move(json_body)});
+}
+
+base::Status DockerClient::StreamFrames(std::string_view path, const FrameSink& sink) const {
+  auto connection = Begin(EngineCall{.target = Path(path)});
+  if (!connection.ok()) return connection.status();
+  FrameDemuxer demuxer;
+  auto st =
+      (*connection)->ReadBody([&](std::string_view bytes) { return demuxer.Feed(bytes, sink); });
+  if (!st.ok()) return st;
+  return demuxer.Finish();
+}
+
 base::Status DockerClient::Progress(const EngineCall& call, const ProgressSink& sink) const {
   auto connection = Begin(call);
   if (!connection.ok()) return connection.status();

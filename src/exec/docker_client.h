@@ -166,6 +166,16 @@ class DockerClient {
   // The same as a stream to read on another thread, which Abort can end early.
   base::Result<LogStream> OpenLogs(const std::string& id, const LogsOptions& options) const;
 
+  // For clients of the engine's other APIs built on this one (swarm_client.h). `path` is the
+  // unversioned path with its query ("/services/create"); the negotiated version is prefixed.
+  // Errors as for every call above.
+  enum class Method { kGet, kPost, kDelete };
+  // A plain call with a JSON body (when not empty); the answer's body (at most 8 MB).
+  base::Result<std::string> Call(Method method, std::string_view path,
+                                 std::string json_body = {}) const;
+  // A GET whose answer is a multiplexed stream (logs), demultiplexed into sink to its end.
+  base::Status StreamFrames(std::string_view path, const FrameSink& sink) const;
+
  private:
   DockerClient(DockerEndpoint endpoint, ApiVersion api)
       : endpoint_(std::move(endpoint)), api_(api) {}

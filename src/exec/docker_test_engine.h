@@ -2,11 +2,8 @@
 // (scripts/test-engine, CMakeLists.txt), and the busybox test image on it.
 #pragma once
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -16,41 +13,17 @@
 
 #include "exec/busybox_image.h"
 #include "exec/docker_client.h"
+#include "exec/engine_fixture.h"
 
 namespace kiln::exec::testing {
 
 inline constexpr char kTestImage[] = "kiln/busybox:test";
 
-// DOCKER_HOST of the fixture's engine, or why there is none.
-inline std::string ReadLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 // A client of the fixture's engine, or nullopt with the reason in *why. Running one engine
 // test alone (without ctest) uses the same directory, so start it first:
 // scripts/test-engine start build/test-engine.
 inline std::optional<DockerClient> FixtureEngine(std::string* why) {
-  const std::string dir = KILN_TEST_ENGINE_DIR;
-  std::string host = ReadLine(dir + "/docker-host");
-  if (host.empty()) {
-    std::string reason = ReadLine(dir + "/unavailable");
-    *why = reason.empty() ? "the docker_engine fixture did not run (" + dir + ")" : reason;
-    return std::nullopt;
-  }
-  auto endpoint = ParseDockerHost(host);
-  if (!endpoint.ok()) {
-    *why = endpoint.status().message();
-    return std::nullopt;
-  }
-  auto client = DockerClient::Connect(*endpoint);
-  if (!client.ok()) {
-    *why = client.status().message();
-    return std::nullopt;
-  }
-  return std::move(*client);
+  return EngineInDir(KILN_TEST_ENGINE_DIR, "docker_engine", why);
 }
 
 // The same, with kTestImage imported (what engine test suites set up once).
@@ -103,19 +76,5 @@ class DockerHostSuite : public EngineSuite {
     ::setenv("DOCKER_HOST", host.c_str(), 1);
   }
 };
-
-// A loopback port nothing listens on right now (the kernel's pick, released again); 0 if the
-// kernel would not say.
-inline int FreeLoopbackPort() {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(s);
-  return ok ? ntohs(a.sin_port) : 0;
-}
 
 }  // namespace kiln::exec::testing

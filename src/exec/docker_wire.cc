@@ -2,10 +2,12 @@
 
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
 #include "base/json_text.h"
+#include "exec/engine_json.h"
 
 namespace kiln::exec {
 
@@ -15,90 +17,7 @@ using Json = nlohmann::json;
 
 constexpr size_t kMaxErrorMessage = 4096;
 constexpr int64_t kMaxStopTimeoutSeconds = 1 << 30;  // an int, with room
-
-base::Status Malformed(const std::string& what) {
-  return {base::ErrorKind::kFailed, "docker: malformed answer: " + what};
-}
-
-// Reads typed fields of one engine object. A missing or null field reads as empty; a field of
-// the wrong type is remembered as the first error.
-class FieldReader {
- public:
-  FieldReader(const Json& j, std::string what) : j_(j), what_(std::move(what)) {}
-  // A nested reader hands its first error to its parent.
-  ~FieldReader() {
-    if (parent_ && parent_->status_.ok()) parent_->status_ = status_;
-  }
-
-  const Json* Find(const char* key, Json::value_t type) {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) return nullptr;
-    bool ok =
-        it->type() == type || (type == Json::value_t::number_integer && it->is_number_integer());
-    if (!ok && status_.ok()) status_ = Malformed(what_ + "." + key + " has the wrong type");
-    return ok ? &*it : nullptr;
-  }
-  std::string String(const char* key) {
-    const Json* v = Find(key, Json::value_t::string);
-    return v ? v->get<std::string>() : "";
-  }
-  int64_t Int(const char* key) {
-    const Json* v = Find(key, Json::value_t::number_integer);
-    return v ? v->get<int64_t>() : 0;
-  }
-  bool Bool(const char* key) {
-    const Json* v = Find(key, Json::value_t::boolean);
-    return v && v->get<bool>();
-  }
-  std::vector<std::string> Strings(const char* key) {
-    std::vector<std::string> out;
-    const Json* v = Find(key, Json::value_t::array);
-    if (!v) return out;
-    for (const Json& e : *v) {
-      if (e.is_string())
-        out.push_back(e.get<std::string>());
-      else if (status_.ok())
-        status_ = Malformed(what_ + "." + key + " holds a non-string");
-    }
-    return out;
-  }
-  std::map<std::string, std::string> StringMap(const char* key) {
-    std::map<std::string, std::string> out;
-    const Json* v = Find(key, Json::value_t::object);
-    if (!v) return out;
-    for (const auto& [k, e] : v->items()) {
-      if (e.is_string())
-        out[k] = e.get<std::string>();
-      else if (status_.ok())
-        status_ = Malformed(what_ + "." + key + " holds a non-string");
-    }
-    return out;
-  }
-  FieldReader Object(const char* key) {
-    const Json* v = Find(key, Json::value_t::object);
-    return FieldReader(v ? *v : Empty(), what_ + "." + key, this);
-  }
-  base::Status status() const { return status_; }
-
- private:
-  FieldReader(const Json& j, std::string what, FieldReader* parent)
-      : j_(j), what_(std::move(what)), parent_(parent) {}
-  static const Json& Empty() {
-    static const Json empty = Json::object();
-    return empty;
-  }
-
-  const Json& j_;
-  std::string what_;
-  FieldReader* parent_ = nullptr;
-  base::Status status_;
-};
-
-base::Result<Json> ParseObject(std::string_view text, const char* what) {
-  auto j = Json::parse(text, nullptr, false);
-  if (!j.is_object()) return Malformed(std::string(what) + " is not a JSON object");
-  return j;
-}
+constexpr int64_t kMaxEpochSeconds = INT64_MAX / 1000000000 - 1;
 
 std::string TrimName(std::string name) {
   if (name.starts_with('/')) name.erase(0, 1);
@@ -279,7 +198,7 @@ base::Result<ImageRefParts> SplitImageRef(std::string_view ref) {
 }
 
 base::Result<ImageInfo> ParseImageInfo(std::string_view text) {
-  auto j = ParseObject(text, "image inspect");
+  auto j = ParseAnswerObject(text, "image inspect");
   if (!j.ok()) return j.status();
   FieldReader r(*j, "image");
   ImageInfo info{.id = r.String("Id"), .size = r.Int("Size"), .repo_tags = r.Strings("RepoTags")};
@@ -292,13 +211,13 @@ base::Result<ImageInfo> ParseImageInfo(std::string_view text) {
     info.working_dir = c.String("WorkingDir");
     info.labels = c.StringMap("Labels");
   }
-  if (r.status().ok() && info.id.empty()) return Malformed("image without an Id");
+  if (r.status().ok() && info.id.empty()) return MalformedAnswer("image without an Id");
   if (!r.status().ok()) return r.status();
   return info;
 }
 
 base::Result<ContainerInfo> ParseContainerInfo(std::string_view text) {
-  auto j = ParseObject(text, "container inspect");
+  auto j = ParseAnswerObject(text, "container inspect");
   if (!j.ok()) return j.status();
   FieldReader r(*j, "container");
   ContainerInfo info{.id = r.String("Id"), .name = TrimName(r.String("Name"))};
@@ -324,12 +243,12 @@ base::Result<ContainerInfo> ParseContainerInfo(std::string_view text) {
     if (const Json* t = c.Find("StopTimeout", Json::value_t::number_integer)) {
       int64_t seconds = t->get<int64_t>();
       if (seconds < 0 || seconds > kMaxStopTimeoutSeconds) {
-        return Malformed("container.Config.StopTimeout " + std::to_string(seconds));
+        return MalformedAnswer("container.Config.StopTimeout " + std::to_string(seconds));
       }
       info.stop_timeout_seconds = static_cast<int>(seconds);
     }
   }
-  if (r.status().ok() && info.id.empty()) return Malformed("container without an Id");
+  if (r.status().ok() && info.id.empty()) return MalformedAnswer("container without an Id");
   if (!r.status().ok()) return r.status();
   return info;
 }
@@ -342,7 +261,7 @@ base::Result<int64_t> ParseEngineTime(std::string_view text) {
   if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
       consumed != 19) {
-    return Malformed("time '" + s.substr(0, 40) + "'");
+    return MalformedAnswer("time '" + s.substr(0, 40) + "'");
   }
   int64_t fraction = 0;
   size_t i = 19;
@@ -353,18 +272,24 @@ base::Result<int64_t> ParseEngineTime(std::string_view text) {
     }
     for (; digits < 9; ++digits) fraction *= 10;
   }
-  if (i + 1 != s.size() || s[i] != 'Z') return Malformed("time '" + s.substr(0, 40) + "' not UTC");
+  if (i + 1 != s.size() || s[i] != 'Z')
+    return MalformedAnswer("time '" + s.substr(0, 40) + "' not UTC");
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000000000 + fraction;
+  int64_t seconds = timegm(&tm);
+  // ns since the epoch fit an int64 from 1970 to 2262; outside, the product would overflow.
+  if (seconds < 0 || seconds > kMaxEpochSeconds) {
+    return MalformedAnswer("time '" + s.substr(0, 40) + "' out of range");
+  }
+  return seconds * 1000000000 + fraction;
 }
 
 base::Result<std::vector<ContainerSummary>> ParseContainerList(std::string_view text) {
   auto j = Json::parse(text, nullptr, false);
-  if (!j.is_array()) return Malformed("container list is not a JSON array");
+  if (!j.is_array()) return MalformedAnswer("container list is not a JSON array");
   std::vector<ContainerSummary> out;
   for (const Json& e : j) {
-    if (!e.is_object()) return Malformed("container list holds a non-object");
+    if (!e.is_object()) return MalformedAnswer("container list holds a non-object");
     FieldReader r(e, "container");
     ContainerSummary s{
         .id = r.String("Id"), .names = r.Strings("Names"), .image = r.String("Image")};
@@ -372,19 +297,19 @@ base::Result<std::vector<ContainerSummary>> ParseContainerList(std::string_view 
     s.labels = r.StringMap("Labels");
     for (std::string& name : s.names) name = TrimName(std::move(name));
     if (!r.status().ok()) return r.status();
-    if (s.id.empty()) return Malformed("container without an Id");
+    if (s.id.empty()) return MalformedAnswer("container without an Id");
     out.push_back(std::move(s));
   }
   return out;
 }
 
 base::Result<std::string> ParseCreatedId(std::string_view text) {
-  auto j = ParseObject(text, "create");
+  auto j = ParseAnswerObject(text, "create");
   if (!j.ok()) return j.status();
   FieldReader r(*j, "create");
   std::string id = r.String("Id");
   if (!r.status().ok()) return r.status();
-  if (id.empty()) return Malformed("create without an Id");
+  if (id.empty()) return MalformedAnswer("create without an Id");
   return id;
 }
 
@@ -406,15 +331,15 @@ base::Result<EngineVersion> ParseEngineVersion(std::string_view text) {
 }
 
 base::Result<int> ParseWaitAnswer(std::string_view text) {
-  auto j = ParseObject(text, "wait");
+  auto j = ParseAnswerObject(text, "wait");
   if (!j.ok()) return j.status();
   FieldReader r(*j, "wait");
-  if (!j->contains("StatusCode")) return Malformed("wait without a StatusCode");
+  if (!j->contains("StatusCode")) return MalformedAnswer("wait without a StatusCode");
   int64_t code = r.Int("StatusCode");
   std::string error = r.Object("Error").String("Message");
   if (!r.status().ok()) return r.status();
   if (!error.empty()) return base::Status(base::ErrorKind::kFailed, "docker: wait: " + error);
-  if (code < 0 || code > 255) return Malformed("wait StatusCode " + std::to_string(code));
+  if (code < 0 || code > 255) return MalformedAnswer("wait StatusCode " + std::to_string(code));
   return static_cast<int>(code);
 }
 

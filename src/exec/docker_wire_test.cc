@@ -194,6 +194,14 @@ TEST(DockerWireTest, EngineTimesAreNanosecondsSinceTheEpoch) {
   EXPECT_FALSE(ParseEngineTime("2026-1-07T17:43:28Z").ok());
 }
 
+// A damaged year made ns since the epoch overflow int64 (UBSan: signed integer overflow).
+TEST(DockerWireTest, EngineTimeOutsideInt64NanosecondsIsAnError) {
+  EXPECT_FALSE(ParseEngineTime("0004-01-01T00:00:00Z").ok());
+  EXPECT_FALSE(ParseEngineTime("1969-12-31T23:59:59Z").ok());
+  EXPECT_FALSE(ParseEngineTime("9999-12-31T23:59:59Z").ok());
+  EXPECT_TRUE(ParseEngineTime("2262-01-01T00:00:00Z").ok());
+}
+
 TEST(DockerWireTest, ContainerInspectGivesTimesAndStopTimeout) {
   auto c = ParseContainerInfo(R"({"Id":"a","Config":{"StopTimeout":30},
       "State":{"Status":"exited","StartedAt":"1970-01-01T00:00:02.25Z",

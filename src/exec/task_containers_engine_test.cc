@@ -1,9 +1,6 @@
 // Container tasks on the fixture's engine (label `engine`): busybox containers on the host's
 // network, loopback only. Each test removes its tasks; they print their figures.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,26 +19,6 @@ using testing::kTestImage;
 
 double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// GET / from 127.0.0.1:port over a plain socket: the whole answer, or "" if nothing answers.
-std::string HttpGet(int port) {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string answer;
-  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    std::string request = "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::send(s, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      char buf[4096];
-      for (ssize_t n; (n = ::recv(s, buf, sizeof buf, 0)) > 0;) answer.append(buf, n);
-    }
-  }
-  ::close(s);
-  return answer;
 }
 
 class TaskContainersEngineTest : public testing::EngineSuite {
@@ -124,7 +101,7 @@ TEST_F(TaskContainersEngineTest, TwoContainerTaskServesBecomesHealthyAndStopsCle
   EXPECT_EQ(healthy->verdict, TaskVerdict::kRunning);
   EXPECT_EQ(healthy->containers[1].name, "sidecar");
   EXPECT_EQ(healthy->containers[1].status, ContainerStatus::kRunning);
-  std::string answer = HttpGet(port);
+  std::string answer = testing::HttpGetLoopback(port);
   EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer;
   EXPECT_NE(answer.find("hello-kiln"), std::string::npos) << answer;
   auto info = client().Inspect((*started)[0].id);
@@ -139,7 +116,7 @@ TEST_F(TaskContainersEngineTest, TwoContainerTaskServesBecomesHealthyAndStopsCle
             << " s\n";
   EXPECT_LT(stop_seconds, 5.0) << "SIGTERM through tini ends both before the timeout";
   EXPECT_EQ(ContainersOf(launch.task_id), 0u);
-  EXPECT_EQ(HttpGet(port), "");
+  EXPECT_EQ(testing::HttpGetLoopback(port), "");
 }
 
 // ECS stopTimeout: the caller's timeout, or (negative) the container's own Config.StopTimeout.

@@ -255,8 +255,8 @@ def service_config(lb_port):
 
 
 def cli(kiln, server, *args, timeout=120):
-    return subprocess.run([kiln, "--server", server.url(), *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run([kiln, "--server", server.url(), "--token", server.token(), *args],
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def status(kiln, server):

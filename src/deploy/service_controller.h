@@ -21,6 +21,7 @@
 #include "base/status.h"
 #include "deploy/bundle_store.h"
 #include "deploy/load_balancer.h"
+#include "deploy/service.h"
 #include "deploy/service_spec.h"
 #include "deploy/task_health.h"
 #include "deploy/task_runtime.h"
@@ -31,17 +32,6 @@ struct KilnConfig;
 }
 
 namespace kiln::deploy {
-
-struct DeploymentOutcome {
-  std::string deployment_id;
-  std::string service;
-  int64_t revision = 0;
-  bool succeeded = false;
-  std::string rollout_state;      // COMPLETED | FAILED
-  std::string reason;             // why it failed (or "")
-  int64_t rollback_revision = 0;  // the revision a rollback went back to, if one started
-};
-using OnDeploymentDone = std::function<void(const DeploymentOutcome&)>;
 
 struct ControllerContext {
   boost::asio::io_context* loop = nullptr;
@@ -56,33 +46,37 @@ struct ControllerContext {
   std::string initial_definition;
 };
 
-class ServiceController {
+// A container's secrets resolved through kiln.yml's secrets and parameters (by name or ARN);
+// ones that do not resolve are left out.
+SecretValues ResolveContainerSecrets(const spec::KilnConfig* config, const ContainerSpec& c);
+
+class ServiceController final : public Service {
  public:
   // runtime: the provider's (ProcessRuntime, ContainerRuntime); owned from now on.
   ServiceController(ControllerContext context, ServiceSpec spec,
                     std::unique_ptr<TaskRuntime> runtime);
-  ~ServiceController();
+  ~ServiceController() override;
   ServiceController(const ServiceController&) = delete;
   ServiceController& operator=(const ServiceController&) = delete;
 
   // Starts the load balancer (if configured), loads deployments, adopts the tasks recorded as
   // running whose process is still the same one, and reconciles. kIo if the LB cannot bind.
-  base::Status Start();
+  base::Status Start() override;
 
   // Makes revision the primary deployment and rolls it out; a deployment in progress is
   // superseded (its on_done gets FAILED "superseded"). Returns the deployment id.
   base::Result<std::string> StartDeployment(int64_t revision, OnDeploymentDone on_done,
-                                            const std::string& id = "");
+                                            const std::string& id = "") override;
   // A new deployment of the newest COMPLETED revision other than the primary's.
-  base::Result<std::string> Rollback(OnDeploymentDone on_done);
-  base::Status Scale(int desired);
+  base::Result<std::string> Rollback(OnDeploymentDone on_done) override;
+  base::Status Scale(int desired) override;
   // Stops every task (drain, SIGTERM, SIGKILL after stopTimeout) and the LB; then done.
-  void Shutdown(std::function<void()> done);
+  void Shutdown(std::function<void()> done) override;
 
   // The revision the primary deployment runs (0: none yet).
-  int64_t PrimaryRevision() const;
+  int64_t PrimaryRevision() const override;
   const std::string& name() const { return spec_.name; }
-  nlohmann::json Describe() const;  // DescribeServices' shape (service_json.cc)
+  nlohmann::json Describe() const override;  // service_json.cc
 
  private:
   struct Task;

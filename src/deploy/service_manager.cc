@@ -8,6 +8,7 @@
 #include "codebuild/build_containers.h"
 #include "deploy/process_runtime.h"
 #include "deploy/revision.h"
+#include "deploy/swarm_service.h"
 #include "deploy/task_launch.h"
 #include "exec/docker_host.h"
 #include "spec/kiln_config.h"
@@ -83,7 +84,7 @@ base::Status ServiceManager::StartService(const spec::Service& service) {
   const spec::KilnConfig& config = *options_.config;
   const spec::Cluster* cluster = config.FindCluster(service.cluster);
   std::string provider = cluster ? cluster->provider : "process";  // 'default' cluster
-  if (provider != "process" && provider != "docker") {
+  if (provider != "process" && provider != "docker" && provider != "swarm") {
     not_run_[service.name] = "cluster " + service.cluster + " uses provider " + provider +
                              ", which Kiln does not run yet";
     return base::Status::Ok();
@@ -97,25 +98,57 @@ base::Status ServiceManager::StartService(const spec::Service& service) {
                             .config = &config,
                             .service_dir = options_.state_dir / "services" / service.name,
                             .time_scale = options_.time_scale};
-  auto runtime = MakeRuntime(*spec, context.service_dir);
-  if (!runtime.ok()) {
-    not_run_[service.name] = "cluster " + service.cluster + ": " + runtime.status().message();
-    return base::Status::Ok();
-  }
-  if (auto st = (*runtime)->Check(spec->task); !st.ok()) {
-    return base::Status(st.kind(), "service " + service.name + ": " + st.message());
-  }
-  if (provider == "docker") {
+  if (provider != "process") {
     Json definition = Json::parse(service.definition_json, nullptr, false);
     if (definition.is_object() && definition.contains("taskDefinition"))
       context.initial_definition = base::JsonText(definition["taskDefinition"]);
   }
   providers_[service.name] = provider;
-  auto controller =
-      std::make_unique<ServiceController>(context, std::move(*spec), std::move(*runtime));
-  if (auto st = controller->Start(); !st.ok()) return st;
-  controllers_[service.name] = std::move(controller);
+  std::unique_ptr<Service> runner;
+  if (provider == "swarm") {
+    auto swarm = MakeSwarmService(context, std::move(*spec));
+    if (!swarm.ok()) {
+      not_run_[service.name] = "cluster " + service.cluster + ": " + swarm.status().message();
+      return base::Status::Ok();
+    }
+    runner = std::move(*swarm);
+  } else {
+    auto made = MakeController(context, std::move(*spec));
+    if (!made.ok()) {
+      if (made.status().kind() == base::ErrorKind::kInvalidInput ||
+          made.status().kind() == base::ErrorKind::kUnsupported) {
+        return base::Status(made.status().kind(),
+                            "service " + service.name + ": " + made.status().message());
+      }
+      not_run_[service.name] = "cluster " + service.cluster + ": " + made.status().message();
+      return base::Status::Ok();
+    }
+    runner = std::move(*made);
+  }
+  if (auto st = runner->Start(); !st.ok()) return st;
+  controllers_[service.name] = std::move(runner);
   return base::Status::Ok();
+}
+
+base::Result<std::unique_ptr<Service>> ServiceManager::MakeSwarmService(ControllerContext context,
+                                                                        ServiceSpec spec) {
+  auto endpoint = exec::ParseDockerHost(spec.engine);
+  if (!endpoint.ok()) return endpoint.status();
+  auto swarm = SwarmService::Create(std::move(context), std::move(spec), *endpoint,
+                                    codebuild::StateLabel(options_.state_dir));
+  if (!swarm.ok()) return swarm.status();
+  return std::unique_ptr<Service>(std::move(*swarm));
+}
+
+// kInvalidInput / kUnsupported: the task definition cannot run on the provider; other errors:
+// the provider is not there (its engine does not answer).
+base::Result<std::unique_ptr<Service>> ServiceManager::MakeController(ControllerContext context,
+                                                                      ServiceSpec spec) {
+  auto runtime = MakeRuntime(spec, context.service_dir);
+  if (!runtime.ok()) return runtime.status();
+  if (auto st = (*runtime)->Check(spec.task); !st.ok()) return st;
+  return std::unique_ptr<Service>(
+      std::make_unique<ServiceController>(context, std::move(spec), std::move(*runtime)));
 }
 
 base::Result<Json> ServiceManager::NextDefinition(const std::string& service,

@@ -104,6 +104,10 @@ class ServiceManager {
                        const DeployInput& input, OnDeploymentDone on_done);
   base::Result<nlohmann::json> NextDefinition(const std::string& service, const DeployInput& input);
   base::Status StartService(const spec::Service& service);
+  base::Result<std::unique_ptr<Service>> MakeSwarmService(ControllerContext context,
+                                                          ServiceSpec spec);
+  base::Result<std::unique_ptr<Service>> MakeController(ControllerContext context,
+                                                        ServiceSpec spec);
   base::Result<std::unique_ptr<TaskRuntime>> MakeRuntime(const ServiceSpec& spec,
                                                          const std::filesystem::path& dir);
 
@@ -112,7 +116,7 @@ class ServiceManager {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::ServiceStore> service_store_;
   BundleStore bundles_;
-  std::map<std::string, std::unique_ptr<ServiceController>> controllers_;
+  std::map<std::string, std::unique_ptr<Service>> controllers_;
   std::map<std::string, std::string> not_run_;    // service -> why
   std::map<std::string, std::string> providers_;  // service -> process | docker
   bool shut_down_ = false;

@@ -38,21 +38,24 @@ base::Result<const TaskSpec*> ServiceController::RevisionSpec(int64_t revision) 
   return &revisions_.emplace(revision, std::move(*task)).first->second;
 }
 
-SecretValues ServiceController::ResolveSecrets(const ContainerSpec& c) const {
+SecretValues ResolveContainerSecrets(const spec::KilnConfig* config, const ContainerSpec& c) {
   SecretValues out;
-  if (!ctx_.config) return out;
+  if (!config) return out;
   for (const auto& [name, from] : c.secrets) {
     std::string key = spec::SecretReferenceName(from).value_or(from);  // a name or an ARN
-    auto secret = ctx_.config->secrets.find(key);
-    auto parameter = ctx_.config->parameters.find(key);
-    const spec::ValueRef* ref = secret != ctx_.config->secrets.end()         ? &secret->second
-                                : parameter != ctx_.config->parameters.end() ? &parameter->second
-                                                                             : nullptr;
-    spec::ResolvedValue value =
-        ref ? spec::ResolveValue(*ref, *ctx_.config) : spec::ResolvedValue{};
+    auto secret = config->secrets.find(key);
+    auto parameter = config->parameters.find(key);
+    const spec::ValueRef* ref = secret != config->secrets.end()         ? &secret->second
+                                : parameter != config->parameters.end() ? &parameter->second
+                                                                        : nullptr;
+    spec::ResolvedValue value = ref ? spec::ResolveValue(*ref, *config) : spec::ResolvedValue{};
     if (value.ok) out.emplace_back(name, value.value);
   }
   return out;
+}
+
+SecretValues ServiceController::ResolveSecrets(const ContainerSpec& c) const {
+  return ResolveContainerSecrets(ctx_.config, c);
 }
 
 TaskStart ServiceController::StartFor(const store::TaskRow& row, const TaskSpec& spec) const {

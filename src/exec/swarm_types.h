@@ -200,6 +200,9 @@ struct SwarmTask {
   std::optional<int> exit_code;  // once the container exited
   int64_t timestamp_ns = 0;      // of the last state change
   uint64_t job_iteration = 0;    // job tasks: the run they belong to
+  // Spec.ContainerSpec.Env as the service gave it (templates unexpanded). Holds secret values:
+  // never log it.
+  std::vector<std::string> env;
 };
 
 }  // namespace kiln::exec

@@ -109,6 +109,7 @@ base::Result<SwarmTask> ReadTask(const Json& e) {
                  .slot = r.Int("Slot")};
   task.desired_state = ReadEnum(r, "DesiredState", &SwarmTaskStateFromText, SwarmTaskState::kNew);
   task.job_iteration = ReadCount(r.Object("JobIteration"), "Index");
+  task.env = r.Object("Spec").Object("ContainerSpec").Strings("Env");
   ReadTaskStatus(r, &task);
   if (!r.status().ok()) return r.status();
   if (task.id.empty()) return MalformedAnswer("task without an ID");

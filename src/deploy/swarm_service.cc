@@ -1,0 +1,321 @@
+#include "deploy/swarm_service.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "base/ids.h"
+#include "deploy/swarm_plan.h"
+
+namespace kiln::deploy {
+namespace {
+
+constexpr int64_t kPollMs = 1000;
+constexpr char kPortTemplate[] = "{{.Task.Slot}}";
+
+bool PortFree(int port) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(uint16_t(port));
+  bool ok = s >= 0 && ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (s >= 0) ::close(s);
+  return ok;
+}
+
+// A prefix other than `avoid` whose ports for the first `count` slots are free here now.
+int PickPortPrefix(int count, int avoid) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(kMinPortPrefix, kMaxPortPrefix);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int prefix = pick(rng);
+    bool free = prefix != avoid;
+    for (int slot = 1; free && slot <= count; ++slot) free = PortFree(SlotPort(prefix, slot));
+    if (free) return prefix;
+  }
+  return kMinPortPrefix;
+}
+
+// The prefix a running service's spec carries in PORT=<prefix>{{.Task.Slot}}; 0 if none.
+int PrefixOf(const exec::SwarmSpecSummary& spec) {
+  for (const std::string& e : spec.env) {
+    if (!e.starts_with("PORT=") || !e.ends_with(kPortTemplate)) continue;
+    std::string digits = e.substr(5, e.size() - 5 - std::string(kPortTemplate).size());
+    if (digits.empty() || digits.size() > 3 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+      return 0;
+    }
+    return std::stoi(digits);
+  }
+  return 0;
+}
+
+int64_t RevisionOf(const exec::SwarmSpecSummary& spec) {
+  auto it = spec.labels.find("kiln.revision");
+  if (it == spec.labels.end() || it->second.empty() || it->second.size() > 12 ||
+      it->second.find_first_not_of("0123456789") != std::string::npos) {
+    return 0;
+  }
+  return std::stoll(it->second);
+}
+
+int64_t EngineNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SwarmService::SwarmService(ControllerContext context, ServiceSpec spec,
+                           exec::DockerEndpoint endpoint, std::string state_label,
+                           exec::SwarmClient client)
+    : ctx_(std::move(context)),
+      spec_(std::move(spec)),
+      endpoint_(std::move(endpoint)),
+      state_label_(std::move(state_label)),
+      client_(std::move(client)),
+      poll_(*ctx_.loop) {}
+
+SwarmService::~SwarmService() {
+  life_.reset();
+  events_.reset();
+  pool_.join();
+}
+
+base::Result<std::unique_ptr<SwarmService>> SwarmService::Create(ControllerContext context,
+                                                                 ServiceSpec spec,
+                                                                 exec::DockerEndpoint endpoint,
+                                                                 std::string state_label) {
+  auto engine = exec::DockerClient::Connect(endpoint);
+  if (!engine.ok()) return engine.status();
+  exec::SwarmClient client(std::move(*engine));
+  auto info = client.Info();
+  if (!info.ok()) return info.status();
+  if (info->state != exec::SwarmNodeState::kActive || !info->control_available) {
+    return base::Status(base::ErrorKind::kFailed,
+                        "the engine is not a swarm manager (docker swarm init, or join as one)");
+  }
+  return std::unique_ptr<SwarmService>(new SwarmService(std::move(context), std::move(spec),
+                                                        std::move(endpoint), std::move(state_label),
+                                                        std::move(client)));
+}
+
+template <typename Work, typename Then>
+void SwarmService::Offload(Work work, Then then) {
+  boost::asio::post(pool_, [this, life = std::weak_ptr<int>(life_), work = std::move(work),
+                            then = std::move(then)]() mutable {
+    auto result = work();
+    boost::asio::post(*ctx_.loop,
+                      [life, then = std::move(then), result = std::move(result)]() mutable {
+                        if (life.lock()) then(std::move(result));
+                      });
+  });
+}
+
+base::Status SwarmService::Start() {
+  desired_ = spec_.desired_count;
+  auto saved = ctx_.store->GetDesiredCount(spec_.name);
+  if (!saved.ok()) return saved.status();
+  if (*saved && (*saved)->config_desired == spec_.desired_count) desired_ = int((*saved)->desired);
+  if (spec_.load_balancer) {
+    auto lb = LoadBalancer::Start(
+        *ctx_.loop, {.listen = spec_.load_balancer->listen,
+                     .mode = spec_.load_balancer->http ? LoadBalancerOptions::Mode::kHttp
+                                                       : LoadBalancerOptions::Mode::kTcp,
+                     .deregistration_delay_ms = spec_.load_balancer->deregistration_delay_ms});
+    if (!lb.ok()) return lb.status();
+    lb_ = std::move(*lb);
+  }
+  auto rows = ctx_.store->Deployments(spec_.name, 50);
+  if (!rows.ok()) return rows.status();
+  for (const store::DeploymentRow& row : *rows) {
+    if (row.status == "INACTIVE") continue;
+    Deployment d{.row = row};
+    if (row.status == "PRIMARY") {
+      deployments_.insert(deployments_.begin(), std::move(d));
+    } else {
+      deployments_.push_back(std::move(d));
+    }
+  }
+  std::weak_ptr<int> life = life_;
+  auto refresh = [this, life] {
+    boost::asio::post(*ctx_.loop, [this, life] {
+      if (life.lock()) Refresh();
+    });
+  };
+  auto events = exec::EngineEventStream::Start(
+      {.endpoint = endpoint_,
+       .labels = {{"kiln.service", spec_.name}, {"kiln.state", state_label_}}},
+      [refresh](const exec::EngineEvent&) { refresh(); }, [](const base::Status&) {}, refresh);
+  if (!events.ok()) return events.status();
+  events_ = std::move(*events);
+  Offload(
+      [this]() -> Observed {
+        auto info = client_.InspectService(SwarmServiceName(spec_.name));
+        if (!info.ok()) return {.status = info.status()};
+        return {.info = std::move(*info)};
+      },
+      [this](Observed o) {
+        if (o.info) return Adopt(*o.info);
+        if (o.status.kind() != base::ErrorKind::kNotFound) {
+          not_running_ = o.status.message();
+          return Event("could not read its Swarm service: " + not_running_);
+        }
+        if (!Primary()) return DeployInitial();
+        Apply(Primary()->row.revision, Primary()->row.id, true);  // removed by hand
+      });
+  return base::Status::Ok();
+}
+
+void SwarmService::Adopt(const exec::SwarmServiceInfo& info) {
+  service_id_ = info.id;
+  port_prefix_ = PrefixOf(info.spec);
+  Event("adopted Swarm service " + info.spec.name + " (revision " +
+        std::to_string(RevisionOf(info.spec)) + ").");
+  if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
+  Refresh();
+}
+
+void SwarmService::DeployInitial() {
+  if (ctx_.initial_definition.empty()) {
+    return Event("has no deployment yet: it runs no tasks until the first deploy");
+  }
+  auto revision = ctx_.store->AddRevision(spec_.name, ctx_.initial_definition);
+  auto started = revision.ok() ? StartDeployment(*revision, nullptr)
+                               : base::Result<std::string>(revision.status());
+  if (!started.ok()) {
+    not_running_ = started.status().message();
+    Event("is unable to start its tasks: " + not_running_);
+  }
+}
+
+base::Result<exec::SwarmServiceSpec> SwarmService::PlanFor(int64_t revision, int desired,
+                                                           bool new_ports) {
+  auto row = ctx_.store->GetRevision(spec_.name, revision);
+  if (!row.ok()) return row.status();
+  if (!*row)
+    return base::NotFound("service " + spec_.name + " has no revision " + std::to_string(revision));
+  auto task = ParseTaskDefinition(nlohmann::json::parse((*row)->task_definition, nullptr, false));
+  if (!task.ok()) return task.status();
+  ScaleTimings(*task, ctx_.time_scale);
+  if (new_ports || port_prefix_ == 0) port_prefix_ = PickPortPrefix(desired, port_prefix_);
+  return SwarmPlan({.service = &spec_,
+                    .task = &*task,
+                    .desired = desired,
+                    .revision = revision,
+                    .state_label = state_label_,
+                    .secrets = ResolveContainerSecrets(ctx_.config, task->main()),
+                    .port_prefix = port_prefix_});
+}
+
+base::Result<std::string> SwarmService::StartDeployment(int64_t revision, OnDeploymentDone on_done,
+                                                        const std::string& id) {
+  if (shut_down_) return base::Status(base::ErrorKind::kFailed, "the service is shutting down");
+  if (auto plan = PlanFor(revision, desired_, false); !plan.ok()) return plan.status();
+  int64_t now = base::NowMillis();
+  Deployment d{.row = {.id = id.empty() ? base::NewUuid() : id,
+                       .service = spec_.name,
+                       .revision = revision,
+                       .status = "PRIMARY",
+                       .rollout_state = "IN_PROGRESS",
+                       .desired_count = desired_,
+                       .created_ms = now,
+                       .updated_ms = now},
+               .on_done = std::move(on_done)};
+  if (Deployment* old = Primary()) {
+    old->row.status = "ACTIVE";
+    if (old->row.rollout_state == "IN_PROGRESS") {
+      Finish(*old, false, "superseded by deployment " + d.row.id);
+    }
+    Save(*old);
+  }
+  deployments_.insert(deployments_.begin(), std::move(d));
+  Save(*Primary());
+  not_running_.clear();
+  Event("(deployment " + Primary()->row.id + ") deployment started: revision " +
+        std::to_string(revision) + ".");
+  Apply(revision, Primary()->row.id, true);
+  return Primary()->row.id;
+}
+
+// Creates the Swarm service, or updates it to the revision's spec. The manager bumps a new
+// service's version by itself once, so an "update out of sequence" is retried once.
+void SwarmService::Apply(int64_t revision, const std::string& deployment_id, bool new_ports) {
+  auto plan = PlanFor(revision, desired_, new_ports);
+  if (!plan.ok()) return Event("cannot deploy revision " + std::to_string(revision));
+  if (Primary() && Primary()->row.id == deployment_id) Primary()->applied_ns = EngineNowNs();
+  Offload(
+      [this, spec = std::move(*plan)]() -> base::Result<std::string> {
+        for (int attempt = 0;; ++attempt) {
+          auto info = client_.InspectService(spec.name);
+          if (!info.ok() && info.status().kind() == base::ErrorKind::kNotFound) {
+            return client_.CreateService(spec);
+          }
+          if (!info.ok()) return info.status();
+          auto st = client_.UpdateService(info->id, info->version, spec);
+          if (st.ok()) return info->id;
+          if (attempt == 1 || st.message().find("out of sequence") == std::string::npos) return st;
+        }
+      },
+      [this, deployment_id](base::Result<std::string> id) {
+        Deployment* d = Primary();
+        if (!id.ok()) {
+          if (d && d->row.id == deployment_id && d->row.rollout_state == "IN_PROGRESS") {
+            Finish(*d, false, "Swarm refused the service: " + id.status().message());
+          }
+          return;
+        }
+        service_id_ = *id;
+        ArmPoll();
+        Refresh();
+      });
+}
+
+void SwarmService::ArmPoll() {
+  poll_.expires_after(std::chrono::milliseconds(kPollMs));
+  poll_.async_wait([this, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec) {
+    if (ec || !life.lock() || shut_down_) return;
+    Refresh();
+    if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
+  });
+}
+
+void SwarmService::Refresh() {
+  if (service_id_.empty() || shut_down_) return;
+  if (refreshing_) {
+    refresh_again_ = true;
+    return;
+  }
+  refreshing_ = true;
+  Offload(
+      [this, id = service_id_]() -> Observed {
+        auto info = client_.InspectService(id);
+        if (!info.ok()) return {.status = info.status()};
+        auto tasks = client_.ListServiceTasks(id);
+        if (!tasks.ok()) return {.status = tasks.status(), .info = std::move(*info)};
+        return {.info = std::move(*info), .tasks = std::move(*tasks)};
+      },
+      [this](Observed o) { OnObserved(std::move(o)); });
+}
+
+void SwarmService::OnObserved(Observed o) {
+  refreshing_ = false;
+  if (o.status.ok() && o.info) {
+    info_ = std::move(o.info);
+    tasks_ = std::move(o.tasks);
+    SyncTargets(tasks_);
+    Judge();
+  }
+  if (refresh_again_) {
+    refresh_again_ = false;
+    Refresh();
+  }
+}
+
+}  // namespace kiln::deploy

@@ -1,0 +1,207 @@
+// A service on a swarm cluster, on the single-node swarm of the swarm_engine fixture: Swarm
+// runs its 2 tasks, Kiln's load balancer (in the swarm's network namespace, where the tasks
+// listen) serves them, a new image rolls through Swarm's update with zero failed requests, and
+// a broken one is rolled back by Swarm (failure_action rollback): a FAILED deployment naming
+// the revision Swarm went back to.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <atomic>
+
+#include "deploy/service_manager.h"
+#include "deploy/swarm_plan.h"
+#include "deploy/test_service.h"
+#include "exec/busybox_image.h"
+#include "exec/swarm_test_engine.h"
+
+namespace kiln::deploy {
+namespace {
+
+using namespace kiln::deploy::testing;  // NOLINT: test helpers
+using Json = nlohmann::json;
+
+constexpr char kServe[] =
+    "mkdir -p /www/api && if [ -z \"$BROKEN\" ]; then echo \"{\\\"ver\\\": $VER}\" "
+    "> /www/api/health-check; fi; exec httpd -f -p 127.0.0.1:$PORT -h /www";
+
+std::string SwarmYaml(const std::string& engine, const std::string& image) {
+  return "clusters:\n  sw: { provider: swarm, engine: \"" + engine +
+         "\" }\n"
+         "services:\n  web:\n    cluster: sw\n    desiredCount: 2\n"
+         "    taskDefinition:\n      family: web\n      networkMode: host\n"
+         "      containerDefinitions:\n"
+         "        - name: web\n          image: " +
+         image +
+         "\n"
+         "          entryPoint: [sh, -c]\n"
+         "          command: ['" +
+         std::string(kServe) +
+         "']\n"
+         "          stopTimeout: 2\n"
+         "          healthCheck: { command: [CMD-SHELL, 'wget -q -O /dev/null "
+         "http://127.0.0.1:$PORT/api/health-check'], interval: 5, timeout: 2, retries: 2 }\n"
+         "    deploymentConfiguration:\n"
+         "      minimumHealthyPercent: 100\n      maximumPercent: 200\n"
+         "      deploymentCircuitBreaker: { enable: true, rollback: true }\n"
+         "    loadBalancer:\n      listen: 127.0.0.1:0\n"
+         "      healthCheck: { path: /api/health-check, interval: 5, timeout: 2, "
+         "healthyThreshold: 2, unhealthyThreshold: 2 }\n"
+         "      deregistrationDelay: 5\n";
+}
+
+// The loop runs inside the swarm's network namespace: the load balancer listens there and
+// its health checks reach the tasks' loopback ports.
+class NetnsLoop {
+ public:
+  NetnsLoop()
+      : guard_(io_.get_executor()), thread_([this] {
+          int fd = ::open(exec::testing::SwarmNetnsPath().c_str(), O_RDONLY | O_CLOEXEC);
+          entered_ = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+          if (fd >= 0) ::close(fd);
+          io_.run();
+        }) {}
+  ~NetnsLoop() {
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  boost::asio::io_context& io() { return io_; }
+  template <typename Fn>
+  auto Run(Fn fn) -> decltype(fn()) {
+    std::packaged_task<decltype(fn())()> task(std::move(fn));
+    auto future = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return future.get();
+  }
+  bool entered() {
+    return Run([this] { return entered_; });
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  bool entered_ = false;
+  std::thread thread_;
+};
+
+class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
+ protected:
+  void SetUp() override {
+    SwarmEngineSuite::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_TRUE(loop_.entered());
+    root_ = fs::temp_directory_path() / ("kiln-swsvc-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    auto tar = exec::BusyboxRootfsTar();
+    ASSERT_TRUE(tar.ok()) << tar.status().message();
+    for (auto [tag, env] : {std::pair{"v1", "VER=1"}, {"v2", "VER=2"}, {"broken", "BROKEN=1"}}) {
+      auto id =
+          swarm_->engine().ImportImage(*tar, "kiln/swsvc-web", tag, {std::string("ENV ") + env});
+      ASSERT_TRUE(id.ok()) << id.status().message();
+      images_[tag] = *id;
+    }
+    engine_ = "unix://" + swarm_->engine().endpoint().socket_path;
+    (void)swarm_->RemoveService(SwarmServiceName("web"));
+  }
+  void TearDown() override {
+    if (manager_) {
+      std::promise<void> done;
+      loop_.Run([&] {
+        manager_->Shutdown([&] { done.set_value(); });
+        return 0;
+      });
+      done.get_future().wait_for(std::chrono::seconds(30));
+      loop_.Run([&] {
+        manager_.reset();
+        return 0;
+      });
+    }
+    if (swarm_) (void)swarm_->RemoveService(SwarmServiceName("web"));
+    if (!root_.empty()) fs::remove_all(root_);
+  }
+  void Open(const std::string& image) {
+    auto parsed = spec::ParseKilnConfig(SwarmYaml(engine_, image), "kiln.yml");
+    ASSERT_TRUE(parsed.config) << parsed.diagnostics[0].ToString();
+    config_ = *parsed.config;
+    manager_ = loop_.Run([&] {
+      auto m = ServiceManager::Create(
+          loop_.io(), {.state_dir = root_ / "state", .config = &config_, .time_scale = 0.2});
+      EXPECT_TRUE(m.ok()) << m.status().message();
+      auto st = (*m)->Start();
+      EXPECT_TRUE(st.ok()) << st.message();
+      return std::move(*m);
+    });
+  }
+  DeploymentOutcome Deploy(const std::string& image) {
+    return ServiceManager::DeployAndWait(*manager_, loop_.io(), "web",
+                                         {.image_file = ImageDefinitions(image)}, 120'000);
+  }
+  Json Describe() {
+    return loop_.Run([&] { return *manager_->ServiceJson("web"); });
+  }
+  bool WaitFor(const std::function<bool(const Json&)>& pred, int timeout_ms = 60'000) {
+    for (int waited = 0; waited < timeout_ms; waited += 200) {
+      if (pred(Describe())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
+  static bool Completed(const Json& d, int64_t revision) {
+    return d["deployments"].size() == 1 && d["deployments"][0]["rolloutState"] == "COMPLETED" &&
+           d["taskDefinition"] == revision && d["runningCount"] == 2;
+  }
+  // A GET through the load balancer, from inside the namespace.
+  std::string Get() {
+    uint16_t port = Describe()["loadBalancer"]["port"].get<uint16_t>();
+    std::string body;
+    (void)exec::testing::RunInSwarmNetns([&] { body = HttpGet(port, "/api/health-check"); });
+    return body;
+  }
+
+  NetnsLoop loop_;
+  fs::path root_;
+  std::string engine_;
+  std::map<std::string, std::string> images_;
+  spec::KilnConfig config_;
+  std::unique_ptr<ServiceManager> manager_;
+};
+
+TEST_F(SwarmServiceTest, SwarmRollsAndRollsBackBehindKilnsLoadBalancer) {
+  ASSERT_NO_FATAL_FAILURE(Open(images_["v1"]));
+  ASSERT_TRUE(WaitFor([](const Json& d) { return Completed(d, 1); })) << Describe().dump(2);
+  EXPECT_NE(Get().find("\"ver\": 1"), std::string::npos) << Get();
+
+  uint16_t port = Describe()["loadBalancer"]["port"].get<uint16_t>();
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0}, failed{0};
+  std::string first_failure;
+  std::thread client([&] {
+    (void)exec::testing::RunInSwarmNetns([&] {
+      while (!stop) {
+        std::string r = HttpGet(port, "/api/health-check");
+        ++sent;
+        if (r.rfind("HTTP/1.1 200", 0) != 0) {
+          if (failed++ == 0) first_failure = r.substr(0, 300);
+        }
+      }
+    });
+  });
+  DeploymentOutcome v2 = Deploy(images_["v2"]);
+  EXPECT_TRUE(v2.succeeded) << v2.reason << Describe().dump(2);
+  EXPECT_EQ(v2.revision, 2);
+  DeploymentOutcome broken = Deploy(images_["broken"]);
+  EXPECT_FALSE(broken.succeeded);
+  EXPECT_NE(broken.reason.find("Swarm rolled the update back"), std::string::npos) << broken.reason;
+  EXPECT_EQ(broken.rollback_revision, 2);
+  EXPECT_TRUE(WaitFor([](const Json& d) { return Completed(d, 2); })) << Describe().dump(2);
+  stop = true;
+  client.join();
+  EXPECT_GT(sent, 50);
+  EXPECT_EQ(failed, 0) << first_failure;
+  EXPECT_NE(Get().find("\"ver\": 2"), std::string::npos) << Get();
+}
+
+}  // namespace
+}  // namespace kiln::deploy

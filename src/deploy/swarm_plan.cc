@@ -71,6 +71,10 @@ base::Result<exec::SwarmServiceSpec> SwarmPlan(const SwarmPlanInput& in) {
                         "a Swarm task runs one container; this task definition has " +
                             std::to_string(task.containers.size()));
   }
+  if (in.desired > 99) {
+    return base::Status(base::ErrorKind::kUnsupported,
+                        "a Swarm service behind Kiln's ports runs at most 99 tasks");
+  }
   if (in.port_prefix < kMinPortPrefix || in.port_prefix > kMaxPortPrefix) {
     return base::InvalidInput("port prefix out of range");
   }

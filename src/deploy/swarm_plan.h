@@ -37,8 +37,8 @@ struct SwarmPlanInput {
 };
 
 // The Swarm spec. kUnsupported for a task definition of more than one container (a Swarm task
-// is one container) or networkMode none with a load balancer; kInvalidInput for a port prefix
-// out of range.
+// is one container) or more than 99 tasks (slots 1 to 99 have ports); kInvalidInput for a port
+// prefix out of range.
 base::Result<exec::SwarmServiceSpec> SwarmPlan(const SwarmPlanInput& input);
 
 // The port of a task whose spec's environment is env, in `slot`; 0 when it has no Kiln PORT.

@@ -25,10 +25,13 @@ constexpr char kServe[] =
     "> /www/api/health-check; fi; echo serving $VER on $PORT; "
     "exec httpd -f -p 127.0.0.1:$PORT -h /www";
 
-std::string ServiceYaml(const std::string& engine, const std::string& image) {
+std::string ServiceYaml(const std::string& engine, const std::string& image,
+                        const std::string& name) {
   return "clusters:\n  eng: { provider: docker, engine: \"" + engine +
          "\" }\n"
-         "services:\n  web:\n    cluster: eng\n    desiredCount: 2\n"
+         "services:\n  " +
+         name +
+         ":\n    cluster: eng\n    desiredCount: 2\n"
          "    taskDefinition:\n      family: web\n      networkMode: host\n"
          "      containerDefinitions:\n"
          "        - name: web\n          image: " +
@@ -106,7 +109,7 @@ class ContainerServiceTest : public exec::testing::EngineSuite {
   }
 
   void Open(const std::string& image) {
-    auto parsed = spec::ParseKilnConfig(ServiceYaml(engine_, image), "kiln.yml");
+    auto parsed = spec::ParseKilnConfig(ServiceYaml(engine_, image, name_), "kiln.yml");
     ASSERT_TRUE(parsed.config) << parsed.diagnostics[0].ToString();
     config_ = *parsed.config;
     manager_ = loop_.Run([&] {
@@ -131,11 +134,11 @@ class ContainerServiceTest : public exec::testing::EngineSuite {
     });
   }
   DeploymentOutcome Deploy(const std::string& image) {
-    return ServiceManager::DeployAndWait(*manager_, loop_.io(), "web",
+    return ServiceManager::DeployAndWait(*manager_, loop_.io(), name_,
                                          {.image_file = ImageDefinitions(image)}, 60'000);
   }
   Json Describe() {
-    return loop_.Run([&] { return *manager_->ServiceJson("web"); });
+    return loop_.Run([&] { return *manager_->ServiceJson(name_); });
   }
   bool WaitFor(const std::function<bool(const Json&)>& pred, int timeout_ms = 30'000) {
     for (int waited = 0; waited < timeout_ms; waited += 100) {
@@ -161,7 +164,7 @@ class ContainerServiceTest : public exec::testing::EngineSuite {
     }
   }
   std::set<std::string> EngineTasks() {
-    auto ids = exec::ListTasks((*client_), {{exec::kServiceLabel, "web"}});
+    auto ids = exec::ListTasks((*client_), {{exec::kServiceLabel, name_}});
     EXPECT_TRUE(ids.ok());
     return ids.ok() ? std::set<std::string>(ids->begin(), ids->end()) : std::set<std::string>{};
   }
@@ -173,6 +176,8 @@ class ContainerServiceTest : public exec::testing::EngineSuite {
   }
 
   fs::path root_;
+  // Tests of this suite run in parallel (ctest): each has a service, and containers, of its own.
+  std::string name_ = "web-" + std::to_string(::getpid());
   std::string engine_;
   LoopThread loop_;
   spec::KilnConfig config_;
@@ -208,7 +213,7 @@ TEST_F(ContainerServiceTest, StartsFromKilnYmlRollsWithoutAFailedRequestAndRolls
   ExpectServes(2);
   EXPECT_EQ(EngineTasks(), TaskIds());  // the stopped tasks' containers are gone
   std::string log;
-  std::ifstream in(root_ / "state" / "services" / "web" / "tasks" / (*TaskIds().begin() + ".log"));
+  std::ifstream in(root_ / "state" / "services" / name_ / "tasks" / (*TaskIds().begin() + ".log"));
   std::getline(in, log);
   EXPECT_EQ(log.rfind("serving 2 on ", 0), 0u) << log;
 }
@@ -237,7 +242,7 @@ TEST_F(ContainerServiceTest, CrashDuringARolloutIsAdoptedAndTheRolloutFinishes) 
   ASSERT_NO_FATAL_FAILURE(Open("kiln/csvc-web:v1"));
   ASSERT_TRUE(WaitFor([](const Json& d) { return Steady(d, 1, 2); })) << Describe().dump(2);
   loop_.Run([&] {
-    return manager_->Deploy("web", {.image_file = ImageDefinitions("kiln/csvc-web:v2")}, nullptr)
+    return manager_->Deploy(name_, {.image_file = ImageDefinitions("kiln/csvc-web:v2")}, nullptr)
         .ok();
   });
   ASSERT_TRUE(WaitFor([](const Json& d) {

@@ -7,6 +7,7 @@
 #include "base/hex.h"
 #include "exec/container_shell.h"
 #include "exec/docker_client.h"
+#include "exec/swarm_job.h"
 
 namespace kiln::codebuild {
 namespace fs = std::filesystem;
@@ -34,6 +35,26 @@ base::Result<OrphanSweep> RemoveOrphanBuildContainers(const fs::path& state_dir)
   auto removed = exec::RemoveOrphanContainers(*client, kStateLabel, StateLabel(state_dir));
   if (!removed.ok()) return removed.status();
   sweep.removed = *removed;
+  return sweep;
+}
+
+base::Result<OrphanSweep> RemoveOrphanBuildJobs(const fs::path& state_dir,
+                                                const std::string& swarm_engine) {
+  OrphanSweep sweep;
+  auto endpoint = exec::ParseDockerHost(swarm_engine);
+  if (!endpoint.ok()) return endpoint.status();
+  auto client = exec::DockerClient::Connect(*endpoint);
+  if (!client.ok()) {
+    sweep.note = client.status().message();
+    return sweep;
+  }
+  sweep.engine = true;
+  std::string label = StateLabel(state_dir);
+  exec::SwarmClient swarm(std::move(*client));
+  auto services = exec::RemoveOrphanJobServices(swarm, kStateLabel, label);
+  if (!services.ok()) return services.status();
+  sweep.services = services->services;
+  sweep.removed = services->containers;
   return sweep;
 }
 

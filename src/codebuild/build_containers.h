@@ -24,6 +24,7 @@ std::string StateLabel(const std::filesystem::path& state_dir);
 struct OrphanSweep {
   bool engine = false;  // an engine answered at DOCKER_HOST (or the default socket)
   size_t removed = 0;   // containers of this state dir removed
+  size_t services = 0;  // job services of this state dir removed (RemoveOrphanBuildJobs)
   std::string note;     // without an engine: why (for a debug line)
 };
 
@@ -32,5 +33,12 @@ struct OrphanSweep {
 // start, before its runner starts). No engine is not an error (engine = false, note = why);
 // an engine that fails the list or a removal is.
 base::Result<OrphanSweep> RemoveOrphanBuildContainers(const std::filesystem::path& state_dir);
+
+// The same on a swarm cluster whose manager answers at swarm_engine (unix:///...): the build
+// job services labelled with this state dir's kiln.state (which stops their tasks), then the
+// containers with that label left on the manager's engine, where Kiln's jobs run. No engine
+// answering is not an error (engine = false, note = why).
+base::Result<OrphanSweep> RemoveOrphanBuildJobs(const std::filesystem::path& state_dir,
+                                                const std::string& swarm_engine);
 
 }  // namespace kiln::codebuild

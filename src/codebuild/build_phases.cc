@@ -95,7 +95,9 @@ Next BuildRun::AfterFailure(PhaseName p, const PhaseOutcome& o) {
 
 void BuildRun::RunPhases() {
   for (;;) {
-    if (!StartShell()) {
+    // A swarm build's first session started in PROVISIONING.
+    if (auto st = shell_ ? base::Status::Ok() : StartShell(); !st.ok()) {
+      Log("Could not start the shell: " + st.message());
       succeeding_ = false;
       upload_ = false;
       rec_.status = BuildStatus::kFault;

@@ -67,13 +67,17 @@ nlohmann::json ReportJson(const ReportSummary& r) {
       {"problems", r.problems}};
 }
 
-// CodeBuild's shape; "executor" is Kiln's: "host" when no image was given.
+// CodeBuild's shape; "executor" and "cluster" are Kiln's: "host" when no image was given,
+// "swarm-job" on a swarm cluster, else "container".
 nlohmann::json EnvironmentJson(const EnvironmentRecord& e) {
-  return {{"type", "LINUX_CONTAINER"},
-          {"image", e.image},
-          {"computeType", spec::ComputeTypeName(e.compute_type)},
-          {"privilegedMode", e.privileged},
-          {"executor", e.image.empty() ? "host" : "container"}};
+  std::string executor = e.image.empty() ? "host" : e.cluster.empty() ? "container" : "swarm-job";
+  nlohmann::json j = {{"type", "LINUX_CONTAINER"},
+                      {"image", e.image},
+                      {"computeType", spec::ComputeTypeName(e.compute_type)},
+                      {"privilegedMode", e.privileged},
+                      {"executor", executor}};
+  if (!e.cluster.empty()) j["cluster"] = e.cluster;
+  return j;
 }
 
 }  // namespace
@@ -81,7 +85,8 @@ nlohmann::json EnvironmentJson(const EnvironmentRecord& e) {
 EnvironmentRecord RecordOf(const spec::BuildEnvironment& environment) {
   return {.image = environment.image,
           .compute_type = environment.compute_type,
-          .privileged = environment.privileged};
+          .privileged = environment.privileged,
+          .cluster = environment.on_host() ? "" : environment.cluster};
 }
 
 nlohmann::json ToJson(const BuildRecord& r) {

@@ -57,6 +57,7 @@ struct EnvironmentRecord {
   std::string image;
   spec::ComputeType compute_type = spec::ComputeType::kSmall;
   bool privileged = false;
+  std::string cluster;  // a swarm cluster: the build ran as a Swarm job there
 };
 EnvironmentRecord RecordOf(const spec::BuildEnvironment& environment);
 

@@ -152,8 +152,9 @@ bool BuildRun::ProvisionContainer(PhaseRecord& p) {
     End(p, BuildStatus::kFailed, "CLIENT_ERROR", pull_auth.status().message());
     return false;
   }
-  auto executor = ContainerExecutor::Prepare(req_.environment, req_.state_dir, *pull_auth,
-                                             [this](const std::string& line) { Log(line); });
+  auto executor =
+      ContainerExecutor::Prepare(req_.environment, req_.cluster_engine, req_.state_dir, *pull_auth,
+                                 [this](const std::string& line) { Log(line); });
   if (!executor.ok()) {
     End(p, BuildStatus::kFailed, "CLIENT_ERROR", executor.status().message());
     return false;
@@ -163,30 +164,52 @@ bool BuildRun::ProvisionContainer(PhaseRecord& p) {
     End(p, BuildStatus::kFailed, "CLIENT_ERROR", "the aws command for the build: " + st.message());
     return false;
   }
-  Log("Running on Kiln's container executor (image " + req_.environment.image + ", computeType " +
+  std::string where = container_->swarm()
+                          ? "swarm job executor (cluster " + req_.environment.cluster + ", node " +
+                                container_->node_id() + ", image "
+                          : "container executor (image ";
+  Log("Running on Kiln's " + where + req_.environment.image + ", computeType " +
       std::string(spec::ComputeTypeName(req_.environment.compute_type)) + ", network " +
       exec::NetworkModeText(container_->network()) + "), build " + rec_.id);
+  return !container_->swarm() || StartJob(p);
+}
+
+// CodeBuild starts the build container in PROVISIONING, so a job Swarm will not run fails
+// there with Swarm's words. The session needs the source dir to mount (filled in by
+// DOWNLOAD_SOURCE through the mount) and the source version first.
+bool BuildRun::StartJob(PhaseRecord& p) {
+  std::error_code ec;
+  if (!req_.in_place) fs::remove_all(workspace_, ec);
+  fs::create_directories(src_dir_, ec);
+  ResolveSourceVersion(req_.source_dir);
+  if (auto st = StartShell(); !st.ok()) {
+    End(p, BuildStatus::kFailed, "CLIENT_ERROR", "the build's Swarm job: " + st.message());
+    return false;
+  }
   return true;
+}
+
+void BuildRun::ResolveSourceVersion(const fs::path& dir) {
+  if (!rec_.source_version.empty() || !fs::exists(dir / ".git")) return;
+  auto head = exec::Capture({"git", "-C", dir.string(), "rev-parse", "HEAD"}, "");
+  if (head.ok() && head->exit_code == 0) {
+    rec_.source_version = head->out.substr(0, head->out.find('\n'));
+    env_.vars.emplace_back("CODEBUILD_RESOLVED_SOURCE_VERSION", rec_.source_version);
+  }
 }
 
 bool BuildRun::DownloadSource() {
   PhaseRecord& p = Begin(PhaseType::kDownloadSource);
   if (!req_.in_place) {
     std::error_code ec;
-    fs::remove_all(workspace_, ec);
+    if (!shell_) fs::remove_all(workspace_, ec);  // with a job running: emptied, and mounted
     auto st = base::CopyTree(req_.source_dir, src_dir_, {req_.state_dir});
     if (!st.ok()) {
       End(p, BuildStatus::kFailed, "CLIENT_ERROR", st.message());
       return false;
     }
   }
-  if (fs::exists(src_dir_ / ".git")) {
-    auto head = exec::Capture({"git", "-C", src_dir_.string(), "rev-parse", "HEAD"}, "");
-    if (head.ok() && head->exit_code == 0) {
-      rec_.source_version = head->out.substr(0, head->out.find('\n'));
-      env_.vars.emplace_back("CODEBUILD_RESOLVED_SOURCE_VERSION", rec_.source_version);
-    }
-  }
+  ResolveSourceVersion(src_dir_);
   Log("CODEBUILD_SRC_DIR=" + shell_src_dir_.string());
   LogCacheModes();
   if (UsesCustomCache()) {
@@ -219,7 +242,7 @@ void BuildRun::LogCacheModes() {
   }
 }
 
-bool BuildRun::StartShell() {
+base::Status BuildRun::StartShell() {
   commands_.clear();
   first_command_.clear();
   std::vector<std::string> run_as;
@@ -241,12 +264,9 @@ bool BuildRun::StartShell() {
                                 o, container_->Launcher(rec_.id, src_dir_, shell_src_dir_),
                                 command_log_.get(), req_.cancel_fd)
                           : exec::ShellSession::Start(o, command_log_.get(), req_.cancel_fd);
-  if (!shell.ok()) {
-    Log("Could not start the shell: " + shell.status().message());
-    return false;
-  }
+  if (!shell.ok()) return shell.status();
   shell_ = std::move(*shell);
-  return true;
+  return base::Status::Ok();
 }
 
 BuildRecord BuildRun::Run() {

@@ -47,8 +47,10 @@ class BuildRun {
   bool Prepare();
   bool Provision();
   bool ProvisionContainer(PhaseRecord& p);
+  bool StartJob(PhaseRecord& p);
+  void ResolveSourceVersion(const fs::path& dir);
   bool DownloadSource();
-  bool StartShell();
+  base::Status StartShell();
   void RunPhases();
   PhaseOutcome RunPhase(PhaseName p);
   std::string RunAs(PhaseName p) const {  // "" for the session's user

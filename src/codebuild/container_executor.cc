@@ -1,11 +1,13 @@
 #include "codebuild/container_executor.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "codebuild/build_containers.h"
 #include "exec/container_shell.h"
+#include "exec/swarm_job.h"
 #include "registry/aws_shim.h"
 
 namespace kiln::codebuild {
@@ -75,6 +77,52 @@ std::string NoEngineMessage(const std::string& image, const std::string& why) {
          "to run the build on the host";
 }
 
+base::Status Failed(std::string message) {
+  return base::Status(base::ErrorKind::kFailed, std::move(message));
+}
+
+// The engine the build's container runs on: DOCKER_HOST's, or the swarm cluster's manager.
+base::Result<exec::DockerClient> ConnectEngine(const spec::BuildEnvironment& environment,
+                                               const std::string& swarm_engine) {
+  if (environment.cluster.empty()) {
+    auto client = exec::DockerClient::ConnectFromEnvironment();
+    if (!client.ok()) return Failed(NoEngineMessage(environment.image, client.status().message()));
+    return client;
+  }
+  std::string what = "environment.cluster '" + environment.cluster + "'";
+  if (swarm_engine.empty())
+    return Failed(what + ": its engine is not known (no kiln.yml clusters)");
+  auto endpoint = exec::ParseDockerHost(swarm_engine);
+  if (!endpoint.ok()) return Failed(what + ": " + endpoint.status().message());
+  auto client = exec::DockerClient::Connect(*endpoint);
+  if (!client.ok()) {
+    return Failed(what + " needs its swarm manager, and none answers at " + swarm_engine + " (" +
+                  client.status().message() + ")");
+  }
+  return client;
+}
+
+// This engine's node id, when it is an active swarm manager (jobs are created through it).
+base::Result<std::string> SwarmNode(const exec::SwarmClient& swarm, const std::string& cluster) {
+  auto info = swarm.Info();
+  if (!info.ok()) return info.status();
+  if (info->state != exec::SwarmNodeState::kActive || !info->control_available) {
+    return Failed("environment.cluster '" + cluster + "': the engine at " +
+                  swarm.engine().endpoint().socket_path + " is not an active swarm manager (" +
+                  exec::SwarmNodeStateText(info->state) + ")");
+  }
+  return info->node_id;
+}
+
+// Swarm service names are [A-Za-z0-9-] (63 at most): the build id's uuid part.
+std::string JobName(const std::string& build_id) {
+  std::string name = "kiln-build-";
+  for (char c : build_id.substr(build_id.rfind(':') + 1)) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-') name += c;
+  }
+  return name.substr(0, 63);
+}
+
 // The image's config, pulling the image first if the engine does not have it.
 base::Result<exec::ImageInfo> EnsureImage(const exec::DockerClient& client,
                                           const std::string& image,
@@ -128,12 +176,18 @@ base::Result<std::optional<exec::RegistryAuth>> PullAuthFor(
 }
 
 base::Result<std::unique_ptr<ContainerExecutor>> ContainerExecutor::Prepare(
-    const spec::BuildEnvironment& environment, const fs::path& state_dir,
-    const std::optional<exec::RegistryAuth>& pull_auth, const LineSink& log) {
-  auto client = exec::DockerClient::ConnectFromEnvironment();
-  if (!client.ok()) {
-    return base::Status(base::ErrorKind::kFailed,
-                        NoEngineMessage(environment.image, client.status().message()));
+    const spec::BuildEnvironment& environment, const std::string& swarm_engine,
+    const fs::path& state_dir, const std::optional<exec::RegistryAuth>& pull_auth,
+    const LineSink& log) {
+  auto client = ConnectEngine(environment, swarm_engine);
+  if (!client.ok()) return client.status();
+  std::optional<exec::SwarmClient> swarm;
+  std::string node;
+  if (!environment.cluster.empty()) {
+    swarm.emplace(*client);
+    auto id = SwarmNode(*swarm, environment.cluster);
+    if (!id.ok()) return id.status();
+    node = *id;
   }
   auto info = EnsureImage(*client, environment.image, pull_auth, log);
   if (!info.ok()) {
@@ -144,6 +198,10 @@ base::Result<std::unique_ptr<ContainerExecutor>> ContainerExecutor::Prepare(
   std::unique_ptr<ContainerExecutor> executor(
       new ContainerExecutor(std::move(*client), environment, StateLabel(state_dir), PathOf(*info)));
   executor->network_ = network;
+  // A task given a tag tries a registry pull at every start (DOCKER-ENGINE.md §4).
+  executor->image_ref_ = swarm ? info->id : environment.image;
+  executor->swarm_ = std::move(swarm);
+  executor->node_id_ = std::move(node);
   return executor;
 }
 
@@ -159,9 +217,10 @@ base::Status ContainerExecutor::InstallAwsShim(const fs::path& dir,
   return registry::WriteShimDir(dir, access);
 }
 
-std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
-    const std::string& build_id, const fs::path& host_src, const fs::path& container_src) const {
-  exec::ContainerShellOptions o{.image = environment_.image,
+exec::ContainerShellOptions ContainerExecutor::ShellOptions(const std::string& build_id,
+                                                            const fs::path& host_src,
+                                                            const fs::path& container_src) const {
+  exec::ContainerShellOptions o{.image = image_ref_,
                                 .workspace_dir = host_src,
                                 .workspace_path = container_src,
                                 .network_mode = network_,
@@ -178,7 +237,16 @@ std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
     o.extra_binds.push_back({.source = client_.endpoint().socket_path, .target = kInnerSocket});
     o.env.push_back(std::string("DOCKER_HOST=unix://") + kInnerSocket);
   }
-  return std::make_unique<exec::ContainerLauncher>(client_, std::move(o));
+  return o;
+}
+
+std::unique_ptr<exec::DriverLauncher> ContainerExecutor::Launcher(
+    const std::string& build_id, const fs::path& host_src, const fs::path& container_src) const {
+  exec::ContainerShellOptions o = ShellOptions(build_id, host_src, container_src);
+  if (!swarm_) return std::make_unique<exec::ContainerLauncher>(client_, std::move(o));
+  o.name = JobName(build_id);
+  return std::make_unique<exec::SwarmJobLauncher>(
+      *swarm_, exec::SwarmJobOptions{.container = std::move(o), .node_id = node_id_});
 }
 
 }  // namespace kiln::codebuild

@@ -2,6 +2,11 @@
 // inside one container of that image (exec/container_shell.h), the way CodeBuild runs a build
 // container. The source stays on the host and is bind-mounted at CodeBuild's path, so
 // artifacts, cache and reports read the same files from the host directory.
+//
+// On a swarm cluster (environment.cluster) the container is the one task of a Swarm job
+// (exec/swarm_job.h) created through the cluster's manager, pinned to the manager's own node:
+// the workspace and the session's FIFOs are on this machine. Builds on other nodes need the
+// workspace transferred: not done.
 #pragma once
 
 #include <filesystem>
@@ -14,7 +19,9 @@
 
 #include "base/status.h"
 #include "exec/docker_client.h"
+#include "exec/driver_container.h"
 #include "exec/driver_launcher.h"
+#include "exec/swarm_client.h"
 #include "registry/access.h"
 #include "spec/build_environment.h"
 
@@ -47,9 +54,12 @@ class ContainerExecutor {
   // (its containers' kiln.state label, codebuild/build_containers.h).
   // pull_auth goes with a pull (PullAuthFor). network kAuto becomes the engine's "bridge"
   // network when it has one, else the host's.
+  // With environment.cluster set, the engine is swarm_engine (a unix:// URL, ApplyCluster),
+  // which must be an active swarm manager, and the image is pulled there and run by id.
   static base::Result<std::unique_ptr<ContainerExecutor>> Prepare(
-      const spec::BuildEnvironment& environment, const std::filesystem::path& state_dir,
-      const std::optional<exec::RegistryAuth>& pull_auth, const LineSink& log);
+      const spec::BuildEnvironment& environment, const std::string& swarm_engine,
+      const std::filesystem::path& state_dir, const std::optional<exec::RegistryAuth>& pull_auth,
+      const LineSink& log);
 
   // Writes the build's `aws` command (registry/aws_shim.h) to dir, which every container of
   // this executor then mounts read-only at /kiln, with /kiln/bin first in PATH (before the
@@ -62,12 +72,21 @@ class ContainerExecutor {
   // session's cwd), the container carries labels kiln.build=<build_id> and
   // kiln.state=<StateLabel(state_dir)>, and is removed when the session ends.
   exec::NetworkMode network() const { return network_; }
+  // A swarm cluster's: the job's task runs on this node.
+  bool swarm() const { return swarm_.has_value(); }
+  const std::string& node_id() const { return node_id_; }
 
+  // On a swarm cluster the launcher makes the job service kiln-build-<the id's uuid>, with
+  // the same labels.
   std::unique_ptr<exec::DriverLauncher> Launcher(const std::string& build_id,
                                                  const std::filesystem::path& host_src,
                                                  const std::filesystem::path& container_src) const;
 
  private:
+  exec::ContainerShellOptions ShellOptions(const std::string& build_id,
+                                           const std::filesystem::path& host_src,
+                                           const std::filesystem::path& container_src) const;
+
   ContainerExecutor(exec::DockerClient client, spec::BuildEnvironment environment,
                     std::string state_label, std::string image_path)
       : client_(std::move(client)),
@@ -80,6 +99,9 @@ class ContainerExecutor {
   std::string state_label_;
   std::string image_path_;  // PATH of the image's config (or Docker's default)
   exec::NetworkMode network_ = exec::NetworkMode::kHost;  // environment_.network, resolved
+  std::string image_ref_;                                 // what containers run (swarm: by id)
+  std::optional<exec::SwarmClient> swarm_;                // on a swarm cluster
+  std::string node_id_;                                   // the swarm manager's own node
   std::filesystem::path shim_dir_;
   std::string registry_address_;
 };

@@ -29,6 +29,7 @@ struct BuildRequest {
   VarList project_vars;                // project environment variables
   spec::BuildEnvironment environment;  // the project's image, compute type, ... (none: host)
   spec::ProjectCache cache;            // the project's cache type and LOCAL modes
+  std::string cluster_engine;          // environment.cluster's swarm manager (ApplyCluster)
   VarList overrides;                   // start-build overrides (`-e`)
   VarList extra_builtin;               // e.g. CODEBUILD_SRC_DIR_<artifact> from a pipeline
   std::map<std::string, std::string> parameters;  // parameter-store name -> value
@@ -63,6 +64,11 @@ base::Status ApplyProjectSettings(const spec::Project& project, BuildRequest* re
 // request->state_dir and ->environment are set; a build on the host gets none. The password
 // joins request->mask; the build's `aws ecr get-login-password` prints it.
 base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request);
+
+// The engine of the swarm cluster that request->environment.cluster names (none: nothing to
+// do): kInvalidInput when kiln.yml has no such cluster or its provider is not swarm (kiln
+// validate reports both with the line).
+base::Status ApplyCluster(const spec::KilnConfig& config, BuildRequest* request);
 
 // Runs the build to completion and returns its record (also written to
 // <state>/builds/<project>/<number>.json). Never throws; failures are in the record.

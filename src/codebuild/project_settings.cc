@@ -33,4 +33,17 @@ base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request
   return base::Status::Ok();
 }
 
+base::Status ApplyCluster(const spec::KilnConfig& config, BuildRequest* request) {
+  const std::string& name = request->environment.cluster;
+  if (name.empty() || request->environment.on_host()) return base::Status::Ok();
+  const spec::Cluster* cluster = config.FindCluster(name);
+  if (!cluster) return base::InvalidInput("environment.cluster '" + name + "' is not in clusters");
+  if (cluster->provider != "swarm") {
+    return base::InvalidInput("environment.cluster '" + name + "' has provider " +
+                              cluster->provider + "; builds run on swarm clusters only");
+  }
+  request->cluster_engine = cluster->engine;
+  return base::Status::Ok();
+}
+
 }  // namespace kiln::codebuild

@@ -82,6 +82,14 @@ base::Status SwarmClient::RemoveService(const std::string& id) const {
   return Done(engine_.Call(Method::kDelete, ServicePath(id)));
 }
 
+base::Result<std::vector<std::string>> SwarmClient::ListServiceIds(
+    const std::map<std::string, std::string>& labels) const {
+  auto text = engine_.Call(Method::kGet,
+                           "/services?filters=" + QueryEscape(ServiceLabelFilterJson(labels)));
+  if (!text.ok()) return text.status();
+  return ParseServiceIdList(*text);
+}
+
 base::Result<std::vector<SwarmTask>> SwarmClient::ListServiceTasks(
     const std::string& service_id) const {
   auto text = engine_.Call(Method::kGet,

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ class SwarmClient {
   // Removes the service and stops its tasks. A job's tasks and exited containers stay behind
   // (moby#42789): remove them through the nodes' engines.
   base::Status RemoveService(const std::string& id) const;
+  // The IDs of the services carrying every label (an empty value matches any value).
+  base::Result<std::vector<std::string>> ListServiceIds(
+      const std::map<std::string, std::string>& labels) const;
   // Every task of the service the manager still knows, old ones included, in its order.
   base::Result<std::vector<SwarmTask>> ListServiceTasks(const std::string& service_id) const;
   // The output of the service's tasks (every node's), demultiplexed into sink; with follow,

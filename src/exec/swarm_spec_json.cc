@@ -171,6 +171,15 @@ Json HealthJson(const HealthcheckConfig& h) {
           {"Retries", h.retries}};
 }
 
+Json BindsJson(const std::vector<BindMount>& binds) {
+  Json mounts = Json::array();
+  for (const BindMount& b : binds) {
+    mounts.push_back(
+        {{"Type", "bind"}, {"Source", b.source}, {"Target", b.target}, {"ReadOnly", b.read_only}});
+  }
+  return mounts;
+}
+
 Json ContainerSpecJson(const SwarmServiceSpec& spec, bool redact) {
   std::vector<std::string> env = spec.env;
   for (const auto& [name, value] : spec.secret_env) {
@@ -180,6 +189,9 @@ Json ContainerSpecJson(const SwarmServiceSpec& spec, bool redact) {
   if (!spec.command.empty()) c["Command"] = spec.command;
   if (!spec.args.empty()) c["Args"] = spec.args;
   if (!spec.hostname.empty()) c["Hostname"] = spec.hostname;
+  if (!spec.user.empty()) c["User"] = spec.user;
+  if (!spec.working_dir.empty()) c["Dir"] = spec.working_dir;
+  if (!spec.binds.empty()) c["Mounts"] = BindsJson(spec.binds);
   if (spec.stop_grace_period_ns > 0) c["StopGracePeriod"] = spec.stop_grace_period_ns;
   // The swagger spells it HealthCheck; answers use the Go field's name (Healthcheck, in
   // api/types/swarm/container.go), and the engine reads either.
@@ -203,6 +215,7 @@ Json TaskTemplateJson(const SwarmServiceSpec& spec, bool redact) {
               {"MaxAttempts", r.max_attempts},
               {"Window", r.window_ns}}},
             {"ForceUpdate", spec.force_update}};
+  if (!spec.constraints.empty()) t["Placement"] = {{"Constraints", spec.constraints}};
   // The swarm's predefined `host` network, by name (the daemon resolves it:
   // daemon/cluster/services.go). Without any network the task gets the engine's default
   // network: only loopback on an engine without a bridge.
@@ -259,6 +272,12 @@ Json SwarmInitJson(const SwarmInitOptions& options) {
 
 std::string ServiceTaskFilterJson(const std::string& service_id) {
   return base::JsonText(Json{{"service", Json::array({service_id})}});
+}
+
+std::string ServiceLabelFilterJson(const std::map<std::string, std::string>& labels) {
+  Json list = Json::array();
+  for (const auto& [key, value] : labels) list.push_back(value.empty() ? key : key + "=" + value);
+  return base::JsonText(Json{{"label", list}});
 }
 
 }  // namespace kiln::exec

@@ -97,8 +97,14 @@ struct SwarmServiceSpec {
   // Env (readable by whoever can inspect the service) but never Kiln's logs or error messages:
   // log a spec with ServiceSpecJsonForLog (swarm_wire.h).
   std::map<std::string, std::string> secret_env;
-  std::string hostname;  // templates apply; empty: the container id
-  bool init = false;     // tini as PID 1: SIGTERM is forwarded (DOCKER-ENGINE.md fact 8)
+  std::string hostname;     // templates apply; empty: the container id
+  std::string user;         // "uid:gid" or a name; empty: the image's
+  std::string working_dir;  // empty: the image's
+  // Host paths on whichever node runs the task: pin the task (constraints) when they exist
+  // on one node only.
+  std::vector<BindMount> binds;
+  std::vector<std::string> constraints;  // placement: "node.id==<id>", "node.role==manager"
+  bool init = false;  // tini as PID 1: SIGTERM is forwarded (DOCKER-ENGINE.md fact 8)
   std::optional<HealthcheckConfig> health_check;  // none: the image's, if any
   SwarmResources resources;
   int64_t stop_grace_period_ns = 0;  // between StopSignal and SIGKILL; 0: the engine's 10 s

@@ -189,4 +189,17 @@ base::Result<std::vector<SwarmTask>> ParseTaskList(std::string_view text) {
   return out;
 }
 
+base::Result<std::vector<std::string>> ParseServiceIdList(std::string_view text) {
+  auto j = Json::parse(text, nullptr, false);
+  if (!j.is_array()) return MalformedAnswer("service list is not a JSON array");
+  std::vector<std::string> out;
+  for (const Json& e : j) {
+    if (!e.is_object() || !e.contains("ID") || !e["ID"].is_string()) {
+      return MalformedAnswer("service without an ID");
+    }
+    out.push_back(e["ID"].get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace kiln::exec

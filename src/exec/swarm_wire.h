@@ -5,6 +5,7 @@
 // an exception.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -33,6 +34,10 @@ nlohmann::json SwarmInitJson(const SwarmInitOptions& options);
 // The `filters` JSON of GET /tasks selecting one service's tasks: {"service":["<id>"]}.
 std::string ServiceTaskFilterJson(const std::string& service_id);
 
+// The `filters` JSON of GET /services selecting services carrying every label (an empty
+// value matches any value): {"label":["k=v","k2"]}.
+std::string ServiceLabelFilterJson(const std::map<std::string, std::string>& labels);
+
 // Decoders of the engine's answers (the text as received).
 // GET /info: its "Swarm" object.
 base::Result<SwarmInfo> ParseSwarmInfo(std::string_view text);
@@ -44,5 +49,7 @@ base::Result<std::string> ParseServiceCreateAnswer(std::string_view text);
 base::Result<SwarmServiceInfo> ParseServiceInfo(std::string_view text);
 // GET /tasks.
 base::Result<std::vector<SwarmTask>> ParseTaskList(std::string_view text);
+// GET /services: the services' IDs only (whatever their mode).
+base::Result<std::vector<std::string>> ParseServiceIdList(std::string_view text);
 
 }  // namespace kiln::exec

@@ -165,6 +165,7 @@ ActionOutcome RunCodeBuild(ExecutionContext& ctx, const spec::Stage& stage, cons
   }
   if (config) {
     if (auto st = codebuild::ApplyRegistry(*config, &req); !st.ok()) return Fail(st.message());
+    if (auto st = codebuild::ApplyCluster(*config, &req); !st.ok()) return Fail(st.message());
   }
   if (auto st = ApplyActionVariables(Config(a, "EnvironmentVariables"), &req); !st.ok()) {
     return Fail(st.message());

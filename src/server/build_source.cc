@@ -82,6 +82,7 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
   if (auto st = codebuild::ApplyProjectSettings(*project, &req); !st.ok()) return st;
   ApplyEnvironmentOverrides(request.start, &req.environment);
   if (auto st = codebuild::ApplyRegistry(*options.config, &req); !st.ok()) return st;
+  if (auto st = codebuild::ApplyCluster(*options.config, &req); !st.ok()) return st;
   if (request.source) {
     if (auto st = ExportSource(options, *request.source, src, &req); !st.ok()) return st;
   } else {

@@ -120,6 +120,24 @@ void RemoveOrphanContainers(const fs::path& state_dir) {
   }
 }
 
+// The same for build jobs on each swarm cluster of kiln.yml: the job services (and their
+// containers) labelled with this state dir. A manager that does not answer is not an error.
+void RemoveOrphanBuildJobs(const fs::path& state_dir, const spec::KilnConfig& config) {
+  for (const spec::Cluster& c : config.clusters) {
+    if (c.provider != "swarm") continue;
+    auto sweep = codebuild::RemoveOrphanBuildJobs(state_dir, c.engine);
+    if (!sweep.ok()) {
+      std::fprintf(stderr, "kiln serve: recovery: build jobs on cluster %s: %s\n", c.name.c_str(),
+                   sweep.status().message().c_str());
+    } else if (sweep->engine && sweep->services + sweep->removed > 0) {
+      std::fprintf(stderr,
+                   "kiln serve: recovery: removed %zu build job(s) and %zu container(s) left by "
+                   "a previous run on cluster %s\n",
+                   sweep->services, sweep->removed, c.name.c_str());
+    }
+  }
+}
+
 // Open connections, event streams, log files and children all take descriptors: use what the
 // hard limit allows, and keep max_connections well under it so the server can still open its
 // own files when every connection slot is taken.
@@ -350,6 +368,7 @@ int RunDaemon(DaemonOptions o) {
   if (!boot) return exit_code;
   RunCatching("recovery", [&] { Reconcile(*boot->reads); });
   RunCatching("recovery", [&] { RemoveOrphanContainers(o.state_dir); });
+  RunCatching("recovery", [&] { RemoveOrphanBuildJobs(o.state_dir, o.config); });
   // Declared before the loop and the runners, so it stops after them (TERM, KILL after 5 s).
   std::unique_ptr<registry::Supervisor> registry;
   if (!StartRegistry(o, &registry)) return kExitInternal;

@@ -74,7 +74,7 @@ struct BuildEnvironment {
   std::string registry_credential;  // a secret id (registryCredential.credential)
   std::vector<TypedVariable> variables;
   BuildNetwork network = BuildNetwork::kAuto;
-  std::string cluster;  // a swarm cluster runs the build as a job (later)
+  std::string cluster;  // a swarm cluster: the build runs as a Swarm job there (exec/swarm_job.h)
   bool on_host() const { return image.empty(); }
 };
 

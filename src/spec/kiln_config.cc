@@ -61,6 +61,13 @@ std::string CheckReference(const PendingReference& ref, const KilnConfig& config
       return ref.what + " names cluster '" + ref.name + "', which clusters does not define" +
              (ref.name == "default" ? " (a service without a cluster runs on 'default', as in ECS)"
                                     : "");
+    case PendingReference::Kind::kSwarmCluster:
+      if (const Cluster* c = config.FindCluster(ref.name)) {
+        if (c->provider == "swarm") return "";
+        return ref.what + " names cluster '" + ref.name + "', whose provider is " + c->provider +
+               ": builds run as jobs on swarm clusters only";
+      }
+      return ref.what + " names cluster '" + ref.name + "', which clusters does not define";
     case PendingReference::Kind::kConnection:
       if (config.FindConnection(ref.name)) return "";
       return ref.what + " names connection '" + ref.name + "', which connections does not define";

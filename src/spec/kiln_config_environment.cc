@@ -145,7 +145,7 @@ void ParseBuildEnvironment(ConfigReader& reader, const std::vector<YamlEntry>& f
   if (const YamlEntry* e = FindEntry(fields, "cluster")) {
     env.cluster = reader.String(e->value, what + ".cluster").value_or("");
     if (!env.cluster.empty()) {
-      reader.Refer(PendingReference::Kind::kCluster, env.cluster, e->value.Mark(),
+      reader.Refer(PendingReference::Kind::kSwarmCluster, env.cluster, e->value.Mark(),
                    what + ".cluster");
     }
   }

@@ -38,7 +38,8 @@ enum class ValuePolicy {
 
 // A name used before every resource is known; checked once the whole file is read.
 struct PendingReference {
-  enum class Kind { kSecret, kSecretOrParameter, kCluster, kConnection } kind;
+  // kSwarmCluster: a cluster whose provider must be swarm (a build's environment.cluster).
+  enum class Kind { kSecret, kSecretOrParameter, kCluster, kSwarmCluster, kConnection } kind;
   std::string name;
   YAML::Mark mark;
   std::string what;  // the field holding the name, for the message

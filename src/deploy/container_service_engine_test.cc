@@ -19,12 +19,6 @@ namespace {
 using namespace kiln::deploy::testing;  // NOLINT: test helpers
 using Json = nlohmann::json;
 
-// busybox httpd on the task's PORT, serving /api/health-check {"ver": $VER} unless $BROKEN.
-constexpr char kServe[] =
-    "mkdir -p /www/api && if [ -z \"$BROKEN\" ]; then echo \"{\\\"ver\\\": $VER}\" "
-    "> /www/api/health-check; fi; echo serving $VER on $PORT; "
-    "exec httpd -f -p 127.0.0.1:$PORT -h /www";
-
 std::string ServiceYaml(const std::string& engine, const std::string& image,
                         const std::string& name) {
   return "clusters:\n  eng: { provider: docker, engine: \"" + engine +
@@ -39,7 +33,7 @@ std::string ServiceYaml(const std::string& engine, const std::string& image,
          "\n"
          "          entryPoint: [sh, -c]\n"
          "          command: ['" +
-         std::string(kServe) +
+         std::string(kBusyboxServe) +
          "']\n"
          "          healthCheck: { command: [CMD-SHELL, 'wget -q -O /dev/null "
          "http://127.0.0.1:$PORT/api/health-check'], interval: 5, timeout: 2, retries: 2 }\n"
@@ -52,35 +46,6 @@ std::string ServiceYaml(const std::string& engine, const std::string& image,
          "healthyThreshold: 2, unhealthyThreshold: 2 }\n"
          "      deregistrationDelay: 5\n";
 }
-
-// Requests through the load balancer on a thread of their own, counting the failed ones.
-class Client {
- public:
-  explicit Client(uint16_t port)
-      : thread_([this, port] {
-          while (!stop_) {
-            std::string r = HttpGet(port, "/api/health-check");
-            ++sent_;
-            if (r.rfind("HTTP/1.1 200", 0) != 0) {
-              ++failed_;
-              last_failure_ = r.substr(0, 200);
-            }
-          }
-        }) {}
-  ~Client() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  int sent() const { return sent_; }
-  int failed() const { return failed_; }
-  std::string last_failure_;
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<int> sent_{0}, failed_{0};
-  std::thread thread_;
-};
 
 class ContainerServiceTest : public exec::testing::EngineSuite {
  protected:
@@ -190,7 +155,7 @@ TEST_F(ContainerServiceTest, StartsFromKilnYmlRollsWithoutAFailedRequestAndRolls
   EXPECT_EQ(EngineTasks(), TaskIds());
   ExpectServes(1);
 
-  Client load(LbPort());
+  LoadClient load(LbPort());
   DeploymentOutcome v2 = Deploy("kiln/csvc-web:v2");
   ASSERT_TRUE(v2.succeeded) << v2.reason;
   EXPECT_EQ(v2.revision, 2);
@@ -209,7 +174,7 @@ TEST_F(ContainerServiceTest, StartsFromKilnYmlRollsWithoutAFailedRequestAndRolls
       << Describe().dump(2);
   load.Stop();
   EXPECT_GT(load.sent(), 50);
-  EXPECT_EQ(load.failed(), 0) << load.last_failure_;
+  EXPECT_EQ(load.failed(), 0) << load.first_failure();
   ExpectServes(2);
   EXPECT_EQ(EngineTasks(), TaskIds());  // the stopped tasks' containers are gone
   std::string log;

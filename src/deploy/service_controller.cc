@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "base/ids.h"
+#include "deploy/service_common.h"
 #include "deploy/service_parts.h"
 
 namespace kiln::deploy {
@@ -35,21 +36,12 @@ ServiceController::ServiceController(ControllerContext context, ServiceSpec spec
 ServiceController::~ServiceController() { life_.reset(); }
 
 base::Status ServiceController::Start() {
-  desired_ = spec_.desired_count;
-  auto saved = ctx_.store->GetDesiredCount(spec_.name);
-  if (!saved.ok()) return saved.status();
-  // A Scale holds until kiln.yml's desiredCount itself changes.
-  if (*saved && (*saved)->config_desired == spec_.desired_count) desired_ = int((*saved)->desired);
-  if (spec_.load_balancer) {
-    LoadBalancerOptions options{
-        .listen = spec_.load_balancer->listen,
-        .mode = spec_.load_balancer->http ? LoadBalancerOptions::Mode::kHttp
-                                          : LoadBalancerOptions::Mode::kTcp,
-        .deregistration_delay_ms = spec_.load_balancer->deregistration_delay_ms};
-    auto lb = LoadBalancer::Start(*ctx_.loop, options);
-    if (!lb.ok()) return lb.status();
-    lb_ = std::move(*lb);
-  }
+  auto desired = DesiredCount(*ctx_.store, spec_);
+  if (!desired.ok()) return desired.status();
+  desired_ = *desired;
+  auto lb = StartBalancer(*ctx_.loop, spec_);
+  if (!lb.ok()) return lb.status();
+  lb_ = std::move(*lb);
   if (auto st = LoadDeployments(); !st.ok()) return st;
   AdoptTasks();
   if (!Primary() && !ctx_.initial_definition.empty()) {

@@ -1,5 +1,6 @@
 // ServiceController::Describe: DescribeServices' shape, plus Kiln's tasks and load balancer.
 #include "base/ids.h"
+#include "deploy/service_common.h"
 #include "deploy/service_controller.h"
 #include "deploy/service_parts.h"
 
@@ -40,24 +41,11 @@ Json ServiceController::Describe() const {
     int on_revision = 0;
     for (const auto& [id, t] : tasks_)
       on_revision += !t->stopping() && t->row.revision == d->row.revision;
-    deployments.push_back({{"id", d->row.id},
-                           {"status", d->row.status},
-                           {"taskDefinition", d->row.revision},
-                           {"desiredCount", d->row.desired_count},
-                           {"runningCount", on_revision},
-                           {"failedTasks", d->row.failed_tasks},
-                           {"rolloutState", d->row.rollout_state},
-                           {"rolloutStateReason", d->row.reason},
-                           {"createdAt", base::IsoTime(d->row.created_ms)},
-                           {"updatedAt", base::IsoTime(d->row.updated_ms)}});
+    Json entry = DeploymentJson(d->row);
+    entry["runningCount"] = on_revision;
+    deployments.push_back(std::move(entry));
   }
-  Json events = Json::array();
-  if (auto rows = ctx_.store->Events(spec_.name, 50); rows.ok()) {
-    for (const auto& e : *rows) {
-      events.push_back(
-          {{"id", e.seq}, {"createdAt", base::IsoTime(e.at_ms)}, {"message", e.message}});
-    }
-  }
+  Json events = EventsJson(*ctx_.store, spec_.name);
   Json out = {{"serviceName", spec_.name},
               {"status", shutting_down_ ? "DRAINING" : "ACTIVE"},
               {"desiredCount", desired_},

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "base/ids.h"
+#include "deploy/service_common.h"
 #include "deploy/swarm_plan.h"
 
 namespace kiln::deploy {
@@ -119,19 +120,12 @@ void SwarmService::Offload(Work work, Then then) {
 }
 
 base::Status SwarmService::Start() {
-  desired_ = spec_.desired_count;
-  auto saved = ctx_.store->GetDesiredCount(spec_.name);
-  if (!saved.ok()) return saved.status();
-  if (*saved && (*saved)->config_desired == spec_.desired_count) desired_ = int((*saved)->desired);
-  if (spec_.load_balancer) {
-    auto lb = LoadBalancer::Start(
-        *ctx_.loop, {.listen = spec_.load_balancer->listen,
-                     .mode = spec_.load_balancer->http ? LoadBalancerOptions::Mode::kHttp
-                                                       : LoadBalancerOptions::Mode::kTcp,
-                     .deregistration_delay_ms = spec_.load_balancer->deregistration_delay_ms});
-    if (!lb.ok()) return lb.status();
-    lb_ = std::move(*lb);
-  }
+  auto desired = DesiredCount(*ctx_.store, spec_);
+  if (!desired.ok()) return desired.status();
+  desired_ = *desired;
+  auto lb = StartBalancer(*ctx_.loop, spec_);
+  if (!lb.ok()) return lb.status();
+  lb_ = std::move(*lb);
   auto rows = ctx_.store->Deployments(spec_.name, 50);
   if (!rows.ok()) return rows.status();
   for (const store::DeploymentRow& row : *rows) {

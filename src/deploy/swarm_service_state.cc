@@ -2,6 +2,7 @@
 #include <set>
 
 #include "base/ids.h"
+#include "deploy/service_common.h"
 #include "deploy/swarm_plan.h"
 #include "deploy/swarm_service.h"
 
@@ -214,22 +215,9 @@ Json SwarmService::Describe() const {
   }
   Json deployments = Json::array();
   for (const Deployment& d : deployments_) {
-    deployments.push_back({{"id", d.row.id},
-                           {"status", d.row.status},
-                           {"taskDefinition", d.row.revision},
-                           {"desiredCount", d.row.desired_count},
-                           {"rolloutState", d.row.rollout_state},
-                           {"rolloutStateReason", d.row.reason},
-                           {"createdAt", base::IsoTime(d.row.created_ms)},
-                           {"updatedAt", base::IsoTime(d.row.updated_ms)}});
+    deployments.push_back(DeploymentJson(d.row));
   }
-  Json events = Json::array();
-  if (auto rows = ctx_.store->Events(spec_.name, 50); rows.ok()) {
-    for (const auto& e : *rows) {
-      events.push_back(
-          {{"id", e.seq}, {"createdAt", base::IsoTime(e.at_ms)}, {"message", e.message}});
-    }
-  }
+  Json events = EventsJson(*ctx_.store, spec_.name);
   Json out = {{"serviceName", spec_.name},
               {"status", shut_down_ ? "DRAINING" : "ACTIVE"},
               {"launchType", "SWARM"},

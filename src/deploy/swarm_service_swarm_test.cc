@@ -3,11 +3,7 @@
 // listen) serves them, a new image rolls through Swarm's update with zero failed requests, and
 // a broken one is rolled back by Swarm (failure_action rollback): a FAILED deployment naming
 // the revision Swarm went back to.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
-
-#include <atomic>
 
 #include "deploy/service_manager.h"
 #include "deploy/swarm_plan.h"
@@ -21,10 +17,6 @@ namespace {
 using namespace kiln::deploy::testing;  // NOLINT: test helpers
 using Json = nlohmann::json;
 
-constexpr char kServe[] =
-    "mkdir -p /www/api && if [ -z \"$BROKEN\" ]; then echo \"{\\\"ver\\\": $VER}\" "
-    "> /www/api/health-check; fi; exec httpd -f -p 127.0.0.1:$PORT -h /www";
-
 std::string SwarmYaml(const std::string& engine, const std::string& image) {
   return "clusters:\n  sw: { provider: swarm, engine: \"" + engine +
          "\" }\n"
@@ -36,7 +28,7 @@ std::string SwarmYaml(const std::string& engine, const std::string& image) {
          "\n"
          "          entryPoint: [sh, -c]\n"
          "          command: ['" +
-         std::string(kServe) +
+         std::string(kBusyboxServe) +
          "']\n"
          "          stopTimeout: 2\n"
          "          healthCheck: { command: [CMD-SHELL, 'wget -q -O /dev/null "
@@ -49,41 +41,6 @@ std::string SwarmYaml(const std::string& engine, const std::string& image) {
          "healthyThreshold: 2, unhealthyThreshold: 2 }\n"
          "      deregistrationDelay: 5\n";
 }
-
-// The loop runs inside the swarm's network namespace: the load balancer listens there and
-// its health checks reach the tasks' loopback ports.
-class NetnsLoop {
- public:
-  NetnsLoop()
-      : guard_(io_.get_executor()), thread_([this] {
-          int fd = ::open(exec::testing::SwarmNetnsPath().c_str(), O_RDONLY | O_CLOEXEC);
-          entered_ = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
-          if (fd >= 0) ::close(fd);
-          io_.run();
-        }) {}
-  ~NetnsLoop() {
-    guard_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  boost::asio::io_context& io() { return io_; }
-  template <typename Fn>
-  auto Run(Fn fn) -> decltype(fn()) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto future = task.get_future();
-    boost::asio::post(io_, [&task] { task(); });
-    return future.get();
-  }
-  bool entered() {
-    return Run([this] { return entered_; });
-  }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
-  bool entered_ = false;
-  std::thread thread_;
-};
 
 class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
  protected:
@@ -160,7 +117,9 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
     return body;
   }
 
-  NetnsLoop loop_;
+  // The loop runs in the swarm's network namespace: the load balancer listens there and its
+  // health checks reach the tasks' loopback ports.
+  LoopThread loop_{exec::testing::SwarmNetnsPath()};
   fs::path root_;
   std::string engine_;
   std::map<std::string, std::string> images_;
@@ -173,21 +132,8 @@ TEST_F(SwarmServiceTest, SwarmRollsAndRollsBackBehindKilnsLoadBalancer) {
   ASSERT_TRUE(WaitFor([](const Json& d) { return Completed(d, 1); })) << Describe().dump(2);
   EXPECT_NE(Get().find("\"ver\": 1"), std::string::npos) << Get();
 
-  uint16_t port = Describe()["loadBalancer"]["port"].get<uint16_t>();
-  std::atomic<bool> stop{false};
-  std::atomic<int> sent{0}, failed{0};
-  std::string first_failure;
-  std::thread client([&] {
-    (void)exec::testing::RunInSwarmNetns([&] {
-      while (!stop) {
-        std::string r = HttpGet(port, "/api/health-check");
-        ++sent;
-        if (r.rfind("HTTP/1.1 200", 0) != 0) {
-          if (failed++ == 0) first_failure = r.substr(0, 300);
-        }
-      }
-    });
-  });
+  LoadClient load(Describe()["loadBalancer"]["port"].get<uint16_t>(),
+                  [](const std::function<void()>& f) { (void)exec::testing::RunInSwarmNetns(f); });
   DeploymentOutcome v2 = Deploy(images_["v2"]);
   EXPECT_TRUE(v2.succeeded) << v2.reason << Describe().dump(2);
   EXPECT_EQ(v2.revision, 2);
@@ -196,10 +142,9 @@ TEST_F(SwarmServiceTest, SwarmRollsAndRollsBackBehindKilnsLoadBalancer) {
   EXPECT_NE(broken.reason.find("Swarm rolled the update back"), std::string::npos) << broken.reason;
   EXPECT_EQ(broken.rollback_revision, 2);
   EXPECT_TRUE(WaitFor([](const Json& d) { return Completed(d, 2); })) << Describe().dump(2);
-  stop = true;
-  client.join();
-  EXPECT_GT(sent, 50);
-  EXPECT_EQ(failed, 0) << first_failure;
+  load.Stop();
+  EXPECT_GT(load.sent(), 50);
+  EXPECT_EQ(load.failed(), 0) << load.first_failure();
   EXPECT_NE(Get().find("\"ver\": 2"), std::string::npos) << Get();
 }
 

@@ -2,9 +2,13 @@
 // loop on its own thread, a kiln.yml around the service, and a blocking HTTP GET.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -114,15 +119,24 @@ inline std::string HttpGet(uint16_t port, const std::string& path) {
 }
 
 // An io_context running on its own thread; Run executes fn on it and waits for the result.
+// With netns (a network namespace's path), the thread enters it first: sockets made on the
+// loop live there (entered() says whether that worked).
 class LoopThread {
  public:
-  LoopThread() : guard_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  explicit LoopThread(std::string netns = "")
+      : guard_(io_.get_executor()), thread_([this, netns] {
+          entered_ = netns.empty() || EnterNetns(netns);
+          io_.run();
+        }) {}
   ~LoopThread() {
     guard_.reset();
     io_.stop();
     thread_.join();
   }
   boost::asio::io_context& io() { return io_; }
+  bool entered() {
+    return Run([this] { return entered_; });
+  }
   template <typename Fn>
   auto Run(Fn fn) -> decltype(fn()) {
     std::packaged_task<decltype(fn())()> task(std::move(fn));
@@ -132,8 +146,55 @@ class LoopThread {
   }
 
  private:
+  static bool EnterNetns(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+    if (fd >= 0) ::close(fd);
+    return ok;
+  }
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  bool entered_ = false;
+  std::thread thread_;
+};
+
+// busybox httpd on the task's PORT serving /api/health-check {"ver": $VER}, none if $BROKEN:
+// the container tests' app (images differ by their ENV only).
+inline constexpr char kBusyboxServe[] =
+    "mkdir -p /www/api && if [ -z \"$BROKEN\" ]; then echo \"{\\\"ver\\\": $VER}\" "
+    "> /www/api/health-check; fi; echo serving $VER on $PORT; "
+    "exec httpd -f -p 127.0.0.1:$PORT -h /www";
+
+// GETs of /api/health-check through port on a thread of its own until Stop, counting the
+// answers that are not 200 (the first one kept). run wraps the loop (e.g. to enter a netns).
+class LoadClient {
+ public:
+  using Wrap = std::function<void(const std::function<void()>&)>;
+  explicit LoadClient(
+      uint16_t port, Wrap run = [](const std::function<void()>& f) { f(); })
+      : thread_([this, port, run] {
+          run([&] {
+            while (!stop_) {
+              std::string r = HttpGet(port, "/api/health-check");
+              ++sent_;
+              if (r.rfind("HTTP/1.1 200", 0) == 0) continue;
+              if (failed_++ == 0) first_failure_ = r.substr(0, 300);
+            }
+          });
+        }) {}
+  ~LoadClient() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int sent() const { return sent_; }
+  int failed() const { return failed_; }
+  const std::string& first_failure() const { return first_failure_; }  // after Stop
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> sent_{0}, failed_{0};
+  std::string first_failure_;
   std::thread thread_;
 };
 

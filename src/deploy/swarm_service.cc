@@ -180,13 +180,35 @@ void SwarmService::DeployInitial() {
   if (ctx_.initial_definition.empty()) {
     return Event("has no deployment yet: it runs no tasks until the first deploy");
   }
-  auto revision = ctx_.store->AddRevision(spec_.name, ctx_.initial_definition);
-  auto started = revision.ok() ? StartDeployment(*revision, nullptr)
-                               : base::Result<std::string>(revision.status());
-  if (!started.ok()) {
-    not_running_ = started.status().message();
-    Event("is unable to start its tasks: " + not_running_);
+  auto task = ParseTaskDefinition(nlohmann::json::parse(ctx_.initial_definition, nullptr, false));
+  if (!task.ok()) {
+    not_running_ = task.status().message();
+    return Event("is unable to start its tasks: " + not_running_);
   }
+  // CreateService only once the manager has the image (or can pull it): Swarm would otherwise
+  // keep retrying the pull on every node while the service runs nothing.
+  Offload(
+      [this, image = task->main().image]() -> base::Status {
+        if (client_.engine().InspectImage(image).ok()) return base::Status::Ok();
+        auto pulled = client_.engine().PullImage(image, std::nullopt, [](const auto&) {});
+        if (pulled.ok()) return pulled;
+        return base::Status(base::ErrorKind::kFailed, "CannotPullContainerError: pull image " +
+                                                          image + ": " + pulled.message());
+      },
+      [this](base::Status ready) {
+        if (Primary()) return;
+        if (!ready.ok()) {
+          not_running_ = ready.message();
+          return Event("is unable to start its tasks: " + not_running_);
+        }
+        auto revision = ctx_.store->AddRevision(spec_.name, ctx_.initial_definition);
+        auto started = revision.ok() ? StartDeployment(*revision, nullptr)
+                                     : base::Result<std::string>(revision.status());
+        if (!started.ok()) {
+          not_running_ = started.status().message();
+          Event("is unable to start its tasks: " + not_running_);
+        }
+      });
 }
 
 base::Result<exec::SwarmServiceSpec> SwarmService::PlanFor(int64_t revision, int desired,

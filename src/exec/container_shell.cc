@@ -42,7 +42,8 @@ base::Result<size_t> RemoveOrphanContainers(const DockerClient& client, const st
   if (!list.ok()) return list.status();
   size_t removed = 0;
   for (const ContainerSummary& c : *list) {
-    if (c.labels.contains(kTaskLabel)) continue;  // a service task: adopted, never swept
+    // A service's task (the docker provider's, or a Swarm service's): adopted, never swept.
+    if (c.labels.contains(kTaskLabel) || c.labels.contains(kServiceLabel)) continue;
     auto st = client.Remove(c.id, /*force=*/true);
     if (st.ok()) ++removed;
     if (!st.ok() && st.kind() != base::ErrorKind::kNotFound) return st;

@@ -34,7 +34,8 @@ class ContainerLauncher : public ContainerDriverLauncher {
 
 // Force-removes every container (running or not) carrying label key (=value when value is
 // non-empty): recovery after Kiln was killed without cleaning up. Returns how many it removed.
-// Service task containers (the kiln.task label) are left alone: the deploy layer adopts them.
+// Service task containers (the kiln.task or kiln.service label) are left alone: the deploy
+// layer adopts them.
 base::Result<size_t> RemoveOrphanContainers(const DockerClient& client, const std::string& key,
                                             const std::string& value = "");
 

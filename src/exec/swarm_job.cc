@@ -113,7 +113,8 @@ void SwarmJobLauncher::Remove() {
 
 base::Result<JobSweep> RemoveOrphanJobServices(const SwarmClient& swarm, const std::string& key,
                                                const std::string& value) {
-  auto ids = swarm.ListServiceIds({{key, value}});
+  // Build jobs only: a service's Swarm service carries the same kiln.state, and kiln.service.
+  auto ids = swarm.ListServiceIds({{key, value}, {"kiln.build", ""}});
   if (!ids.ok()) return ids.status();
   JobSweep sweep;
   for (const std::string& id : *ids) {

@@ -244,6 +244,12 @@ TEST_F(ContainerServiceTest, ImageThatCannotBeHadRunsNoTaskAndSaysWhy) {
   })) << Describe().dump(2);
   EXPECT_TRUE(Describe()["tasks"].empty());
   EXPECT_TRUE(EngineTasks().empty());
+  // A deploy that brings an image the engine has runs the service, and the reason goes.
+  DeploymentOutcome deployed = Deploy("kiln/csvc-web:v1");
+  EXPECT_TRUE(deployed.succeeded) << deployed.reason;
+  Json d = Describe();
+  EXPECT_FALSE(d.contains("statusReason")) << d.dump(2);
+  EXPECT_EQ(d["runningCount"], 2);
 }
 
 }  // namespace

@@ -268,6 +268,7 @@ base::Result<std::string> ServiceController::StartDeployment(int64_t revision,
     SaveDeployment(*old);
   }
   deployments_.insert(deployments_.begin(), std::move(d));
+  not_running_.clear();  // a deployment brings its images: the reason no longer holds
   SaveDeployment(*Primary());
   ArmTimeout(*Primary());
   Event("(deployment " + new_id + ") deployment started: revision " + std::to_string(revision) +

@@ -167,7 +167,15 @@ base::Status SwarmService::Start() {
   return base::Status::Ok();
 }
 
+// A Swarm service of this name made by another Kiln (another state dir) is left alone: this
+// service runs nothing and says why, rather than taking over someone else's deployments.
 void SwarmService::Adopt(const exec::SwarmServiceInfo& info) {
+  auto owner = info.spec.labels.find("kiln.state");
+  if (owner == info.spec.labels.end() || owner->second != state_label_) {
+    not_running_ = "the Swarm service " + info.spec.name +
+                   " belongs to another Kiln (or to no Kiln); remove it or rename this service";
+    return Event("is unable to start its tasks: " + not_running_);
+  }
   service_id_ = info.id;
   port_prefix_ = PrefixOf(info.spec);
   Event("adopted Swarm service " + info.spec.name + " (revision " +

@@ -17,10 +17,13 @@ namespace {
 using namespace kiln::deploy::testing;  // NOLINT: test helpers
 using Json = nlohmann::json;
 
-std::string SwarmYaml(const std::string& engine, const std::string& image) {
+std::string SwarmYaml(const std::string& engine, const std::string& image,
+                      const std::string& name) {
   return "clusters:\n  sw: { provider: swarm, engine: \"" + engine +
          "\" }\n"
-         "services:\n  web:\n    cluster: sw\n    desiredCount: 2\n"
+         "services:\n  " +
+         name +
+         ":\n    cluster: sw\n    desiredCount: 2\n"
          "    taskDefinition:\n      family: web\n      networkMode: host\n"
          "      containerDefinitions:\n"
          "        - name: web\n          image: " +
@@ -60,7 +63,7 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
       images_[tag] = *id;
     }
     engine_ = "unix://" + swarm_->engine().endpoint().socket_path;
-    (void)swarm_->RemoveService(SwarmServiceName("web"));
+    (void)swarm_->RemoveService(SwarmServiceName(name_));
   }
   void TearDown() override {
     if (manager_) {
@@ -75,11 +78,11 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
         return 0;
       });
     }
-    if (swarm_) (void)swarm_->RemoveService(SwarmServiceName("web"));
+    if (swarm_) (void)swarm_->RemoveService(SwarmServiceName(name_));
     if (!root_.empty()) fs::remove_all(root_);
   }
   void Open(const std::string& image) {
-    auto parsed = spec::ParseKilnConfig(SwarmYaml(engine_, image), "kiln.yml");
+    auto parsed = spec::ParseKilnConfig(SwarmYaml(engine_, image, name_), "kiln.yml");
     ASSERT_TRUE(parsed.config) << parsed.diagnostics[0].ToString();
     config_ = *parsed.config;
     manager_ = loop_.Run([&] {
@@ -92,11 +95,11 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
     });
   }
   DeploymentOutcome Deploy(const std::string& image) {
-    return ServiceManager::DeployAndWait(*manager_, loop_.io(), "web",
+    return ServiceManager::DeployAndWait(*manager_, loop_.io(), name_,
                                          {.image_file = ImageDefinitions(image)}, 120'000);
   }
   Json Describe() {
-    return loop_.Run([&] { return *manager_->ServiceJson("web"); });
+    return loop_.Run([&] { return *manager_->ServiceJson(name_); });
   }
   bool WaitFor(const std::function<bool(const Json&)>& pred, int timeout_ms = 60'000) {
     for (int waited = 0; waited < timeout_ms; waited += 200) {
@@ -121,6 +124,8 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
   // health checks reach the tasks' loopback ports.
   LoopThread loop_{exec::testing::SwarmNetnsPath()};
   fs::path root_;
+  // ctest runs this suite's tests in parallel: each has a service of its own.
+  std::string name_ = "web-" + std::to_string(::getpid());
   std::string engine_;
   std::map<std::string, std::string> images_;
   spec::KilnConfig config_;
@@ -146,6 +151,24 @@ TEST_F(SwarmServiceTest, SwarmRollsAndRollsBackBehindKilnsLoadBalancer) {
   EXPECT_GT(load.sent(), 50);
   EXPECT_EQ(load.failed(), 0) << load.first_failure();
   EXPECT_NE(Get().find("\"ver\": 2"), std::string::npos) << Get();
+}
+
+TEST_F(SwarmServiceTest, AnotherKilnsSwarmServiceIsLeftAlone) {
+  exec::SwarmServiceSpec theirs{.name = SwarmServiceName(name_),
+                                .labels = {{"kiln.service", name_}, {"kiln.state", "someone-else"}},
+                                .image = images_["v1"],
+                                .command = {"sleep", "300"},
+                                .replicas = 1};
+  auto id = swarm_->CreateService(theirs);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  ASSERT_NO_FATAL_FAILURE(Open(images_["v2"]));
+  ASSERT_TRUE(WaitFor([](const Json& d) {
+    return d.value("statusReason", "").find("belongs to another Kiln") != std::string::npos;
+  })) << Describe().dump(2);
+  auto info = swarm_->InspectService(*id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->spec.image, images_["v1"]);  // untouched
+  EXPECT_EQ(info->spec.labels.at("kiln.state"), "someone-else");
 }
 
 }  // namespace

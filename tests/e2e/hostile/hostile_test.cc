@@ -351,3 +351,46 @@ TEST_F(Hostile, TypedSecretsReachNoFileAndNoAnswer) {
 
 }  // namespace
 }  // namespace kiln::e2e
+
+namespace kiln::e2e {
+namespace {
+
+// The service log route (issue 12) with everything a client can put in its path and query:
+// typed 400/404 JSON answers, no file outside the service's task logs, the daemon alive.
+TEST_F(Hostile, ServiceLogQueriesAreTypedAndReachNoOtherFile) {
+  config_extra_ = {
+      {"clusters", {{"local", {{"provider", "process"}}}}},
+      {"services",
+       {{"web",
+         {{"cluster", "local"},
+          {"taskDefinition",
+           {{"containerDefinitions",
+             {{{"name", "web"}, {"image", "bundle/web.tar.gz"}, {"command", {"true"}}}}}}}}}}}};
+  WriteConfig();
+  StartServer();
+  const std::pair<const char*, int> cases[] = {
+      {"/api/v1/services/%ff/logs", 404},
+      {"/api/v1/services/nope/logs", 404},
+      {"/api/v1/services/web/logs?task=..%2f..%2f..%2fetc%2fpasswd", 400},
+      {"/api/v1/services/web/logs?task=%00", 400},
+      {"/api/v1/services/web/logs?task=%ff%fe", 400},
+      {"/api/v1/services/web/logs?task=abcd", 404},
+      {"/api/v1/services/web/logs?tail=-1", 400},
+      {"/api/v1/services/web/logs?tail=abc", 400},
+      {"/api/v1/services/web/logs?tail=99999999999999999999999", 400},
+      {"/api/v1/services/web/logs?follow=true&task=..", 400},
+  };
+  for (const auto& [target, status] : cases) {
+    auto r = Get(target);
+    EXPECT_EQ(r.status, status) << target << ": " << r.body;
+    EXPECT_FALSE(r.Json().is_discarded()) << target << ": " << r.body;
+    EXPECT_FALSE(Contains(r.body, "root:x:0:0")) << target;
+  }
+  auto none = Get("/api/v1/services/web/logs");
+  EXPECT_EQ(none.status, 200) << none.body;  // no task yet: nothing to show
+  EXPECT_EQ(none.body, "");
+  ExpectAlive();
+}
+
+}  // namespace
+}  // namespace kiln::e2e

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "base/status.h"
-#include "deploy/bundle_store.h"
 #include "deploy/load_balancer.h"
 #include "deploy/service.h"
 #include "deploy/service_spec.h"
@@ -36,7 +35,6 @@ namespace kiln::deploy {
 struct ControllerContext {
   boost::asio::io_context* loop = nullptr;
   store::ServiceStore* store = nullptr;
-  const BundleStore* bundles = nullptr;
   const spec::KilnConfig* config = nullptr;  // for container secrets
   std::filesystem::path service_dir;         // <state>/services/<name>
   double time_scale = 1.0;                   // see ServiceManagerOptions

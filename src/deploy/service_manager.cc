@@ -94,7 +94,6 @@ base::Status ServiceManager::StartService(const spec::Service& service) {
   ScaleTimings(*spec, options_.time_scale);
   ControllerContext context{.loop = &loop_,
                             .store = service_store_.get(),
-                            .bundles = &bundles_,
                             .config = &config,
                             .service_dir = options_.state_dir / "services" / service.name,
                             .time_scale = options_.time_scale};

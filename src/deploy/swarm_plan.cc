@@ -45,7 +45,7 @@ int SlotPort(int prefix, int64_t slot) {
   return int(slot < 10 ? prefix * 10 + slot : prefix * 100 + slot);
 }
 
-int TaskPort(const std::vector<std::string>& env, int64_t slot) {
+int PortPrefixOf(const std::vector<std::string>& env) {
   constexpr std::string_view kTemplate = "{{.Task.Slot}}";
   for (const std::string& e : env) {
     if (!e.starts_with("PORT=") || !e.ends_with(kTemplate)) continue;
@@ -55,11 +55,23 @@ int TaskPort(const std::vector<std::string>& env, int64_t slot) {
       return 0;
     }
     int prefix = std::stoi(digits);
-    return prefix < kMinPortPrefix || prefix > kMaxPortPrefix || slot < 1 || slot > 99
-               ? 0
-               : SlotPort(prefix, slot);
+    return prefix < kMinPortPrefix || prefix > kMaxPortPrefix ? 0 : prefix;
   }
   return 0;
+}
+
+int TaskPort(const std::vector<std::string>& env, int64_t slot) {
+  int prefix = PortPrefixOf(env);
+  return prefix == 0 || slot < 1 || slot > 99 ? 0 : SlotPort(prefix, slot);
+}
+
+int64_t RevisionOf(const exec::SwarmSpecSummary& spec) {
+  auto it = spec.labels.find("kiln.revision");
+  if (it == spec.labels.end() || it->second.empty() || it->second.size() > 12 ||
+      it->second.find_first_not_of("0123456789") != std::string::npos) {
+    return 0;
+  }
+  return std::stoll(it->second);
 }
 
 std::string SwarmServiceName(const std::string& service) { return "kiln-" + service; }

@@ -41,6 +41,10 @@ struct SwarmPlanInput {
 // prefix out of range.
 base::Result<exec::SwarmServiceSpec> SwarmPlan(const SwarmPlanInput& input);
 
+// The prefix of a spec's PORT=<prefix>{{.Task.Slot}}; 0 when it has no valid one.
+int PortPrefixOf(const std::vector<std::string>& env);
+// The revision a Swarm service's spec runs (its kiln.revision label); 0 when it has none.
+int64_t RevisionOf(const exec::SwarmSpecSummary& spec);
 // The port of a task whose spec's environment is env, in `slot`; 0 when it has no Kiln PORT.
 int TaskPort(const std::vector<std::string>& env, int64_t slot);
 

@@ -16,7 +16,6 @@ namespace kiln::deploy {
 namespace {
 
 constexpr int64_t kPollMs = 1000;
-constexpr char kPortTemplate[] = "{{.Task.Slot}}";
 
 bool PortFree(int port) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -40,29 +39,6 @@ int PickPortPrefix(int count, int avoid) {
     if (free) return prefix;
   }
   return kMinPortPrefix;
-}
-
-// The prefix a running service's spec carries in PORT=<prefix>{{.Task.Slot}}; 0 if none.
-int PrefixOf(const exec::SwarmSpecSummary& spec) {
-  for (const std::string& e : spec.env) {
-    if (!e.starts_with("PORT=") || !e.ends_with(kPortTemplate)) continue;
-    std::string digits = e.substr(5, e.size() - 5 - std::string(kPortTemplate).size());
-    if (digits.empty() || digits.size() > 3 ||
-        digits.find_first_not_of("0123456789") != std::string::npos) {
-      return 0;
-    }
-    return std::stoi(digits);
-  }
-  return 0;
-}
-
-int64_t RevisionOf(const exec::SwarmSpecSummary& spec) {
-  auto it = spec.labels.find("kiln.revision");
-  if (it == spec.labels.end() || it->second.empty() || it->second.size() > 12 ||
-      it->second.find_first_not_of("0123456789") != std::string::npos) {
-    return 0;
-  }
-  return std::stoll(it->second);
 }
 
 int64_t EngineNowNs() {
@@ -162,7 +138,10 @@ base::Status SwarmService::Start() {
           return Event("could not read its Swarm service: " + not_running_);
         }
         if (!Primary()) return DeployInitial();
-        Apply(Primary()->row.revision, Primary()->row.id, true);  // removed by hand
+        // The service was removed by hand: make it again.
+        auto plan = PlanFor(Primary()->row.revision, desired_, true);
+        if (!plan.ok()) return Event("cannot deploy its revision: " + plan.status().message());
+        Apply(std::move(*plan), Primary()->row.id);
       });
   return base::Status::Ok();
 }
@@ -177,7 +156,7 @@ void SwarmService::Adopt(const exec::SwarmServiceInfo& info) {
     return Event("is unable to start its tasks: " + not_running_);
   }
   service_id_ = info.id;
-  port_prefix_ = PrefixOf(info.spec);
+  port_prefix_ = PortPrefixOf(info.spec.env);
   Event("adopted Swarm service " + info.spec.name + " (revision " +
         std::to_string(RevisionOf(info.spec)) + ").");
   if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
@@ -241,7 +220,17 @@ base::Result<exec::SwarmServiceSpec> SwarmService::PlanFor(int64_t revision, int
 base::Result<std::string> SwarmService::StartDeployment(int64_t revision, OnDeploymentDone on_done,
                                                         const std::string& id) {
   if (shut_down_) return base::Status(base::ErrorKind::kFailed, "the service is shutting down");
-  if (auto plan = PlanFor(revision, desired_, false); !plan.ok()) return plan.status();
+  auto plan = PlanFor(revision, desired_, true);
+  if (!plan.ok()) return plan.status();
+  std::string recorded = Record(revision, std::move(on_done), id);
+  Apply(std::move(*plan), recorded);
+  return recorded;
+}
+
+// Makes a deployment of revision the primary one (the old primary ACTIVE; superseded if it was
+// still in progress) and records it; the caller makes Swarm run it, or Swarm already does.
+std::string SwarmService::Record(int64_t revision, OnDeploymentDone on_done,
+                                 const std::string& id) {
   int64_t now = base::NowMillis();
   Deployment d{.row = {.id = id.empty() ? base::NewUuid() : id,
                        .service = spec_.name,
@@ -264,18 +253,15 @@ base::Result<std::string> SwarmService::StartDeployment(int64_t revision, OnDepl
   not_running_.clear();
   Event("(deployment " + Primary()->row.id + ") deployment started: revision " +
         std::to_string(revision) + ".");
-  Apply(revision, Primary()->row.id, true);
   return Primary()->row.id;
 }
 
 // Creates the Swarm service, or updates it to the revision's spec. The manager bumps a new
 // service's version by itself once, so an "update out of sequence" is retried once.
-void SwarmService::Apply(int64_t revision, const std::string& deployment_id, bool new_ports) {
-  auto plan = PlanFor(revision, desired_, new_ports);
-  if (!plan.ok()) return Event("cannot deploy revision " + std::to_string(revision));
+void SwarmService::Apply(exec::SwarmServiceSpec spec, const std::string& deployment_id) {
   if (Primary() && Primary()->row.id == deployment_id) Primary()->applied_ns = EngineNowNs();
   Offload(
-      [this, spec = std::move(*plan)]() -> base::Result<std::string> {
+      [this, spec = std::move(spec)]() -> base::Result<std::string> {
         for (int attempt = 0;; ++attempt) {
           auto info = client_.InspectService(spec.name);
           if (!info.ok() && info.status().kind() == base::ErrorKind::kNotFound) {

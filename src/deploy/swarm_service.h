@@ -73,7 +73,8 @@ class SwarmService final : public Service {
   void Offload(Work work, Then then);
   // new_ports: a new port prefix (a deployment); else the current one (a scale).
   base::Result<exec::SwarmServiceSpec> PlanFor(int64_t revision, int desired, bool new_ports);
-  void Apply(int64_t revision, const std::string& deployment_id, bool new_ports);
+  void Apply(exec::SwarmServiceSpec spec, const std::string& deployment_id);
+  std::string Record(int64_t revision, OnDeploymentDone on_done, const std::string& id);
   void Refresh();
   void OnObserved(Observed observed);
   void SyncTargets(const std::vector<exec::SwarmTask>& tasks);

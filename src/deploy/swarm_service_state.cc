@@ -22,15 +22,6 @@ bool Live(const exec::SwarmTask& t) {
          TaskPort(t.env, t.slot) > 0;
 }
 
-int64_t RevisionLabel(const exec::SwarmSpecSummary& spec) {
-  auto it = spec.labels.find("kiln.revision");
-  if (it == spec.labels.end() || it->second.empty() || it->second.size() > 12 ||
-      it->second.find_first_not_of("0123456789") != std::string::npos) {
-    return 0;
-  }
-  return std::stoll(it->second);
-}
-
 }  // namespace
 
 void SwarmService::SyncTargets(const std::vector<exec::SwarmTask>& tasks) {
@@ -94,13 +85,13 @@ void SwarmService::Judge() {
   bool ours = us.state == SwarmUpdateState::kNone || d->applied_ns == 0 ||
               us.started_at_ns + kClockSlackNs >= d->applied_ns;
   if (!ours) return;
-  int64_t deployed = RevisionLabel(info_->spec);
+  int64_t deployed = RevisionOf(info_->spec);
   bool rolled_back = us.state == SwarmUpdateState::kRollbackStarted ||
                      us.state == SwarmUpdateState::kRollbackCompleted;
   if (rolled_back && deployed != d->row.revision) {
     int64_t applied = d->applied_ns;
     Finish(*d, false, "circuit breaker: Swarm rolled the update back: " + us.message, deployed);
-    StartDeployment(deployed, nullptr).ok();  // records the rollback; Swarm already runs it
+    Record(deployed, nullptr, "");  // the rollback: Swarm already runs it
     if (Deployment* back = Primary()) back->applied_ns = applied;
     return;
   }
@@ -164,7 +155,9 @@ base::Status SwarmService::Scale(int desired) {
   if (Deployment* d = Primary()) {
     d->row.desired_count = desired;
     Save(*d);
-    Apply(d->row.revision, "", false);
+    auto plan = PlanFor(d->row.revision, desired, false);
+    if (!plan.ok()) return plan.status();
+    Apply(std::move(*plan), "");
   }
   return base::Status::Ok();
 }
@@ -209,7 +202,7 @@ Json SwarmService::Describe() const {
                      {"port", TaskPort(t.env, t.slot)},
                      {"lastStatus", exec::SwarmTaskStateText(t.state)},
                      {"healthStatus", health},
-                     {"revision", info_ ? RevisionLabel(info_->spec) : 0},
+                     {"revision", info_ ? RevisionOf(info_->spec) : 0},
                      {"node", t.node_id},
                      {"message", t.error.empty() ? t.message : t.error}});
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,11 +61,13 @@ class Deployer {
 struct EngineOptions {
   std::filesystem::path state_dir;
   const spec::KilnConfig* config = nullptr;  // connections, projects, secrets; may be null
-  ExecutionObserver* observer = nullptr;
-  Deployer* deployer = nullptr;  // null: ECS actions fail ("needs kiln serve")
-  int console_fd = -1;           // build logs, each line prefixed by its action
+  ExecutionObserver* observer = nullptr;     // for Run and Retry
+  Deployer* deployer = nullptr;              // null: ECS actions fail ("needs kiln serve")
+  int console_fd = -1;                       // build logs, each line prefixed by its action
   int64_t approval_timeout_ms = 7LL * 24 * 3600 * 1000;  // CodePipeline: 7 days
-  int64_t poll_ms = 100;                                 // how often waits look at the store
+  // How often an execution waiting for a stage or its turn held by another process checks
+  // that this process is alive (its own release is an event; a killed process writes none).
+  int64_t liveness_check_ms = 2000;
 };
 
 struct StartOptions {
@@ -79,32 +82,54 @@ std::string StartOptionsToJson(const StartOptions& start);
 // defaults).
 base::Result<StartOptions> StartOptionsFromJson(const std::string& text);
 
+class EngineLoop;
+
+// Runs executions on one event loop of its own: the plan (ExecutionPlan) says what may run
+// next, action runners report their ends as events, and stop requests and approvals reach a
+// running execution at once (Notify, or a change of the store's file by another process). No
+// thread per execution; a thread per running Source, CodeBuild or ECS action, which blocks on
+// its work.
 class Engine {
  public:
-  explicit Engine(EngineOptions options);
-  ~Engine();
+  using Done = std::function<void(base::Status)>;
 
-  // Creates an execution of pipeline (stored as `version`) and runs it to the end in this
-  // process. Returns its id; the outcome is in the store. kInvalidInput for an undeclared
-  // variable override.
+  explicit Engine(EngineOptions options);
+  ~Engine();  // waits for the executions it runs to end (stop them first)
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Creates an execution of pipeline (stored as `version`) and runs it to the end. Returns its
+  // id; the outcome is in the store. kInvalidInput for an undeclared variable override.
   base::Result<std::string> Run(const spec::Pipeline& pipeline, int64_t version,
                                 const StartOptions& start);
 
   // The server's two steps: Queue validates the start and makes the row to store (status
-  // Queued; nothing is written here); RunQueued claims a stored Queued execution and runs it
-  // to the end in this process. dedupe_revision: see store::QueuedExecution.
+  // Queued; nothing is written here); StartQueued claims a stored Queued execution and runs it.
+  // done gets the outcome of running it (not ok: it could not run, the status says why); it is
+  // called on the engine's loop. observer (may be null) is owned by the execution.
   static base::Result<store::QueuedExecution> Queue(const spec::Pipeline& pipeline, int64_t version,
                                                     const StartOptions& start,
                                                     const std::string& dedupe_revision);
-  base::Status RunQueued(const spec::Pipeline& pipeline, const std::string& execution_id);
+  void StartQueued(const spec::Pipeline& pipeline, const std::string& execution_id,
+                   std::unique_ptr<ExecutionObserver> observer, Done done);
 
-  // Retries stage `stage` of a Failed or Stopped execution (mode FAILED_ACTIONS re-runs the
-  // actions that did not succeed; ALL_ACTIONS all of them), then runs the stages after it.
+  // Retries stage `stage` of a Failed or Stopped execution (FAILED_ACTIONS re-runs the actions
+  // that did not succeed; ALL_ACTIONS all of them), then runs the stages after it.
   base::Status Retry(const spec::Pipeline& pipeline, const std::string& execution_id,
                      const std::string& stage, const std::string& mode);
+  void StartRetry(const spec::Pipeline& pipeline, const std::string& execution_id,
+                  const std::string& stage, const std::string& mode,
+                  std::unique_ptr<ExecutionObserver> observer, Done done);
+
+  // The execution's stop request or one of its approvals changed in the store: it looks now.
+  void Notify(const std::string& execution_id);
+  // How many executions run here.
+  size_t running() const;
 
  private:
   EngineOptions options_;
+  std::unique_ptr<EngineLoop> loop_;
+  base::Status start_status_;  // why the loop could not start, if it could not
 };
 
 }  // namespace kiln::pipeline

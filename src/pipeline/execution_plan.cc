@@ -9,7 +9,8 @@ namespace {
 constexpr std::string_view kStoppedByRequest = "Stopped by request";
 
 Step EndExecution(ExecutionStatus status, std::string summary) {
-  return {.kind = StepKind::kEndExecution, .execution_status = status, .summary = std::move(summary)};
+  return {
+      .kind = StepKind::kEndExecution, .execution_status = status, .summary = std::move(summary)};
 }
 
 Step EndStage(size_t stage, StageStatus status) {
@@ -184,12 +185,11 @@ Plan ExecutionPlan::EndOfStage(const ExecutionProgress& p, size_t index) const {
                       EndExecution(ExecutionStatus::kStopped, std::string(kStoppedByRequest))}};
   }
   if (stage.on_failure_result == "RETRY" && !s.auto_retried) {
-    return {.steps = {{.kind = StepKind::kRetryStage,
-                       .stage = index,
-                       .retry_mode = AutoRetryMode(stage)}}};
+    return {
+        .steps = {
+            {.kind = StepKind::kRetryStage, .stage = index, .retry_mode = AutoRetryMode(stage)}}};
   }
-  std::string why =
-      "Action " + stage.actions[failed_index].name + " failed: " + failed->summary;
+  std::string why = "Action " + stage.actions[failed_index].name + " failed: " + failed->summary;
   return {.steps = {EndStage(index, StageStatus::kFailed),
                     EndExecution(ExecutionStatus::kFailed, std::move(why))}};
 }

@@ -95,7 +95,7 @@ enum class Waiting {
 };
 
 struct Plan {
-  std::vector<Step> steps;        // to apply in order, then ask again
+  std::vector<Step> steps;  // to apply in order, then ask again
   Waiting waiting = Waiting::kNothing;
   std::optional<int64_t> wake_ms;  // ask again by then (an approval's deadline)
 };

@@ -68,15 +68,15 @@ TEST(ExecutionPlanTest, StagesRunInOrderAndEqualRunOrdersTogether) {
   ExecutionProgress p = plan.Fresh();
   auto steps = Drive(plan, &p);
   using K = StepKind;
-  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{{K::kEnterStage, 0},
-                                                             {K::kStartAction, 0}}));
+  EXPECT_EQ(Kinds(steps),
+            (std::vector<std::pair<K, size_t>>{{K::kEnterStage, 0}, {K::kStartAction, 0}}));
   Succeed(plan, &p, 0, 0);
   steps = Drive(plan, &p);
   // Source ends, Build is entered, a and b (runOrder 1) start together, c (runOrder 2) not.
-  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{{K::kEndStage, 0},
-                                                             {K::kEnterStage, 1},
-                                                             {K::kStartAction, 0},
-                                                             {K::kStartAction, 1}}));
+  EXPECT_EQ(
+      Kinds(steps),
+      (std::vector<std::pair<K, size_t>>{
+          {K::kEndStage, 0}, {K::kEnterStage, 1}, {K::kStartAction, 0}, {K::kStartAction, 1}}));
   EXPECT_EQ(p.stages[1].attempt, 1);
   Succeed(plan, &p, 1, 0);
   Plan last;
@@ -128,8 +128,8 @@ TEST(ExecutionPlanTest, OnFailureRetryRunsTheFailedActionsOnceMore) {
   auto steps = Drive(plan, &p);
   using K = StepKind;
   // The retry (FAILED_ACTIONS by default) starts b again, and only b.
-  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{{K::kRetryStage, 1},
-                                                             {K::kStartAction, 1}}));
+  EXPECT_EQ(Kinds(steps),
+            (std::vector<std::pair<K, size_t>>{{K::kRetryStage, 1}, {K::kStartAction, 1}}));
   EXPECT_EQ(p.stages[1].attempt, 2);
   EXPECT_EQ(p.stages[1].actions[0].status, ActionStatus::kSucceeded);
   EXPECT_EQ(p.stages[1].actions[1].attempt, 2);
@@ -152,9 +152,8 @@ TEST(ExecutionPlanTest, OnFailureRetryWithAllActionsRunsTheWholeStageAgain) {
   plan.ActionEnded(1, 1, ActionStatus::kFailed, "flaky", &p);
   auto steps = Drive(plan, &p);
   using K = StepKind;
-  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{{K::kRetryStage, 1},
-                                                             {K::kStartAction, 0},
-                                                             {K::kStartAction, 1}}));
+  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{
+                              {K::kRetryStage, 1}, {K::kStartAction, 0}, {K::kStartAction, 1}}));
 }
 
 TEST(ExecutionPlanTest, StopAndWaitLetsRunningActionsFinishAndStartsNothingMore) {
@@ -187,8 +186,8 @@ TEST(ExecutionPlanTest, StopAndAbandonCancelsEachRunningActionOnce) {
   plan.Stop(StopRequest::kWait, &p);     // and a wait does not undo the abandon
   auto steps = Drive(plan, &p);
   using K = StepKind;
-  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{{K::kAbandonAction, 0},
-                                                             {K::kAbandonAction, 1}}));
+  EXPECT_EQ(Kinds(steps),
+            (std::vector<std::pair<K, size_t>>{{K::kAbandonAction, 0}, {K::kAbandonAction, 1}}));
   EXPECT_TRUE(Drive(plan, &p).empty()) << "each cancel is sent once";
   plan.ActionEnded(1, 0, ActionStatus::kAbandoned, "Stopped", &p);
   plan.ActionEnded(1, 1, ActionStatus::kAbandoned, "Stopped", &p);
@@ -288,8 +287,8 @@ TEST(ExecutionPlanTest, RetryOfAFailedStageRunsWhatDidNotSucceedThenTheStagesAft
   EXPECT_EQ(plan.StageToEnter(p), 1u);
   auto steps = Drive(plan, &p);
   using K = StepKind;
-  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{{K::kEnterStage, 1},
-                                                             {K::kStartAction, 1}}));
+  EXPECT_EQ(Kinds(steps),
+            (std::vector<std::pair<K, size_t>>{{K::kEnterStage, 1}, {K::kStartAction, 1}}));
   EXPECT_EQ(p.stages[1].attempt, 2);
   EXPECT_FALSE(plan.Retry(1, RetryMode::kAllActions, &p).ok()) << "it runs: no retry now";
 }
@@ -310,9 +309,8 @@ TEST(ExecutionPlanTest, RetryWithAllActionsAndOfAStoppedStage) {
   EXPECT_EQ(p.stop, StopRequest::kNone);
   auto steps = Drive(plan, &p);
   using K = StepKind;
-  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{{K::kEnterStage, 1},
-                                                             {K::kStartAction, 0},
-                                                             {K::kStartAction, 1}}));
+  EXPECT_EQ(Kinds(steps), (std::vector<std::pair<K, size_t>>{
+                              {K::kEnterStage, 1}, {K::kStartAction, 0}, {K::kStartAction, 1}}));
 }
 
 TEST(ExecutionPlanTest, ASucceededExecutionCannotBeRetriedAndLateReportsChangeNothing) {

@@ -108,10 +108,11 @@ void StopExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string&
   auto body = ReadBody(ex, ParseStopExecutionRequest);
   if (!body) return;
   std::string mode = body->abandon ? "abandon" : "wait";
-  ctx.writer.Post([ex, id, mode, abandon = body->abandon](store::Store* s) {
+  ctx.writer.Post([&ctx, ex, id, mode, abandon = body->abandon](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
     auto outcome = pipeline::RequestStop(*s, id, abandon);
     if (outcome.ok()) {
+      ctx.runner.Notify(id);  // the engine running it stops it now
       return ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"stopRequested", mode}}));
     }
     switch (outcome.status().kind()) {
@@ -143,18 +144,19 @@ void RetryExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string
       202, {{"pipelineExecutionId", id}, {"stageName", body->stage_name}, {"eventId", event_id}}));
 }
 
-// PutApprovalResult: {stageName, actionName, summary}. Writes go through the writer; the
-// engine running the execution sees the decision in the store.
+// PutApprovalResult: {stageName, actionName, summary}. Writes go through the writer, then the
+// engine running the execution is told.
 void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
                     const std::string& result) {
   auto body = ReadBody(ex, ParseApprovalRequest);
   if (!body) return;
   auto exec = FindExecution(ctx, id);
   if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
-  ctx.writer.Post([ex, id, a = std::move(*body), result](store::Store* s) {
+  ctx.writer.Post([&ctx, ex, id, a = std::move(*body), result](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
     auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary);
     if (!st.ok()) return ex->Reply(JsonError(409, "no_approval_waiting", st.message()));
+    ctx.runner.Notify(id);  // the engine running it goes on now
     ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"status", result}}));
   });
 }

@@ -106,7 +106,15 @@ Runner::Runner(RunnerOptions options, EventHub& events, Metrics& metrics)
 Runner::~Runner() { Shutdown(0); }
 
 void Runner::Start() {
+  engine_ = std::make_unique<pipeline::Engine>(pipeline::EngineOptions{
+      .state_dir = options_.state_dir, .config = options_.config, .deployer = options_.deployer});
+  wake_pending_ = true;  // what a previous life left queued
   dispatcher_ = std::thread([this] { Dispatch(); });
+}
+
+void Runner::Notify(const std::string& execution_id) {
+  std::lock_guard lock(mu_);
+  if (engine_) engine_->Notify(execution_id);
 }
 
 void Runner::Wake() {
@@ -138,8 +146,8 @@ void Runner::Dispatch() {
     std::vector<std::thread> done;
     {
       std::unique_lock lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(500),
-                     [this] { return wake_pending_ || stopping_; });
+      // Woken by new work (Wake) and by work that ended (Finished): nothing to poll.
+      wake_.wait(lock, [this] { return wake_pending_ || stopping_; });
       if (stopping_) return;
       wake_pending_ = false;
       done.swap(finished_);
@@ -158,7 +166,8 @@ void Runner::StartQueuedExecutions(store::Store& store) {
   auto rows = store.QueuedExecutions();
   if (!rows.ok()) return;
   size_t waiting = 0;
-  std::lock_guard lock(mu_);
+  std::vector<store::ExecutionRow> starts;
+  std::unique_lock lock(mu_);
   for (const auto& row : *rows) {
     if (executions_.contains(row.id)) continue;
     if (static_cast<int>(executions_.size()) >= options_.max_executions) {
@@ -166,15 +175,13 @@ void Runner::StartQueuedExecutions(store::Store& store) {
       continue;
     }
     executions_.insert(row.id);
-    if (!RunCatching("start execution " + row.id, [&] {
-          threads_[ExecutionKey(row.id)] = std::thread([this, row] { RunExecution(row); });
-        })) {
-      executions_.erase(row.id);
-      threads_.erase(ExecutionKey(row.id));
-    }
+    // Started outside the lock: a refusal calls back into ExecutionEnded.
+    starts.push_back(row);
   }
   queued_ = waiting;
+  lock.unlock();
   metrics_.Gauge("kiln_queue_depth", {{"kind", "execution"}}, static_cast<double>(waiting));
+  for (const auto& row : starts) StartExecution(row);
 }
 
 void Runner::StartQueuedBuilds(store::Store& store) {
@@ -211,33 +218,38 @@ void Runner::StartQueuedBuilds(store::Store& store) {
   metrics_.Gauge("kiln_queue_depth", {{"kind", "build"}}, static_cast<double>(waiting));
 }
 
-void Runner::RunExecution(const store::ExecutionRow& row) {
-  RunCatching(
-      "execution " + row.id,
-      [&] {
-        std::string error = RunQueuedExecution(row);
-        if (!error.empty()) FailExecution(row, error);
-      },
-      [&](const std::string& reason) { FailExecution(row, reason); });
-  Finished(ExecutionKey(row.id));
-}
-
-std::string Runner::RunQueuedExecution(const store::ExecutionRow& row) {
-  if (!IsSafeIdPart(row.id)) return "the stored execution id " + Quote(row.id) + " is not valid";
+std::optional<spec::Pipeline> Runner::PipelineOf(const store::ExecutionRow& row, std::string* why) {
+  if (!IsSafeIdPart(row.id)) {
+    *why = "the stored execution id " + Quote(row.id) + " is not valid";
+    return std::nullopt;
+  }
   std::optional<spec::Pipeline> pipeline =
       options_.find_pipeline ? options_.find_pipeline(row.pipeline, row.pipeline_version)
                              : std::nullopt;
   if (!pipeline) {
-    return "pipeline " + Quote(row.pipeline) + " version " + std::to_string(row.pipeline_version) +
+    *why = "pipeline " + Quote(row.pipeline) + " version " + std::to_string(row.pipeline_version) +
            " is not known to this server";
   }
-  ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
-  pipeline::Engine engine({.state_dir = options_.state_dir,
-                           .config = options_.config,
-                           .observer = &observer,
-                           .deployer = options_.deployer});
-  auto st = engine.RunQueued(*pipeline, row.id);
-  return st.ok() ? "" : st.message();
+  return pipeline;
+}
+
+void Runner::StartExecution(const store::ExecutionRow& row) {
+  std::string why = "it could not be started";
+  bool started = RunCatching("start execution " + row.id, [&] {
+    std::optional<spec::Pipeline> pipeline = PipelineOf(row, &why);
+    if (!pipeline) return ExecutionEnded(row, base::Status(base::ErrorKind::kFailed, why));
+    engine_->StartQueued(*pipeline, row.id,
+                         std::make_unique<ExecutionEvents>(events_, metrics_, row.pipeline, row.id),
+                         [this, row](base::Status st) { ExecutionEnded(row, st); });
+  });
+  if (!started) ExecutionEnded(row, base::Status(base::ErrorKind::kInternal, why));
+}
+
+// On the engine's loop (or the dispatcher, for one that could not start).
+void Runner::ExecutionEnded(const store::ExecutionRow& row, const base::Status& status) {
+  if (!status.ok())
+    RunCatching("execution " + row.id, [&] { FailExecution(row, status.message()); });
+  Finished(ExecutionKey(row.id));
 }
 
 // A store write the runner could not make: said on stderr and counted, never swallowed (the
@@ -376,35 +388,27 @@ void Runner::Finished(const std::string& key) {
 
 void Runner::Retry(const store::ExecutionRow& row, const std::string& stage,
                    const std::string& mode) {
-  std::lock_guard lock(mu_);
-  if (stopping_ || executions_.contains(row.id)) return;
-  executions_.insert(row.id);
-  auto retry = [this, row, stage, mode] {
-    RunCatching(
-        "retry of execution " + row.id, [&] { RunRetry(row, stage, mode); },
-        [&](const std::string& reason) { FailExecution(row, reason); });
-    Finished(ExecutionKey(row.id));
-  };
-  if (!RunCatching("start retry " + row.id,
-                   [&] { threads_[ExecutionKey(row.id)] = std::thread(retry); })) {
-    executions_.erase(row.id);
-    threads_.erase(ExecutionKey(row.id));
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || executions_.contains(row.id) || !engine_) return;
+    executions_.insert(row.id);
   }
-}
-
-void Runner::RunRetry(const store::ExecutionRow& row, const std::string& stage,
-                      const std::string& mode) {
-  auto pipeline = options_.find_pipeline(row.pipeline, row.pipeline_version);
-  if (!pipeline) return;
-  ExecutionEvents observer(events_, metrics_, row.pipeline, row.id);
-  pipeline::Engine engine({.state_dir = options_.state_dir,
-                           .config = options_.config,
-                           .observer = &observer,
-                           .deployer = options_.deployer});
-  if (auto st = engine.Retry(*pipeline, row.id, stage, mode); !st.ok()) {
+  auto refused = [this, row](const std::string& why) {
     events_.Publish("execution", row.pipeline, row.id,
-                    {{"pipelineExecutionId", row.id}, {"retryRefused", st.message()}});
+                    {{"pipelineExecutionId", row.id}, {"retryRefused", why}});
+  };
+  std::string why;
+  std::optional<spec::Pipeline> pipeline = PipelineOf(row, &why);
+  if (!pipeline) {
+    refused(why);
+    return Finished(ExecutionKey(row.id));
   }
+  engine_->StartRetry(*pipeline, row.id, stage, mode,
+                      std::make_unique<ExecutionEvents>(events_, metrics_, row.pipeline, row.id),
+                      [this, row, refused](base::Status st) {
+                        if (!st.ok()) refused(st.message());
+                        Finished(ExecutionKey(row.id));
+                      });
 }
 
 base::Status Runner::StopBuild(const std::string& build_id) {
@@ -441,8 +445,15 @@ void Runner::Shutdown(int64_t grace_ms) {
   if (store.ok()) {
     for (const auto& id : stopped) {
       Recorded((*store)->SetStopRequest(id, "abandon"), "the stop of execution " + id);
+      Notify(id);
     }
   }
+  std::unique_ptr<pipeline::Engine> engine;
+  {
+    std::lock_guard lock(mu_);
+    engine = std::move(engine_);
+  }
+  engine.reset();  // waits for the executions to end
   std::vector<std::thread> all;
   {
     std::lock_guard lock(mu_);

@@ -1,6 +1,7 @@
 // Runs what the server accepted: queued pipeline executions and queued builds, oldest first,
-// within the concurrency limits (globally and per project), each on its own thread (the
-// pipeline and build engines block). The queue is the store, so it survives a restart.
+// within the concurrency limits (globally and per project). Executions run on the pipeline
+// engine's one loop; each build on its own thread (the build engine blocks). The queue is the
+// store, so it survives a restart.
 //
 // Thread-safe.
 #pragma once
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -54,9 +56,11 @@ class Runner {
   size_t running_executions() const;
   size_t running_builds() const;
   size_t queued() const { return queued_; }
-  // Retries a stage of a Failed/Stopped execution on a thread (the engine re-checks and
-  // records a refusal as an event).
+  // Retries a stage of a Failed/Stopped execution (the engine re-checks and a refusal becomes
+  // an event).
   void Retry(const store::ExecutionRow& row, const std::string& stage, const std::string& mode);
+  // The execution's stop request or an approval changed in the store.
+  void Notify(const std::string& execution_id);
   // Cancels a running build started by the runner. kNotFound if it is not running here.
   base::Status StopBuild(const std::string& build_id);
 
@@ -64,13 +68,13 @@ class Runner {
   void Dispatch();
   void StartQueuedExecutions(store::Store& store);
   void StartQueuedBuilds(store::Store& store);
-  // Each runs on the work's own thread, behind a catch boundary (catch_boundary.h): whatever
-  // a stored row holds, the work ends Failed/FAILED with a reason and the daemon goes on.
-  void RunExecution(const store::ExecutionRow& row);
-  std::string RunQueuedExecution(const store::ExecutionRow& row);  // "" or why it failed
+  // Behind a catch boundary (catch_boundary.h): whatever a stored row holds, the work ends
+  // Failed/FAILED with a reason and the daemon goes on.
+  void StartExecution(const store::ExecutionRow& row);
+  std::optional<spec::Pipeline> PipelineOf(const store::ExecutionRow& row, std::string* why);
+  void ExecutionEnded(const store::ExecutionRow& row, const base::Status& status);
   void Recorded(const base::Status& written, const std::string& what);
   void FailExecution(const store::ExecutionRow& row, const std::string& reason);
-  void RunRetry(const store::ExecutionRow& row, const std::string& stage, const std::string& mode);
   void RunBuildRow(const store::BuildRow& row, int cancel_read);
   std::string PrepareAndRunBuild(const store::BuildRow& row, int cancel_read, store::Store* store,
                                  codebuild::BuildRecord* record);
@@ -89,7 +93,8 @@ class Runner {
   bool wake_pending_ = false;
   bool stopping_ = false;
   std::thread dispatcher_;
-  std::map<std::string, std::thread> threads_;  // by "execution <id>" or "build <id>"
+  std::unique_ptr<pipeline::Engine> engine_;    // made by Start
+  std::map<std::string, std::thread> threads_;  // by "build <id>"
   std::set<std::string> executions_, builds_;   // running
   std::map<std::string, int> builds_by_project_;
   std::map<std::string, int> build_cancel_;  // build id -> write end of its cancel pipe

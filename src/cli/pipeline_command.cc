@@ -227,7 +227,7 @@ int Decide(const PipelineArgs& a, const GlobalOptions& g, const std::string& res
   if (a.stage.empty() || a.action.empty()) return Fail("--stage and --action are required");
   auto store = OpenStore(g);
   if (!store) return kExitInternal;
-  auto st = store->DecideApproval(a.target, a.stage, a.action, result, a.summary);
+  auto st = store->DecideApproval(a.target, a.stage, a.action, result, a.summary, "");
   if (!st.ok()) return Fail(st.message(), kExitFailed);
   std::printf("%s %s/%s of execution %s\n", result.c_str(), a.stage.c_str(), a.action.c_str(),
               a.target.c_str());

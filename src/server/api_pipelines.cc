@@ -153,7 +153,7 @@ void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string
   if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
   ctx.writer.Post([ex, id, a = std::move(*body), result](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
-    auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary);
+    auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary, "");
     if (!st.ok()) return ex->Reply(JsonError(409, "no_approval_waiting", st.message()));
     ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"status", result}}));
   });

@@ -81,6 +81,10 @@ CREATE TABLE service_events (
   message TEXT NOT NULL);
 CREATE INDEX service_events_by_service ON service_events (service, seq);
 )SQL",
+    // 4: a Manual approval's token, made when it starts waiting (PutApprovalResult's token).
+    R"SQL(
+ALTER TABLE action_executions ADD COLUMN token TEXT NOT NULL DEFAULT '';
+)SQL",
 };
 
 constexpr char kExecutionColumns[] =

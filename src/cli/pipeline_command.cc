@@ -77,7 +77,7 @@ int64_t ApprovalTimeout() {
 }
 
 int ShowExecution(store::Store& store, const std::string& id, const GlobalOptions& g) {
-  auto e = pipeline::ExecutionJson(store, id);
+  auto e = pipeline::ExecutionJson(store, id, pipeline::StoredDefinitions(store));
   if (!e.ok()) return Fail(e.status().message());
   if (g.json) {
     PrintJson(*e);

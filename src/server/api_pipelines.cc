@@ -161,8 +161,20 @@ void RetryExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string
       202, {{"pipelineExecutionId", id}, {"stageName", body->stage_name}, {"eventId", event_id}}));
 }
 
-// PutApprovalResult: {stageName, actionName, summary}. Writes go through the writer; the
-// engine running the execution sees the decision in the store.
+Response ApprovalError(const base::Status& st) {
+  switch (st.kind()) {
+    case base::ErrorKind::kInvalidInput:  // CodePipeline: InvalidApprovalTokenException (400)
+      return JsonError(400, "invalid_approval_token", st.message());
+    case base::ErrorKind::kFailed:
+      return JsonError(409, "no_approval_waiting", st.message());
+    default:
+      return JsonError(500, "store", st.message());
+  }
+}
+
+// PutApprovalResult: {stageName, actionName, summary, token}. Writes go through the writer;
+// the engine running the execution sees the decision in the store. A token, when given, must
+// be the waiting approval's (GetPipelineState shows it).
 void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
                     const std::string& result) {
   auto body = ReadBody(ex, ParseApprovalRequest);
@@ -171,8 +183,8 @@ void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string
   if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
   ctx.writer.Post([ex, id, a = std::move(*body), result](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
-    auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary, "");
-    if (!st.ok()) return ex->Reply(JsonError(409, "no_approval_waiting", st.message()));
+    auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary, a.token);
+    if (!st.ok()) return ex->Reply(ApprovalError(st));
     ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"status", result}}));
   });
 }

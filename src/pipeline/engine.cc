@@ -249,6 +249,7 @@ std::string ExecutionRun::RunActionLocked(const spec::Stage& stage, const spec::
                        .status = "InProgress",
                        .start_ms = base::NowMillis(),
                        .attempt = attempt};
+  if (action.type.provider == "Manual") row.token = base::NewUuid();  // approval token (AWS)
   spec::Action resolved = action;
   {
     std::lock_guard lock(ctx_.mu);

@@ -77,7 +77,7 @@ int64_t ApprovalTimeout() {
 }
 
 int ShowExecution(store::Store& store, const std::string& id, const GlobalOptions& g) {
-  auto e = pipeline::ExecutionJson(store, id);
+  auto e = pipeline::ExecutionJson(store, id, pipeline::StoredDefinitions(store));
   if (!e.ok()) return Fail(e.status().message());
   if (g.json) {
     PrintJson(*e);
@@ -227,7 +227,7 @@ int Decide(const PipelineArgs& a, const GlobalOptions& g, const std::string& res
   if (a.stage.empty() || a.action.empty()) return Fail("--stage and --action are required");
   auto store = OpenStore(g);
   if (!store) return kExitInternal;
-  auto st = store->DecideApproval(a.target, a.stage, a.action, result, a.summary);
+  auto st = store->DecideApproval(a.target, a.stage, a.action, result, a.summary, a.approval_token);
   if (!st.ok()) return Fail(st.message(), kExitFailed);
   std::printf("%s %s/%s of execution %s\n", result.c_str(), a.stage.c_str(), a.action.c_str(),
               a.target.c_str());
@@ -304,6 +304,10 @@ CommandSpec PipelineCommand() {
           d->add_option("--stage", a->stage)->required();
           d->add_option("--action", a->action)->required();
           d->add_option("--summary", a->summary, "a comment recorded with the decision");
+          // Not --token: that is the bearer token of --server, accepted after the verb too.
+          d->add_option("--approval-token", a->approval_token,
+                        "the waiting approval's token (pipeline status shows it); refused if "
+                        "it is not");
         }
         auto* imp = AddVerb(sub, "import", "convert a CloudFormation pipeline", which.get());
         imp->add_option("template", a->target)->required();

@@ -147,9 +147,9 @@ int Stop(const ApiClient& api, const PipelineArgs& a) {
 
 int Decide(const ApiClient& api, const PipelineArgs& a, const std::string& verb) {
   int code = kExitOk;
-  auto r =
-      CallJson(api, "POST", "/api/v1/executions/" + a.target + "/" + verb,
-               {{"stageName", a.stage}, {"actionName", a.action}, {"summary", a.summary}}, &code);
+  json body = {{"stageName", a.stage}, {"actionName", a.action}, {"summary", a.summary}};
+  if (!a.approval_token.empty()) body["token"] = a.approval_token;
+  auto r = CallJson(api, "POST", "/api/v1/executions/" + a.target + "/" + verb, body, &code);
   if (!r) return code == kExitUsage ? kExitFailed : code;
   std::printf("%s %s/%s of execution %s\n", verb == "approve" ? "Approved" : "Rejected",
               a.stage.c_str(), a.action.c_str(), a.target.c_str());

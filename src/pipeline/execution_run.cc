@@ -217,6 +217,9 @@ void ExecutionRun::StartAction(size_t stage, size_t action) {
          .status = "InProgress",
          .start_ms = base::NowMillis(),
          .attempt = progress_.stages[stage].attempt};
+  // A waiting approval's token (GetPipelineState shows it; PutApprovalResult may check it):
+  // new for each attempt.
+  if (a.type.provider == "Manual") row.token = base::NewUuid();
   Recorded(host_.store().PutAction(row), "action " + a.name);
   if (observer_) observer_->OnAction(def.name, a.name, "InProgress", "");
   spec::Action resolved = a;

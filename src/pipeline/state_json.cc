@@ -1,10 +1,11 @@
 #include "pipeline/state_json.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/ids.h"
 #include "pipeline/execution_status.h"
-#include "store/store.h"
+#include "spec/pipeline.h"
 
 namespace kiln::pipeline {
 namespace {
@@ -24,58 +25,179 @@ std::string LastUpdate(const store::ExecutionRow& e) {
   return base::IsoTime(e.end_ms > 0 ? e.end_ms : e.start_ms);
 }
 
-json ActionStates(const std::vector<store::ActionRow>& actions, const std::string& stage) {
+const store::StageRow* FindStage(const ExecutionRows& rows, const std::string& stage) {
+  for (const auto& s : rows.stages) {
+    if (s.stage == stage) return &s;
+  }
+  return nullptr;
+}
+
+const store::ActionRow* FindAction(const ExecutionRows& rows, const std::string& stage,
+                                   const std::string& action) {
+  for (const auto& a : rows.actions) {
+    if (a.stage == stage && a.action == action) return &a;
+  }
+  return nullptr;
+}
+
+const spec::Stage* Declared(const spec::Pipeline& p, const std::string& stage) {
+  for (const auto& s : p.stages) {
+    if (s.name == stage) return &s;
+  }
+  return nullptr;
+}
+
+bool Declares(const spec::Stage* s, const std::string& action) {
+  return s && std::any_of(s->actions.begin(), s->actions.end(),
+                          [&](const spec::Action& a) { return a.name == action; });
+}
+
+// The revision a Source action fetched, from the execution's sourceRevisions; null if unknown.
+json CurrentRevision(const ExecutionRows& rows, const std::string& action) {
+  for (const auto& r : Revisions(rows.execution)) {
+    if (!r.is_object() || r.value("actionName", json()) != action) continue;
+    const json id = r.value("revisionId", json());
+    if (id.is_string() && !id.get_ref<const std::string&>().empty()) {
+      return {{"revisionId", id}};
+    }
+  }
+  return nullptr;
+}
+
+// CodePipeline shows a Manual approval's token while it waits.
+bool WaitingApproval(const store::ActionRow& a, const spec::Action* declared) {
+  bool manual = !declared || declared->type.provider == "Manual";
+  return manual && a.status == "InProgress" && a.approval.empty() && !a.token.empty();
+}
+
+// 0 until it ends; never negative nor overflowing, whatever the row holds.
+int64_t DurationMillis(const store::ActionRow& a) {
+  bool sane = a.start_ms >= 0 && a.end_ms >= a.start_ms;
+  return a.end_ms > 0 && sane ? a.end_ms - a.start_ms : 0;
+}
+
+json LatestActionExecution(const store::ActionRow& a, const spec::Action* declared) {
+  json latest = {{"status", a.status},
+                 {"summary", a.summary},
+                 {"externalExecutionId", a.external_id},
+                 {"lastStatusChange", base::IsoTime(a.end_ms > 0 ? a.end_ms : a.start_ms)},
+                 {"startTime", base::IsoTime(a.start_ms)},
+                 {"durationMillis", DurationMillis(a)}};
+  if (WaitingApproval(a, declared)) latest["token"] = a.token;
+  return latest;
+}
+
+// One action: `declared` (its declaration) or `row` (what ran) may be null, not both.
+json ActionState(const spec::Action* declared, const store::ActionRow* row,
+                 const ExecutionRows& rows) {
+  const std::string& name = declared ? declared->name : row->action;
+  json state = {{"actionName", name},
+                {"runOrder", declared ? declared->run_order : row->run_order}};
+  if (declared && declared->type.category == "Source") {
+    if (json rev = CurrentRevision(rows, name); !rev.is_null()) state["currentRevision"] = rev;
+  }
+  if (!row) return state;
+  state["latestExecution"] = LatestActionExecution(*row, declared);
+  auto vars = json::parse(row->output_variables_json, nullptr, false);
+  state["outputVariables"] = vars.is_object() ? vars : json::object();
+  return state;
+}
+
+json ActionStates(const std::string& stage, const spec::Stage* declared,
+                  const ExecutionRows& rows) {
   json out = json::array();
-  for (const auto& a : actions) {
-    if (a.stage != stage) continue;
-    json latest = {{"status", a.status},
-                   {"summary", a.summary},
-                   {"externalExecutionId", a.external_id},
-                   {"lastStatusChange", base::IsoTime(a.end_ms > 0 ? a.end_ms : a.start_ms)},
-                   {"startTime", base::IsoTime(a.start_ms)},
-                   {"durationMillis", a.end_ms > 0 ? a.end_ms - a.start_ms : 0}};
-    auto vars = json::parse(a.output_variables_json, nullptr, false);
-    out.push_back({{"actionName", a.action},
-                   {"runOrder", a.run_order},
-                   {"latestExecution", latest},
-                   {"outputVariables", vars.is_object() ? vars : json::object()}});
+  if (declared) {
+    for (const auto& a : declared->actions) {
+      out.push_back(ActionState(&a, FindAction(rows, stage, a.name), rows));
+    }
+  }
+  for (const auto& row : rows.actions) {
+    if (row.stage == stage && !Declares(declared, row.action)) {
+      out.push_back(ActionState(nullptr, &row, rows));
+    }
+  }
+  return out;
+}
+
+json StageState(const std::string& stage, const spec::Stage* declared, const ExecutionRows& rows) {
+  json state = {{"stageName", stage}, {"actionStates", ActionStates(stage, declared, rows)}};
+  if (const store::StageRow* s = FindStage(rows, stage)) {
+    state["latestExecution"] = {
+        {"pipelineExecutionId", rows.execution.id}, {"status", s->status}, {"attempt", s->attempt}};
+  }
+  return state;
+}
+
+// Stages that ran (or hold actions that ran) but are not declared, in the rows' order.
+std::vector<std::string> UndeclaredStages(const spec::Pipeline& p, const ExecutionRows& rows) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& stage) {
+    if (!Declared(p, stage) && std::find(out.begin(), out.end(), stage) == out.end()) {
+      out.push_back(stage);
+    }
+  };
+  for (const auto& s : rows.stages) add(s.stage);
+  for (const auto& a : rows.actions) add(a.stage);
+  return out;
+}
+
+json Variables(const store::ExecutionRow& e) {
+  json out = json::array();
+  auto vars = json::parse(e.variables_json, nullptr, false);
+  if (!vars.is_object() || !vars.contains("variables") || !vars["variables"].is_object()) {
+    return out;
+  }
+  for (auto& [k, v] : vars["variables"].items()) out.push_back({{"name", k}, {"resolvedValue", v}});
+  return out;
+}
+
+json Artifacts(store::Store& store, const std::string& id) {
+  json out = json::array();
+  auto arts = store.Artifacts(id);
+  if (!arts.ok()) return out;
+  for (const auto& a : *arts) {
+    out.push_back({{"name", a.name}, {"sha256", a.sha256}, {"size", a.size}});
   }
   return out;
 }
 
 }  // namespace
 
-base::Result<json> ExecutionJson(store::Store& store, const std::string& id) {
+base::Result<ExecutionRows> LoadExecutionRows(store::Store& store, const std::string& id) {
   auto row = store.GetExecution(id);
   if (!row.ok()) return row.status();
   if (!*row) return base::NotFound("no execution " + id);
-  const store::ExecutionRow& e = **row;
   auto stages = store.Stages(id);
   if (!stages.ok()) return stages.status();
   auto actions = store.Actions(id);
   if (!actions.ok()) return actions.status();
-  json stage_states = json::array();
-  for (const auto& s : *stages) {
-    stage_states.push_back(
-        {{"stageName", s.stage},
-         {"latestExecution",
-          {{"pipelineExecutionId", id}, {"status", s.status}, {"attempt", s.attempt}}},
-         {"actionStates", ActionStates(*actions, s.stage)}});
+  return ExecutionRows{std::move(**row), std::move(*stages), std::move(*actions)};
+}
+
+json StageStatesJson(const spec::Pipeline& definition, const ExecutionRows& rows) {
+  json out = json::array();
+  for (const auto& s : definition.stages) out.push_back(StageState(s.name, &s, rows));
+  for (const auto& stage : UndeclaredStages(definition, rows)) {
+    out.push_back(StageState(stage, nullptr, rows));
   }
-  json variables = json::array();
-  auto vars = json::parse(e.variables_json, nullptr, false);
-  if (vars.is_object() && vars.contains("variables")) {
-    for (auto& [k, v] : vars["variables"].items()) {
-      variables.push_back({{"name", k}, {"resolvedValue", v}});
-    }
-  }
-  json artifacts = json::array();
-  auto arts = store.Artifacts(id);
-  if (arts.ok()) {
-    for (const auto& a : *arts) {
-      artifacts.push_back({{"name", a.name}, {"sha256", a.sha256}, {"size", a.size}});
-    }
-  }
+  return out;
+}
+
+DefinitionLookup StoredDefinitions(store::Store& store) {
+  return [&store](const std::string& name, int64_t version) -> std::optional<spec::Pipeline> {
+    auto stored = store.GetPipeline(name, version);
+    if (!stored.ok() || !*stored || (*stored)->version != version) return std::nullopt;
+    return spec::ParsePipeline((*stored)->definition, "<stored definition>").pipeline;
+  };
+}
+
+base::Result<json> ExecutionJson(store::Store& store, const std::string& id,
+                                 const DefinitionLookup& definitions) {
+  auto rows = LoadExecutionRows(store, id);
+  if (!rows.ok()) return rows.status();
+  const store::ExecutionRow& e = rows->execution;
+  std::optional<spec::Pipeline> definition;
+  if (definitions) definition = definitions(e.pipeline, e.pipeline_version);
   return json{{"pipelineExecutionId", id},
               {"pipelineName", e.pipeline},
               {"pipelineVersion", e.pipeline_version},
@@ -86,9 +208,9 @@ base::Result<json> ExecutionJson(store::Store& store, const std::string& id) {
               {"executionMode", e.execution_mode},
               {"trigger", Trigger(e)},
               {"artifactRevisions", Revisions(e)},
-              {"artifacts", artifacts},
-              {"variables", variables},
-              {"stageStates", stage_states}};
+              {"artifacts", Artifacts(store, id)},
+              {"variables", Variables(e)},
+              {"stageStates", StageStatesJson(definition ? *definition : spec::Pipeline{}, *rows)}};
 }
 
 json ExecutionListJson(const std::vector<store::ExecutionRow>& rows) {

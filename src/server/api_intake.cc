@@ -332,7 +332,8 @@ base::Result<ApprovalRequest> ParseApprovalRequest(const json& body) {
   Reader r(body, "");
   r.String("stageName", kMaxNameBytes, &out.stage_name)
       .String("actionName", kMaxNameBytes, &out.action_name)
-      .String("summary", kMaxSummaryBytes, &out.summary);
+      .String("summary", kMaxSummaryBytes, &out.summary)
+      .String("token", kMaxNameBytes, &out.token);
   return Done(r, std::move(out));
 }
 

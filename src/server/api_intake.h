@@ -69,6 +69,7 @@ struct ApprovalRequest {
   std::string stage_name;
   std::string action_name;
   std::string summary;
+  std::string token;  // optional: when given, it must be the waiting approval's
 };
 
 // POST /api/v1/projects/{name}/builds (StartBuild).

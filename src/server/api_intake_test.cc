@@ -122,13 +122,19 @@ TEST(RetryStageRequest, ModeIsAnEnum) {
             "field 'stageName': expected a string, got number");
 }
 
-TEST(ApprovalRequest, ReadsTheThreeStrings) {
-  auto r = ParseApprovalRequest(
-      Parse(R"({"stageName": "Gate", "actionName": "Approve", "summary": "looks good"})"));
+TEST(ApprovalRequest, ReadsTheFourStrings) {
+  auto r = ParseApprovalRequest(Parse(
+      R"({"stageName": "Gate", "actionName": "Approve", "summary": "looks good", "token": "t"})"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->stage_name, "Gate");
   EXPECT_EQ(r->action_name, "Approve");
   EXPECT_EQ(r->summary, "looks good");
+  EXPECT_EQ(r->token, "t");
+  EXPECT_EQ(ParseApprovalRequest(Parse(R"({"stageName": "Gate"})"))->token, "");
+  EXPECT_EQ(Error(ParseApprovalRequest(Parse(R"({"token": 7})"))),
+            "field 'token': expected a string, got number");
+  EXPECT_EQ(Error(ParseApprovalRequest({{"token", std::string(256, 't')}})),
+            "field 'token': at most 255 bytes, got 256");
   EXPECT_EQ(Error(ParseApprovalRequest(Parse(R"({"actionName": false})"))),
             "field 'actionName': expected a string, got boolean");
   EXPECT_EQ(Error(ParseApprovalRequest({{"summary", std::string(513, 's')}})),

@@ -5,6 +5,7 @@
 #include "base/json_text.h"
 #include "pipeline/engine.h"
 #include "pipeline/execution_control.h"
+#include "pipeline/execution_status.h"
 #include "pipeline/state_json.h"
 #include "server/api_handlers.h"
 #include "spec/pipeline.h"
@@ -33,30 +34,47 @@ void ListPipelines(ServerContext& ctx, const ExchangePtr& ex) {
   ex->Reply(JsonResponse(200, {{"pipelines", list}}));
 }
 
-// GetPipelineState: the latest execution's stage states (or the stages, never run).
-std::string PipelineState(ServerContext& ctx, const CatalogEntry& entry) {
-  auto cached = ctx.state_cache.find(entry.pipeline.name);
-  if (cached != ctx.state_cache.end()) return cached->second;
+// The catalog's definitions, else the store's (an execution of an earlier version).
+pipeline::DefinitionLookup Definitions(ServerContext& ctx) {
+  return [&ctx, stored = pipeline::StoredDefinitions(ctx.reads)](
+             const std::string& name, int64_t version) -> std::optional<spec::Pipeline> {
+    auto it = ctx.catalog.find(name);
+    if (it != ctx.catalog.end() && it->second.version == version) return it->second.pipeline;
+    return stored(name, version);
+  };
+}
+
+// GetPipelineState: the current definition's stages and actions, with the states of the
+// latest execution (none for a pipeline never run).
+base::Result<json> PipelineStateJson(ServerContext& ctx, const CatalogEntry& entry) {
   json state{{"pipelineName", entry.pipeline.name}, {"pipelineVersion", entry.version}};
-  auto rows = ctx.reads.ListExecutions(entry.pipeline.name, 1);
-  json exec;
-  if (rows.ok() && !rows->empty()) {
-    auto j = pipeline::ExecutionJson(ctx.reads, rows->front().id);
-    if (j.ok()) exec = std::move(*j);
+  auto latest = ctx.reads.ListExecutions(entry.pipeline.name, 1);
+  if (!latest.ok()) return latest.status();
+  pipeline::ExecutionRows rows;
+  if (!latest->empty()) {
+    auto loaded = pipeline::LoadExecutionRows(ctx.reads, latest->front().id);
+    if (!loaded.ok()) return loaded.status();
+    rows = std::move(*loaded);
+    state["latestExecution"] = {
+        {"pipelineExecutionId", rows.execution.id},
+        {"status", std::string(pipeline::ApiStatusName(rows.execution.status))},
+        {"statusSummary", rows.execution.summary}};
   }
-  if (exec.is_object()) {
-    state["stageStates"] = exec.value("stageStates", json::array());
-    state["latestExecution"] = {{"pipelineExecutionId", exec.value("pipelineExecutionId", "")},
-                                {"status", exec.value("status", "")},
-                                {"statusSummary", exec.value("statusSummary", "")}};
-  } else {
-    json stages = json::array();
-    for (const auto& s : entry.pipeline.stages) stages.push_back({{"stageName", s.name}});
-    state["stageStates"] = stages;
+  state["stageStates"] = pipeline::StageStatesJson(entry.pipeline, rows);
+  return state;
+}
+
+// Cached until the next event of the pipeline (daemon.cc drops it).
+void GetPipelineState(ServerContext& ctx, const ExchangePtr& ex, const CatalogEntry& entry) {
+  auto cached = ctx.state_cache.find(entry.pipeline.name);
+  if (cached == ctx.state_cache.end()) {
+    auto state = PipelineStateJson(ctx, entry);
+    if (!state.ok()) return ex->Reply(JsonError(500, "store", state.status().message()));
+    cached = ctx.state_cache.emplace(entry.pipeline.name, base::JsonText(*state)).first;
   }
-  std::string text = base::JsonText(state);
-  ctx.state_cache[entry.pipeline.name] = text;
-  return text;
+  Response r;
+  r.body = cached->second;
+  ex->Reply(std::move(r));
 }
 
 // StartPipelineExecution: {variables: [{name, value}], sourceRevisions: [{actionName,
@@ -87,7 +105,7 @@ void StartExecution(ServerContext& ctx, const ExchangePtr& ex, const CatalogEntr
 }
 
 void GetExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string& id) {
-  auto j = pipeline::ExecutionJson(ctx.reads, id);
+  auto j = pipeline::ExecutionJson(ctx.reads, id, Definitions(ctx));
   if (!j.ok()) {
     bool missing = j.status().kind() == base::ErrorKind::kNotFound;
     ex->Reply(JsonError(missing ? 404 : 500, missing ? "execution_not_found" : "store",
@@ -144,8 +162,20 @@ void RetryExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string
       202, {{"pipelineExecutionId", id}, {"stageName", body->stage_name}, {"eventId", event_id}}));
 }
 
-// PutApprovalResult: {stageName, actionName, summary}. Writes go through the writer, then the
-// engine running the execution is told.
+Response ApprovalError(const base::Status& st) {
+  switch (st.kind()) {
+    case base::ErrorKind::kInvalidInput:  // CodePipeline: InvalidApprovalTokenException (400)
+      return JsonError(400, "invalid_approval_token", st.message());
+    case base::ErrorKind::kFailed:
+      return JsonError(409, "no_approval_waiting", st.message());
+    default:
+      return JsonError(500, "store", st.message());
+  }
+}
+
+// PutApprovalResult: {stageName, actionName, summary, token}. Writes go through the writer,
+// then the engine running the execution is told. A token, when given, must be the waiting
+// approval's (GetPipelineState shows it).
 void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
                     const std::string& result) {
   auto body = ReadBody(ex, ParseApprovalRequest);
@@ -154,8 +184,8 @@ void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string
   if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
   ctx.writer.Post([&ctx, ex, id, a = std::move(*body), result](store::Store* s) {
     if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
-    auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary);
-    if (!st.ok()) return ex->Reply(JsonError(409, "no_approval_waiting", st.message()));
+    auto st = s->DecideApproval(id, a.stage_name, a.action_name, result, a.summary, a.token);
+    if (!st.ok()) return ex->Reply(ApprovalError(st));
     ctx.runner.Notify(id);  // the engine running it goes on now
     ex->Reply(JsonResponse(200, {{"pipelineExecutionId", id}, {"status", result}}));
   });
@@ -181,11 +211,7 @@ bool RoutePipelines(ServerContext& ctx, const ExchangePtr& ex, const Target& t) 
       ex->Reply(std::move(r));
     }
   } else if (t.Is({"api", "v1", "pipelines", "*", "state"}) && IsGet(ex)) {
-    if (auto* e = FindPipeline(ctx, ex, t.segments[3])) {
-      Response r;
-      r.body = PipelineState(ctx, *e);
-      ex->Reply(std::move(r));
-    }
+    if (auto* e = FindPipeline(ctx, ex, t.segments[3])) GetPipelineState(ctx, ex, *e);
   } else if (t.Is({"api", "v1", "pipelines", "*", "executions"})) {
     const CatalogEntry* e = FindPipeline(ctx, ex, t.segments[3]);
     if (!e) return true;

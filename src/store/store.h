@@ -55,6 +55,7 @@ struct ActionRow {
   int attempt = 1;
   std::string approval;  // Manual: "" waiting | Approved | Rejected
   std::string approval_summary;
+  std::string token;  // Manual: a UUID made when it starts waiting (not a secret: AWS shows it)
 };
 
 struct ArtifactRow {
@@ -126,13 +127,15 @@ class Store {
   base::Status PutAction(const ActionRow& row);
   base::Result<std::vector<StageRow>> Stages(const std::string& execution_id);
   base::Result<std::vector<ActionRow>> Actions(const std::string& execution_id);
-  // Records a manual approval's result; kFailed unless that action is waiting for one.
   // Records the external id (e.g. the build id) of a running action.
   base::Status SetActionExternalId(const std::string& execution_id, const std::string& stage,
                                    const std::string& action, const std::string& external_id);
+  // Records a manual approval's result: kFailed unless that action is waiting for one;
+  // kInvalidInput if a token is given and is not the waiting approval's (CodePipeline:
+  // InvalidApprovalTokenException). An empty token is not checked.
   base::Status DecideApproval(const std::string& execution_id, const std::string& stage,
                               const std::string& action, const std::string& result,
-                              const std::string& summary);
+                              const std::string& summary, const std::string& token);
 
   // Artifacts produced by an execution, by name.
   base::Status PutArtifact(const ArtifactRow& row);

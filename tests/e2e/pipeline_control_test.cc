@@ -109,7 +109,7 @@ TEST_F(PipelineModeTest, SupersededWaitingExecutionIsReplacedByTheNewerOne) {
   json eb = Parse(rb);
   EXPECT_EQ(eb["status"], "Superseded");
   EXPECT_TRUE(Contains(eb["statusSummary"], "Build")) << eb["statusSummary"];
-  EXPECT_TRUE(StageState(eb, "Build").is_null()) << "B entered Build";
+  EXPECT_TRUE(NotStarted(StageState(eb, "Build"))) << "B entered Build";
   auto t = Intervals();
   EXPECT_FALSE(t.contains(b_id));
   EXPECT_GE(t[c_id].start, t[a_id].end) << "C entered Build while A held it";
@@ -211,7 +211,7 @@ TEST_F(PipelineControlTest, StopAndWaitLetsTheRunningActionFinish) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(e["status"], "Stopped");
   EXPECT_EQ(ActionStatus(e, "Build", "bake"), "Succeeded");
-  EXPECT_TRUE(StageState(e, "After").is_null()) << e.dump();
+  EXPECT_TRUE(NotStarted(StageState(e, "After"))) << e.dump();
   auto t = Intervals();
   EXPECT_GT(t["bake"].end, 0) << "the build was not allowed to finish";
   EXPECT_FALSE(t.contains("after"));

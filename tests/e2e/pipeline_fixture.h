@@ -75,16 +75,29 @@ inline json ActionState(const json& e, const std::string& stage, const std::stri
   return nullptr;
 }
 
+// A field of an action's latestExecution: "<absent>" for an action the state does not list,
+// "<not started>" for one listed without a latestExecution (as AWS shows it).
+inline std::string ActionLatest(const json& e, const std::string& stage, const std::string& action,
+                                const char* field) {
+  json a = ActionState(e, stage, action);
+  if (a.is_null()) return "<absent>";
+  if (!a.contains("latestExecution")) return "<not started>";
+  return a["latestExecution"].value(field, "<no " + std::string(field) + ">");
+}
+
 inline std::string ActionStatus(const json& e, const std::string& stage,
                                 const std::string& action) {
-  json a = ActionState(e, stage, action);
-  return a.is_null() ? "<absent>" : a["latestExecution"]["status"].get<std::string>();
+  return ActionLatest(e, stage, action, "status");
 }
 
 inline std::string ActionSummary(const json& e, const std::string& stage,
                                  const std::string& action) {
-  json a = ActionState(e, stage, action);
-  return a.is_null() ? "<absent>" : a["latestExecution"]["summary"].get<std::string>();
+  return ActionLatest(e, stage, action, "summary");
+}
+
+// A stage listed (every stage of the definition is) that the execution never entered.
+inline bool NotStarted(const json& stage) {
+  return stage.is_object() && !stage.contains("latestExecution");
 }
 
 inline std::string OutputVariable(const json& e, const std::string& stage,

@@ -430,6 +430,22 @@ TEST_F(PipelineApprovalTest, Rejected) {
   EXPECT_TRUE(Contains(ActionSummary(e, "Approve", "Approval"), "not today"));
 }
 
+TEST_F(PipelineApprovalTest, OnlyTheWaitingApprovalsTokenDecides) {
+  std::string id = StartWaiting();
+  std::string token =
+      ActionState(Status(id), "Approve", "Approval")["latestExecution"].value("token", "");
+  ASSERT_EQ(token.size(), 36u) << "a UUID";
+  auto decide = [&](const std::string& token) {
+    return Kiln({"pipeline", "approve", id, "--stage", "Approve", "--action", "Approval",
+                 "--approval-token", token});
+  };
+  auto wrong = decide("nope");
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_TRUE(Contains(wrong.err, "approval token 'nope'")) << wrong.err;
+  EXPECT_EQ(decide(token).exit_code, 0);
+  EXPECT_EQ(run_->Wait(60).exit_code, 0);
+}
+
 TEST_F(PipelineApprovalTest, TimesOut) {
   auto start = Clock::now();
   auto r = Kiln({"pipeline", "run", "gated"}, {"KILN_APPROVAL_TIMEOUT=1s"});

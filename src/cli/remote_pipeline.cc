@@ -13,6 +13,8 @@
 #include "cli/app.h"
 #include "cli/pipeline_output.h"
 #include "cli/remote_commands.h"
+#include "pipeline/execution_status.h"
+#include "pipeline/stage_status.h"
 
 namespace kiln::cli {
 namespace {
@@ -47,8 +49,8 @@ std::optional<json> CallJson(const ApiClient& api, const std::string& method,
 void PrintJson(const json& j) { std::printf("%s\n", base::JsonText(j, 2).c_str()); }
 
 bool Terminal(const std::string& status) {
-  return status == "Succeeded" || status == "Failed" || status == "Stopped" ||
-         status == "Superseded" || status == "Cancelled";
+  std::optional<pipeline::ExecutionStatus> s = pipeline::ParseExecutionStatus(status);
+  return s && pipeline::IsFinished(*s);
 }
 
 int ShowExecution(const ApiClient& api, const std::string& id, const GlobalOptions& g) {
@@ -179,9 +181,12 @@ void TailBuildLog(const ApiClient& api, const std::string& build, const std::str
   });
 }
 
+// An action's status, or a stage's (a stopped stage ends its actions' lines too).
 bool ActionEnded(const std::string& status) {
-  return status == "Succeeded" || status == "Failed" || status == "Abandoned" ||
-         status == "Stopped";
+  std::optional<pipeline::ActionStatus> a = pipeline::ParseActionStatus(status);
+  if (a)
+    return *a != pipeline::ActionStatus::kInProgress && *a != pipeline::ActionStatus::kNotStarted;
+  return status == "Stopped";
 }
 
 }  // namespace

@@ -70,6 +70,22 @@ base::Status ApplyRegistry(const spec::KilnConfig& config, BuildRequest* request
 // validate reports both with the line).
 base::Status ApplyCluster(const spec::KilnConfig& config, BuildRequest* request);
 
+// A kiln.yml project's build, the one place the CLI's server, the API, webhooks and pipeline
+// actions turn a project into a request (request->state_dir set first): kiln.yml's parameter
+// and secret stores, the project's settings, then override_environment (StartBuild's image,
+// privileged mode, compute type; may be empty), kiln.yml's registry and cluster. config may be
+// null (a pipeline run without kiln.yml): only the project's settings apply.
+base::Status PrepareProjectBuild(
+    const spec::KilnConfig* config, const spec::Project& project,
+    const std::function<void(spec::BuildEnvironment*)>& override_environment,
+    BuildRequest* request);
+
+// The build's buildspec: override_text when not empty (named "buildspecOverride"), else the
+// project's buildspec file under base, which it may not escape. kInvalidInput with the
+// parse diagnostic (file:line:col), kNotFound for a missing file, kUnsupported for a batch.
+base::Status LoadProjectBuildspec(const std::filesystem::path& base, const spec::Project& project,
+                                  const std::string& override_text, BuildRequest* request);
+
 // Runs the build to completion and returns its record (also written to
 // <state>/builds/<project>/<number>.json). Never throws; failures are in the record.
 BuildRecord RunBuild(const BuildRequest& request);

@@ -1,8 +1,11 @@
 // A project's settings and typed overrides on a BuildRequest (engine.h).
 #include <nlohmann/json.hpp>
 
+#include "base/files.h"
 #include "codebuild/engine.h"
+#include "codebuild/environment.h"
 #include "registry/access.h"
+#include "spec/buildspec.h"
 
 namespace kiln::codebuild {
 
@@ -43,6 +46,41 @@ base::Status ApplyCluster(const spec::KilnConfig& config, BuildRequest* request)
                               cluster->provider + "; builds run on swarm clusters only");
   }
   request->cluster_engine = cluster->engine;
+  return base::Status::Ok();
+}
+
+base::Status PrepareProjectBuild(
+    const spec::KilnConfig* config, const spec::Project& project,
+    const std::function<void(spec::BuildEnvironment*)>& override_environment,
+    BuildRequest* request) {
+  if (config) ResolveConfigStores(*config, &request->parameters, &request->secrets);
+  if (auto st = ApplyProjectSettings(project, request); !st.ok()) return st;
+  if (override_environment) override_environment(&request->environment);
+  if (!config) return base::Status::Ok();
+  if (auto st = ApplyRegistry(*config, request); !st.ok()) return st;
+  return ApplyCluster(*config, request);
+}
+
+base::Status LoadProjectBuildspec(const std::filesystem::path& base, const spec::Project& project,
+                                  const std::string& override_text, BuildRequest* request) {
+  std::string text = override_text;
+  std::string file = "buildspecOverride";
+  if (text.empty()) {
+    std::filesystem::path path = base / project.buildspec;
+    if (!base::IsInside(base, path)) {
+      return base::InvalidInput("buildspec path " + project.buildspec + " escapes the source");
+    }
+    auto read = base::ReadFile(path, spec::BuildspecLimits{}.max_bytes);
+    if (!read.ok()) {
+      return base::NotFound("buildspec " + path.string() + ": " + read.status().message());
+    }
+    text = std::move(*read);
+    file = path.string();
+  }
+  auto parsed = spec::ParseBuildspec(text, file);
+  if (!parsed.spec) return base::InvalidInput(parsed.diagnostics.front().ToString());
+  if (parsed.spec->has_batch) return base::Unsupported("batch builds are not supported yet");
+  request->buildspec = std::move(*parsed.spec);
   return base::Status::Ok();
 }
 

@@ -124,20 +124,11 @@ base::Status UnpackInputs(const ActionJob& job, const fs::path& ws, codebuild::B
 // action's EnvironmentVariables, on top of what BuildRequestFor set.
 base::Status ApplyProject(const ActionJob& job, const spec::Project& project,
                           codebuild::BuildRequest* req) {
-  const spec::KilnConfig* config = job.options->config;
-  fs::path spec_path = req->source_dir / project.buildspec;
-  auto text = base::ReadFile(spec_path, spec::BuildspecLimits{}.max_bytes);
-  if (!text.ok()) return base::InvalidInput("buildspec: " + text.status().message());
-  auto parsed = spec::ParseBuildspec(*text, project.buildspec);
-  if (!parsed.spec) return base::InvalidInput(parsed.diagnostics.front().ToString());
-  if (parsed.spec->has_batch) return base::InvalidInput("batch builds are not supported yet");
-  req->buildspec = std::move(*parsed.spec);
-  if (config) codebuild::ResolveConfigStores(*config, &req->parameters, &req->secrets);
-  if (auto st = codebuild::ApplyProjectSettings(project, req); !st.ok()) return st;
-  if (config) {
-    if (auto st = codebuild::ApplyRegistry(*config, req); !st.ok()) return st;
-    if (auto st = codebuild::ApplyCluster(*config, req); !st.ok()) return st;
+  if (auto st = codebuild::LoadProjectBuildspec(req->source_dir, project, "", req); !st.ok()) {
+    return st;
   }
+  auto st = codebuild::PrepareProjectBuild(job.options->config, project, nullptr, req);
+  if (!st.ok()) return st;
   return ApplyActionVariables(Config(job.action, "EnvironmentVariables"), req);
 }
 

@@ -243,7 +243,7 @@ void ExecutionPlan::ActionEnded(size_t stage, size_t action, ActionStatus status
 }
 
 base::Status ExecutionPlan::Retry(size_t stage, RetryMode mode, ExecutionProgress* p) const {
-  if (p->status != ExecutionStatus::kFailed && p->status != ExecutionStatus::kStopped) {
+  if (!CanRetry(p->status)) {
     return base::Status(base::ErrorKind::kFailed,
                         "it is " + std::string(StoredName(p->status)) +
                             ": only Failed or Stopped executions can be retried");

@@ -59,6 +59,10 @@ bool CanStop(ExecutionStatus status, bool abandon) {
   return false;
 }
 
+bool CanRetry(ExecutionStatus status) {
+  return status == ExecutionStatus::kFailed || status == ExecutionStatus::kStopped;
+}
+
 bool IsFinished(ExecutionStatus status) {
   return status != ExecutionStatus::kQueued && status != ExecutionStatus::kInProgress &&
          status != ExecutionStatus::kStopping;

@@ -30,6 +30,8 @@ std::string_view ApiStatusName(std::string_view stored);
 // CodePipeline's StopPipelineExecution rule, for the CLI and the server alike: a running (or
 // waiting) execution can be stopped; one that is Stopping only by abandoning it.
 bool CanStop(ExecutionStatus status, bool abandon);
+// RetryStageExecution's rule: only a Failed or Stopped execution has a stage to retry.
+bool CanRetry(ExecutionStatus status);
 // Ended: nothing of it runs any more.
 bool IsFinished(ExecutionStatus status);
 

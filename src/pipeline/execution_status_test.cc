@@ -38,5 +38,15 @@ TEST(ExecutionStatus, StopFollowsCodePipelinesRule) {
   EXPECT_FALSE(IsFinished(ExecutionStatus::kStopping));
 }
 
+TEST(ExecutionStatus, OnlyFailedOrStoppedExecutionsCanBeRetried) {
+  EXPECT_TRUE(CanRetry(ExecutionStatus::kFailed));
+  EXPECT_TRUE(CanRetry(ExecutionStatus::kStopped));
+  for (auto s :
+       {ExecutionStatus::kQueued, ExecutionStatus::kInProgress, ExecutionStatus::kStopping,
+        ExecutionStatus::kSucceeded, ExecutionStatus::kSuperseded, ExecutionStatus::kCancelled}) {
+    EXPECT_FALSE(CanRetry(s)) << StoredName(s);
+  }
+}
+
 }  // namespace
 }  // namespace kiln::pipeline

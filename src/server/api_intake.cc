@@ -300,10 +300,6 @@ json StartBuildJson(const StartBuildRequest& s) {
 
 }  // namespace
 
-std::string_view RetryModeName(RetryMode mode) {
-  return mode == RetryMode::kAllActions ? "ALL_ACTIONS" : "FAILED_ACTIONS";
-}
-
 base::Result<StartExecutionRequest> ParseStartExecutionRequest(const json& body) {
   StartExecutionRequest out;
   Reader r(body, "");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "pipeline/stage_status.h"
 #include "spec/build_environment.h"
 
 namespace kiln::server {
@@ -57,8 +58,8 @@ struct StopExecutionRequest {
 };
 
 // POST /api/v1/executions/{id}/retry (RetryStageExecution).
-enum class RetryMode { kFailedActions, kAllActions };
-std::string_view RetryModeName(RetryMode mode);  // "FAILED_ACTIONS" | "ALL_ACTIONS"
+using pipeline::RetryMode;
+using pipeline::RetryModeName;
 struct RetryStageRequest {
   std::string stage_name;
   RetryMode mode = RetryMode::kFailedActions;

@@ -150,7 +150,8 @@ void RetryExecution(ServerContext& ctx, const ExchangePtr& ex, const std::string
   if (!body) return;
   auto exec = FindExecution(ctx, id);
   if (!exec.ok()) return ex->Reply(JsonError(404, "execution_not_found", exec.status().message()));
-  if (exec->status != "Failed" && exec->status != "Stopped") {
+  std::optional<pipeline::ExecutionStatus> status = pipeline::ParseExecutionStatus(exec->status);
+  if (!status || !pipeline::CanRetry(*status)) {
     ex->Reply(JsonError(409, "not_retryable",
                         "execution " + id + " is " + exec->status +
                             ": only Failed or Stopped executions can be retried"));

@@ -78,11 +78,13 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
   req.timeout_ms = project->timeout_ms;
   if (auto minutes = request.start.timeout_in_minutes_override) req.timeout_ms = *minutes * 60'000;
   req.initiator = request.initiator.empty() ? "kiln-api" : request.initiator;
-  codebuild::ResolveConfigStores(*options.config, &req.parameters, &req.secrets);
-  if (auto st = codebuild::ApplyProjectSettings(*project, &req); !st.ok()) return st;
-  ApplyEnvironmentOverrides(request.start, &req.environment);
-  if (auto st = codebuild::ApplyRegistry(*options.config, &req); !st.ok()) return st;
-  if (auto st = codebuild::ApplyCluster(*options.config, &req); !st.ok()) return st;
+  auto overrides = [&](spec::BuildEnvironment* env) {
+    ApplyEnvironmentOverrides(request.start, env);
+  };
+  if (auto st = codebuild::PrepareProjectBuild(options.config, *project, overrides, &req);
+      !st.ok()) {
+    return st;
+  }
   if (request.source) {
     if (auto st = ExportSource(options, *request.source, src, &req); !st.ok()) return st;
   } else {
@@ -90,22 +92,12 @@ base::Result<PreparedBuild> PrepareBuild(const RunnerOptions& options, const sto
     fs::create_directories(src, ec);
     if (ec) return base::IoError("create " + src.string(), ec.value());
   }
-  std::string text = request.start.buildspec_override.value_or("");
-  std::string file = "buildspecOverride";
-  if (text.empty()) {
-    fs::path base = request.source ? src : fs::path(options.config->file).parent_path();
-    fs::path path = base / project->buildspec;
-    if (!base::IsInside(base, path)) return base::InvalidInput("buildspec path escapes the source");
-    auto read = base::ReadFile(path, spec::BuildspecLimits{}.max_bytes);
-    if (!read.ok())
-      return base::NotFound("buildspec " + path.string() + ": " + read.status().message());
-    text = *read;
-    file = path.string();
+  fs::path base = request.source ? src : fs::path(options.config->file).parent_path();
+  if (auto st = codebuild::LoadProjectBuildspec(
+          base, *project, request.start.buildspec_override.value_or(""), &req);
+      !st.ok()) {
+    return st;
   }
-  auto parsed = spec::ParseBuildspec(text, file);
-  if (!parsed.spec) return base::InvalidInput(parsed.diagnostics.front().ToString());
-  if (parsed.spec->has_batch) return base::Unsupported("batch builds are not supported yet");
-  req.buildspec = std::move(*parsed.spec);
   if (auto st = ApplyOverrides(request.start.environment_variables_override, &req); !st.ok()) {
     return st;
   }

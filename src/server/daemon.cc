@@ -391,6 +391,7 @@ int RunDaemon(DaemonOptions o) {
                  .deployer = services.deployer(),
                  .find_pipeline = PipelineFinder(boot->catalog, o)},
                 events, metrics);
+  FileWatch files(loop);
   ServerContext ctx{.loop = loop,
                     .state_dir = o.state_dir,
                     .config = o.config,
@@ -401,6 +402,7 @@ int RunDaemon(DaemonOptions o) {
                     .metrics = metrics,
                     .runner = runner,
                     .auth = boot->auth,
+                    .files = files,
                     .webhook_secrets = boot->webhook_secrets};
   WatchEvents(ctx);
   ctx.services = services.manager();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "deploy/task_logs.h"
 
 namespace kiln::deploy {
 
@@ -40,6 +41,9 @@ class Service {
   virtual void Shutdown(std::function<void()> done) = 0;
   virtual int64_t PrimaryRevision() const = 0;
   virtual nlohmann::json Describe() const = 0;  // DescribeServices' shape
+  // The logs of its newest kMaxLogTasks tasks that have one (stopped ones too), newest-started
+  // last.
+  virtual base::Result<std::vector<TaskLog>> TaskLogs() const = 0;
 };
 
 }  // namespace kiln::deploy

@@ -74,7 +74,8 @@ class ServiceController final : public Service {
   // The revision the primary deployment runs (0: none yet).
   int64_t PrimaryRevision() const override;
   const std::string& name() const { return spec_.name; }
-  nlohmann::json Describe() const override;  // service_json.cc
+  nlohmann::json Describe() const override;                      // service_json.cc
+  base::Result<std::vector<TaskLog>> TaskLogs() const override;  // service_json.cc
 
  private:
   struct Task;

@@ -221,9 +221,7 @@ base::Result<std::vector<TaskLog>> ServiceManager::TaskLogs(const std::string& s
     return base::NotFound(why != not_run_.end() ? why->second
                                                 : "no service named '" + service + "'");
   }
-  auto rows = service_store_->RecentTasks(service, kMaxLogTasks);
-  if (!rows.ok()) return rows.status();
-  return ExistingTaskLogs(*rows, options_.state_dir / "services" / service);
+  return controllers_.at(service)->TaskLogs();
 }
 
 base::Result<TaskLog> ServiceManager::FindTaskLog(const std::string& service,

@@ -62,6 +62,7 @@ SwarmService::SwarmService(ControllerContext context, ServiceSpec spec,
 SwarmService::~SwarmService() {
   life_.reset();
   events_.reset();
+  logs_.reset();
   pool_.join();
 }
 
@@ -156,11 +157,19 @@ void SwarmService::Adopt(const exec::SwarmServiceInfo& info) {
     return Event("is unable to start its tasks: " + not_running_);
   }
   service_id_ = info.id;
+  FollowLogs();
   port_prefix_ = PortPrefixOf(info.spec.env);
   Event("adopted Swarm service " + info.spec.name + " (revision " +
         std::to_string(RevisionOf(info.spec)) + ").");
   if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
   Refresh();
+}
+
+void SwarmService::FollowLogs() {
+  if (logs_ || shut_down_) return;
+  std::filesystem::path dir = ctx_.service_dir / "tasks";
+  logs_ = std::make_unique<SwarmTaskOutput>(client_, SwarmServiceName(spec_.name), dir,
+                                            NewestLogNs(dir));
 }
 
 void SwarmService::DeployInitial() {
@@ -282,6 +291,7 @@ void SwarmService::Apply(exec::SwarmServiceSpec spec, const std::string& deploym
           return;
         }
         service_id_ = *id;
+        FollowLogs();
         ArmPoll();
         Refresh();
       });

@@ -11,6 +11,9 @@
 // in progress a read every second (Swarm says "completed" only when its monitor period ends,
 // which no container event marks). Engine calls run on the service's pool.
 //
+// Task output: the service's log stream is kept in its tasks' log files (swarm_logs.h), served
+// as the other providers' are.
+//
 // Shutdown leaves the Swarm service running: the cluster keeps serving without Kiln; the next
 // server adopts it (by name) and its deployments from the store.
 #pragma once
@@ -26,6 +29,7 @@
 #include "deploy/load_balancer.h"
 #include "deploy/service.h"
 #include "deploy/service_controller.h"
+#include "deploy/swarm_logs.h"
 #include "exec/engine_events.h"
 #include "exec/swarm_client.h"
 
@@ -46,7 +50,8 @@ class SwarmService final : public Service {
   base::Status Scale(int desired) override;
   void Shutdown(std::function<void()> done) override;
   int64_t PrimaryRevision() const override;
-  nlohmann::json Describe() const override;  // swarm_service_json.cc
+  nlohmann::json Describe() const override;                      // swarm_service_state.cc
+  base::Result<std::vector<TaskLog>> TaskLogs() const override;  // swarm_service_state.cc
 
  private:
   struct Deployment {
@@ -82,6 +87,7 @@ class SwarmService final : public Service {
   void Finish(Deployment& d, bool ok, const std::string& reason, int64_t rollback_revision = 0);
   void ArmPoll();
   void Adopt(const exec::SwarmServiceInfo& info);
+  void FollowLogs();
   void DeployInitial();
   void Event(const std::string& message);
   void Save(Deployment& d);
@@ -106,6 +112,7 @@ class SwarmService final : public Service {
   boost::asio::steady_timer poll_;
   boost::asio::thread_pool pool_{2};
   std::unique_ptr<exec::EngineEventStream> events_;
+  std::unique_ptr<SwarmTaskOutput> logs_;  // once the Swarm service is there
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 

@@ -5,6 +5,8 @@
 // the revision Swarm went back to.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "deploy/service_manager.h"
 #include "deploy/swarm_plan.h"
 #include "deploy/test_service.h"
@@ -108,6 +110,24 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
     }
     return false;
   }
+  // Every task log's text, each after "<task id>: ".
+  std::string AllLogs() {
+    auto logs = loop_.Run([&] { return manager_->TaskLogs(name_); });
+    EXPECT_TRUE(logs.ok()) << logs.status().message();
+    std::string out;
+    for (const TaskLog& log : logs.ok() ? *logs : std::vector<TaskLog>{}) {
+      std::ifstream in(log.path);
+      for (std::string line; std::getline(in, line);) out += log.task_id + ": " + line + "\n";
+    }
+    return out;
+  }
+  bool LogsShow(const std::string& text) {
+    for (int waited = 0; waited < 30'000; waited += 200) {
+      if (AllLogs().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
   static bool Completed(const Json& d, int64_t revision) {
     return d["deployments"].size() == 1 && d["deployments"][0]["rolloutState"] == "COMPLETED" &&
            d["taskDefinition"] == revision && d["runningCount"] == 2;
@@ -142,6 +162,8 @@ TEST_F(SwarmServiceTest, SwarmRollsAndRollsBackBehindKilnsLoadBalancer) {
   DeploymentOutcome v2 = Deploy(images_["v2"]);
   EXPECT_TRUE(v2.succeeded) << v2.reason << Describe().dump(2);
   EXPECT_EQ(v2.revision, 2);
+  // The followed log stream takes in the tasks the update started.
+  EXPECT_TRUE(LogsShow("serving 2 on ")) << AllLogs();
   DeploymentOutcome broken = Deploy(images_["broken"]);
   EXPECT_FALSE(broken.succeeded);
   EXPECT_NE(broken.reason.find("Swarm rolled the update back"), std::string::npos) << broken.reason;
@@ -151,6 +173,27 @@ TEST_F(SwarmServiceTest, SwarmRollsAndRollsBackBehindKilnsLoadBalancer) {
   EXPECT_GT(load.sent(), 50);
   EXPECT_EQ(load.failed(), 0) << load.first_failure();
   EXPECT_NE(Get().find("\"ver\": 2"), std::string::npos) << Get();
+}
+
+// GET /services/{id}/logs kept per task: the line each task printed is in its own log, found
+// by the task's Swarm id (and a short prefix of it).
+TEST_F(SwarmServiceTest, TaskOutputIsKeptPerTask) {
+  ASSERT_NO_FATAL_FAILURE(Open(images_["v1"]));
+  ASSERT_TRUE(WaitFor([](const Json& d) { return Completed(d, 1); })) << Describe().dump(2);
+  ASSERT_TRUE(LogsShow("serving 1 on ")) << AllLogs();
+  Json described = Describe();
+  for (const Json& task : described["tasks"]) {
+    std::string id = task["taskId"];
+    std::string port = std::to_string(task["port"].get<int>());
+    auto log = loop_.Run([&] { return manager_->FindTaskLog(name_, id.substr(0, 8)); });
+    ASSERT_TRUE(log.ok()) << log.status().message();
+    EXPECT_EQ(log->task_id, id);
+    EXPECT_TRUE(log->running);
+    std::ifstream in(log->path);
+    std::string first;
+    std::getline(in, first);
+    EXPECT_EQ(first, "serving 1 on " + port) << "task " << id;
+  }
 }
 
 TEST_F(SwarmServiceTest, AnotherKilnsSwarmServiceIsLeftAlone) {

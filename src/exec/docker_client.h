@@ -175,6 +175,8 @@ class DockerClient {
                                  std::string json_body = {}) const;
   // A GET whose answer is a multiplexed stream (logs), demultiplexed into sink to its end.
   base::Status StreamFrames(std::string_view path, const FrameSink& sink) const;
+  // The same as a stream to read on another thread, which Abort can end early.
+  base::Result<LogStream> OpenStream(std::string_view path) const;
 
  private:
   DockerClient(DockerEndpoint endpoint, ApiVersion api)

@@ -125,9 +125,18 @@ enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
 
 struct LogsOptions {
   bool follow = false;
-  int64_t since = 0;  // unix seconds; 0: from the start
+  int64_t since = 0;     // unix seconds; 0: from the start
+  int64_t since_ns = 0;  // > 0: since this instant (ns since the epoch) instead
   bool include_stdout = true;
   bool include_stderr = true;
+  // Each line after its RFC 3339 time (nanoseconds) and a space.
+  bool timestamps = false;
+  // Each line after its attributes ("k=v,k=v", query-escaped) and a space: a Swarm service's
+  // lines name their task (com.docker.swarm.task.id).
+  bool details = false;
 };
+
+// The query of a /logs request for options ("?follow=0&stdout=1...").
+std::string LogsQuery(const LogsOptions& options);
 
 }  // namespace kiln::exec

@@ -100,11 +100,12 @@ base::Result<std::vector<SwarmTask>> SwarmClient::ListServiceTasks(
 
 base::Status SwarmClient::ServiceLogs(const std::string& id, const LogsOptions& options,
                                       const FrameSink& sink) const {
-  std::string query = std::string("/logs?follow=") + Flag(options.follow) +
-                      "&stdout=" + Flag(options.include_stdout) +
-                      "&stderr=" + Flag(options.include_stderr) +
-                      "&since=" + std::to_string(options.since);
-  return engine_.StreamFrames(ServicePath(id, query), sink);
+  return engine_.StreamFrames(ServicePath(id, "/logs" + LogsQuery(options)), sink);
+}
+
+base::Result<LogStream> SwarmClient::OpenServiceLogs(const std::string& id,
+                                                     const LogsOptions& options) const {
+  return engine_.OpenStream(ServicePath(id, "/logs" + LogsQuery(options)));
 }
 
 }  // namespace kiln::exec

@@ -63,6 +63,9 @@ class SwarmClient {
   // until the engine ends the stream.
   base::Status ServiceLogs(const std::string& id, const LogsOptions& options,
                            const FrameSink& sink) const;
+  // The same as a stream to read on another thread, which Abort can end early. `id` may be the
+  // service's name: a followed stream of a service removed and made again ends (reopen it).
+  base::Result<LogStream> OpenServiceLogs(const std::string& id, const LogsOptions& options) const;
 
  private:
   DockerClient engine_;

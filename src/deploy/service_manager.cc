@@ -134,7 +134,7 @@ base::Result<std::unique_ptr<Service>> ServiceManager::MakeSwarmService(Controll
   auto endpoint = exec::ParseDockerHost(spec.engine);
   if (!endpoint.ok()) return endpoint.status();
   auto swarm = SwarmService::Create(std::move(context), std::move(spec), *endpoint,
-                                    codebuild::StateLabel(options_.state_dir));
+                                    codebuild::StateLabel(options_.state_dir), options_.pull_auth);
   if (!swarm.ok()) return swarm.status();
   return std::unique_ptr<Service>(std::move(*swarm));
 }

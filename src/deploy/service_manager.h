@@ -43,7 +43,8 @@ struct ServiceManagerOptions {
   // What one deploy bundle may unpack to (kiln.yml server.limits.bundle_bytes,
   // server.limits.bundle_entries).
   BundleLimits bundle_limits;
-  // The docker provider's pulls: the registry login for an image (kiln.yml's registry).
+  // The docker provider's pulls and the swarm provider's service create and update (sent as
+  // X-Registry-Auth): the registry login for an image (kiln.yml's registry).
   PullAuth pull_auth;
 };
 

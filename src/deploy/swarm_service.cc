@@ -51,13 +51,18 @@ int64_t EngineNowNs() {
 
 SwarmService::SwarmService(ControllerContext context, ServiceSpec spec,
                            exec::DockerEndpoint endpoint, std::string state_label,
-                           exec::SwarmClient client)
+                           exec::SwarmClient client, PullAuth pull_auth)
     : ctx_(std::move(context)),
       spec_(std::move(spec)),
       endpoint_(std::move(endpoint)),
       state_label_(std::move(state_label)),
       client_(std::move(client)),
+      pull_auth_(std::move(pull_auth)),
       poll_(*ctx_.loop) {}
+
+std::optional<exec::RegistryAuth> SwarmService::LoginFor(const std::string& image) const {
+  return pull_auth_ ? pull_auth_(image) : std::nullopt;
+}
 
 SwarmService::~SwarmService() {
   life_.reset();
@@ -69,7 +74,8 @@ SwarmService::~SwarmService() {
 base::Result<std::unique_ptr<SwarmService>> SwarmService::Create(ControllerContext context,
                                                                  ServiceSpec spec,
                                                                  exec::DockerEndpoint endpoint,
-                                                                 std::string state_label) {
+                                                                 std::string state_label,
+                                                                 PullAuth pull_auth) {
   auto engine = exec::DockerClient::Connect(endpoint);
   if (!engine.ok()) return engine.status();
   exec::SwarmClient client(std::move(*engine));
@@ -81,7 +87,7 @@ base::Result<std::unique_ptr<SwarmService>> SwarmService::Create(ControllerConte
   }
   return std::unique_ptr<SwarmService>(new SwarmService(std::move(context), std::move(spec),
                                                         std::move(endpoint), std::move(state_label),
-                                                        std::move(client)));
+                                                        std::move(client), std::move(pull_auth)));
 }
 
 template <typename Work, typename Then>
@@ -186,7 +192,7 @@ void SwarmService::DeployInitial() {
   Offload(
       [this, image = task->main().image]() -> base::Status {
         if (client_.engine().InspectImage(image).ok()) return base::Status::Ok();
-        auto pulled = client_.engine().PullImage(image, std::nullopt, [](const auto&) {});
+        auto pulled = client_.engine().PullImage(image, LoginFor(image), [](const auto&) {});
         if (pulled.ok()) return pulled;
         return base::Status(base::ErrorKind::kFailed, "CannotPullContainerError: pull image " +
                                                           image + ": " + pulled.message());
@@ -271,13 +277,14 @@ void SwarmService::Apply(exec::SwarmServiceSpec spec, const std::string& deploym
   if (Primary() && Primary()->row.id == deployment_id) Primary()->applied_ns = EngineNowNs();
   Offload(
       [this, spec = std::move(spec)]() -> base::Result<std::string> {
+        auto login = LoginFor(spec.image);  // never logged: it goes in a header only
         for (int attempt = 0;; ++attempt) {
           auto info = client_.InspectService(spec.name);
           if (!info.ok() && info.status().kind() == base::ErrorKind::kNotFound) {
-            return client_.CreateService(spec);
+            return client_.CreateService(spec, login);
           }
           if (!info.ok()) return info.status();
-          auto st = client_.UpdateService(info->id, info->version, spec);
+          auto st = client_.UpdateService(info->id, info->version, spec, false, login);
           if (st.ok()) return info->id;
           if (attempt == 1 || st.message().find("out of sequence") == std::string::npos) return st;
         }

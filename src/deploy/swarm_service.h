@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "deploy/container_runtime.h"
 #include "deploy/load_balancer.h"
 #include "deploy/service.h"
 #include "deploy/service_controller.h"
@@ -37,10 +38,13 @@ namespace kiln::deploy {
 
 class SwarmService final : public Service {
  public:
+  // pull_auth: the registry login for the service's image (called on the service's pool),
+  // sent with the service's create and update so every node pulls with it.
   static base::Result<std::unique_ptr<SwarmService>> Create(ControllerContext context,
                                                             ServiceSpec spec,
                                                             exec::DockerEndpoint endpoint,
-                                                            std::string state_label);
+                                                            std::string state_label,
+                                                            PullAuth pull_auth = {});
   ~SwarmService() override;
 
   base::Status Start() override;
@@ -73,7 +77,8 @@ class SwarmService final : public Service {
   };
 
   SwarmService(ControllerContext context, ServiceSpec spec, exec::DockerEndpoint endpoint,
-               std::string state_label, exec::SwarmClient client);
+               std::string state_label, exec::SwarmClient client, PullAuth pull_auth);
+  std::optional<exec::RegistryAuth> LoginFor(const std::string& image) const;
   template <typename Work, typename Then>
   void Offload(Work work, Then then);
   // new_ports: a new port prefix (a deployment); else the current one (a scale).
@@ -99,6 +104,7 @@ class SwarmService final : public Service {
   exec::DockerEndpoint endpoint_;
   std::string state_label_;
   exec::SwarmClient client_;
+  PullAuth pull_auth_;
   int desired_ = 0;
   int port_prefix_ = 0;
   std::string service_id_;

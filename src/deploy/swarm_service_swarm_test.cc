@@ -47,6 +47,22 @@ std::string SwarmYaml(const std::string& engine, const std::string& image,
          "      deregistrationDelay: 5\n";
 }
 
+class ThreadSafeList {
+ public:
+  void push_back(const std::string& s) {
+    std::lock_guard lock(mu_);
+    items_.push_back(s);
+  }
+  std::vector<std::string> items() {
+    std::lock_guard lock(mu_);
+    return items_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> items_;
+};
+
 class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
  protected:
   void SetUp() override {
@@ -88,8 +104,16 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
     ASSERT_TRUE(parsed.config) << parsed.diagnostics[0].ToString();
     config_ = *parsed.config;
     manager_ = loop_.Run([&] {
-      auto m = ServiceManager::Create(
-          loop_.io(), {.state_dir = root_ / "state", .config = &config_, .time_scale = 0.2});
+      // A login for every image: the manager (API 1.41) passes it to the nodes' pulls
+      // without asking a registry, so it must not get in the way of local images.
+      PullAuth login = [this](const std::string& image) -> std::optional<exec::RegistryAuth> {
+        logins_asked_.push_back(image);
+        return exec::RegistryAuth{.username = "kiln", .password = "pw", .server_address = "x"};
+      };
+      auto m = ServiceManager::Create(loop_.io(), {.state_dir = root_ / "state",
+                                                   .config = &config_,
+                                                   .time_scale = 0.2,
+                                                   .pull_auth = login});
       EXPECT_TRUE(m.ok()) << m.status().message();
       auto st = (*m)->Start();
       EXPECT_TRUE(st.ok()) << st.message();
@@ -150,6 +174,7 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
   std::map<std::string, std::string> images_;
   spec::KilnConfig config_;
   std::unique_ptr<ServiceManager> manager_;
+  ThreadSafeList logins_asked_;  // images pull_auth was asked about
 };
 
 TEST_F(SwarmServiceTest, SwarmRollsAndRollsBackBehindKilnsLoadBalancer) {
@@ -181,6 +206,8 @@ TEST_F(SwarmServiceTest, TaskOutputIsKeptPerTask) {
   ASSERT_NO_FATAL_FAILURE(Open(images_["v1"]));
   ASSERT_TRUE(WaitFor([](const Json& d) { return Completed(d, 1); })) << Describe().dump(2);
   ASSERT_TRUE(LogsShow("serving 1 on ")) << AllLogs();
+  // The service was created with the registry login for its image.
+  EXPECT_EQ(logins_asked_.items(), std::vector<std::string>{images_["v1"]});
   Json described = Describe();
   for (const Json& task : described["tasks"]) {
     std::string id = task["taskId"];

@@ -52,6 +52,8 @@ struct DeployInput {
   std::string image_file;              // imagedefinitions.json or imageDetail.json text; or
   int64_t revision = 0;                // > 0: deploy this existing revision again
   std::filesystem::path artifact_dir;  // where relative imageUris are found
+  // > 0: the deploy action's DeploymentTimeout (Service::StartDeployment).
+  int64_t timeout_ms = 0;
 };
 
 class ServiceManager {

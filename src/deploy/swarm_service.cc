@@ -15,8 +15,6 @@
 namespace kiln::deploy {
 namespace {
 
-constexpr int64_t kPollMs = 1000;
-
 bool PortFree(int port) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -41,12 +39,6 @@ int PickPortPrefix(int count, int avoid) {
   return kMinPortPrefix;
 }
 
-int64_t EngineNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 SwarmService::SwarmService(ControllerContext context, ServiceSpec spec,
@@ -58,7 +50,7 @@ SwarmService::SwarmService(ControllerContext context, ServiceSpec spec,
       state_label_(std::move(state_label)),
       client_(std::move(client)),
       pull_auth_(std::move(pull_auth)),
-      poll_(*ctx_.loop) {}
+      echo_(*ctx_.loop) {}
 
 std::optional<exec::RegistryAuth> SwarmService::LoginFor(const std::string& image) const {
   return pull_auth_ ? pull_auth_(image) : std::nullopt;
@@ -67,6 +59,7 @@ std::optional<exec::RegistryAuth> SwarmService::LoginFor(const std::string& imag
 SwarmService::~SwarmService() {
   life_.reset();
   events_.reset();
+  service_events_.reset();
   logs_.reset();
   pool_.join();
 }
@@ -90,18 +83,6 @@ base::Result<std::unique_ptr<SwarmService>> SwarmService::Create(ControllerConte
                                                         std::move(client), std::move(pull_auth)));
 }
 
-template <typename Work, typename Then>
-void SwarmService::Offload(Work work, Then then) {
-  boost::asio::post(pool_, [this, life = std::weak_ptr<int>(life_), work = std::move(work),
-                            then = std::move(then)]() mutable {
-    auto result = work();
-    boost::asio::post(*ctx_.loop,
-                      [life, then = std::move(then), result = std::move(result)]() mutable {
-                        if (life.lock()) then(std::move(result));
-                      });
-  });
-}
-
 base::Status SwarmService::Start() {
   auto desired = DesiredCount(*ctx_.store, spec_);
   if (!desired.ok()) return desired.status();
@@ -120,18 +101,11 @@ base::Status SwarmService::Start() {
       deployments_.push_back(std::move(d));
     }
   }
-  std::weak_ptr<int> life = life_;
-  auto refresh = [this, life] {
-    boost::asio::post(*ctx_.loop, [this, life] {
-      if (life.lock()) Refresh();
-    });
-  };
-  auto events = exec::EngineEventStream::Start(
-      {.endpoint = endpoint_,
-       .labels = {{"kiln.service", spec_.name}, {"kiln.state", state_label_}}},
-      [refresh](const exec::EngineEvent&) { refresh(); }, [](const base::Status&) {}, refresh);
-  if (!events.ok()) return events.status();
-  events_ = std::move(*events);
+  // A deployment interrupted by a restart gets kiln.yml's full timeout again.
+  for (Deployment& d : deployments_) {
+    if (d.row.rollout_state == "IN_PROGRESS") ArmTimeout(d, 0);
+  }
+  if (auto st = Watch(); !st.ok()) return st;
   Offload(
       [this]() -> Observed {
         auto info = client_.InspectService(SwarmServiceName(spec_.name));
@@ -167,7 +141,6 @@ void SwarmService::Adopt(const exec::SwarmServiceInfo& info) {
   port_prefix_ = PortPrefixOf(info.spec.env);
   Event("adopted Swarm service " + info.spec.name + " (revision " +
         std::to_string(RevisionOf(info.spec)) + ").");
-  if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
   Refresh();
 }
 
@@ -233,19 +206,19 @@ base::Result<exec::SwarmServiceSpec> SwarmService::PlanFor(int64_t revision, int
 }
 
 base::Result<std::string> SwarmService::StartDeployment(int64_t revision, OnDeploymentDone on_done,
-                                                        const std::string& id) {
+                                                        const std::string& id, int64_t timeout_ms) {
   if (shut_down_) return base::Status(base::ErrorKind::kFailed, "the service is shutting down");
   auto plan = PlanFor(revision, desired_, true);
   if (!plan.ok()) return plan.status();
-  std::string recorded = Record(revision, std::move(on_done), id);
+  std::string recorded = Record(revision, std::move(on_done), id, timeout_ms);
   Apply(std::move(*plan), recorded);
   return recorded;
 }
 
 // Makes a deployment of revision the primary one (the old primary ACTIVE; superseded if it was
 // still in progress) and records it; the caller makes Swarm run it, or Swarm already does.
-std::string SwarmService::Record(int64_t revision, OnDeploymentDone on_done,
-                                 const std::string& id) {
+std::string SwarmService::Record(int64_t revision, OnDeploymentDone on_done, const std::string& id,
+                                 int64_t timeout_ms) {
   int64_t now = base::NowMillis();
   Deployment d{.row = {.id = id.empty() ? base::NewUuid() : id,
                        .service = spec_.name,
@@ -265,6 +238,7 @@ std::string SwarmService::Record(int64_t revision, OnDeploymentDone on_done,
   }
   deployments_.insert(deployments_.begin(), std::move(d));
   Save(*Primary());
+  ArmTimeout(*Primary(), timeout_ms);
   not_running_.clear();
   Event("(deployment " + Primary()->row.id + ") deployment started: revision " +
         std::to_string(revision) + ".");
@@ -299,18 +273,8 @@ void SwarmService::Apply(exec::SwarmServiceSpec spec, const std::string& deploym
         }
         service_id_ = *id;
         FollowLogs();
-        ArmPoll();
-        Refresh();
+        OnNews();
       });
-}
-
-void SwarmService::ArmPoll() {
-  poll_.expires_after(std::chrono::milliseconds(kPollMs));
-  poll_.async_wait([this, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec) {
-    if (ec || !life.lock() || shut_down_) return;
-    Refresh();
-    if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
-  });
 }
 
 void SwarmService::Refresh() {

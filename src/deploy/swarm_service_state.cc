@@ -93,7 +93,8 @@ void SwarmService::Judge() {
     int64_t applied = d->applied_ns;
     Finish(*d, false, "circuit breaker: Swarm rolled the update back: " + us.message, deployed);
     Record(deployed, nullptr, "");  // the rollback: Swarm already runs it
-    if (Deployment* back = Primary()) back->applied_ns = applied;
+    Primary()->applied_ns = applied;
+    Primary()->rollback = true;
     return;
   }
   if (us.state == SwarmUpdateState::kPaused || us.state == SwarmUpdateState::kRollbackPaused) {
@@ -114,6 +115,7 @@ void SwarmService::Finish(Deployment& d, bool ok, const std::string& reason,
                           int64_t rollback_revision) {
   d.row.rollout_state = ok ? "COMPLETED" : "FAILED";
   d.row.reason = reason;
+  d.timeout.reset();  // cancels its wait
   Save(d);
   Event(ok ? "(deployment " + d.row.id + ") deployment completed."
            : "(deployment " + d.row.id + ") deployment failed: " + reason);
@@ -165,8 +167,10 @@ base::Status SwarmService::Scale(int desired) {
 
 void SwarmService::Shutdown(std::function<void()> done) {
   shut_down_ = true;
-  poll_.cancel();
+  echo_.cancel();
+  for (Deployment& d : deployments_) d.timeout.reset();
   events_.reset();
+  service_events_.reset();
   logs_.reset();
   targets_.clear();
   if (lb_) lb_->Stop();

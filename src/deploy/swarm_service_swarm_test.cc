@@ -19,8 +19,9 @@ namespace {
 using namespace kiln::deploy::testing;  // NOLINT: test helpers
 using Json = nlohmann::json;
 
-std::string SwarmYaml(const std::string& engine, const std::string& image,
-                      const std::string& name) {
+// start_period: the health check's (kiln.yml seconds).
+std::string SwarmYaml(const std::string& engine, const std::string& image, const std::string& name,
+                      int start_period = 0) {
   return "clusters:\n  sw: { provider: swarm, engine: \"" + engine +
          "\" }\n"
          "services:\n  " +
@@ -37,7 +38,10 @@ std::string SwarmYaml(const std::string& engine, const std::string& image,
          "']\n"
          "          stopTimeout: 2\n"
          "          healthCheck: { command: [CMD-SHELL, 'wget -q -O /dev/null "
-         "http://127.0.0.1:$PORT/api/health-check'], interval: 5, timeout: 2, retries: 2 }\n"
+         "http://127.0.0.1:$PORT/api/health-check'], interval: 5, timeout: 2, retries: 2, "
+         "startPeriod: " +
+         std::to_string(start_period) +
+         " }\n"
          "    deploymentConfiguration:\n"
          "      minimumHealthyPercent: 100\n      maximumPercent: 200\n"
          "      deploymentCircuitBreaker: { enable: true, rollback: true }\n"
@@ -74,7 +78,8 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
     fs::create_directories(root_);
     auto tar = exec::BusyboxRootfsTar();
     ASSERT_TRUE(tar.ok()) << tar.status().message();
-    for (auto [tag, env] : {std::pair{"v1", "VER=1"}, {"v2", "VER=2"}, {"broken", "BROKEN=1"}}) {
+    for (auto [tag, env] :
+         {std::pair{"v1", "VER=1"}, {"v2", "VER=2"}, {"broken", "BROKEN=1"}, {"slow", "SLOW=1"}}) {
       auto id =
           swarm_->engine().ImportImage(*tar, "kiln/swsvc-web", tag, {std::string("ENV ") + env});
       ASSERT_TRUE(id.ok()) << id.status().message();
@@ -99,8 +104,8 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
     if (swarm_) (void)swarm_->RemoveService(SwarmServiceName(name_));
     if (!root_.empty()) fs::remove_all(root_);
   }
-  void Open(const std::string& image) {
-    auto parsed = spec::ParseKilnConfig(SwarmYaml(engine_, image, name_), "kiln.yml");
+  void Open(const std::string& image, int start_period = 0) {
+    auto parsed = spec::ParseKilnConfig(SwarmYaml(engine_, image, name_, start_period), "kiln.yml");
     ASSERT_TRUE(parsed.config) << parsed.diagnostics[0].ToString();
     config_ = *parsed.config;
     manager_ = loop_.Run([&] {
@@ -120,9 +125,10 @@ class SwarmServiceTest : public exec::testing::SwarmEngineSuite {
       return std::move(*m);
     });
   }
-  DeploymentOutcome Deploy(const std::string& image) {
-    return ServiceManager::DeployAndWait(*manager_, loop_.io(), name_,
-                                         {.image_file = ImageDefinitions(image)}, 120'000);
+  DeploymentOutcome Deploy(const std::string& image, int64_t action_timeout_ms = 0) {
+    return ServiceManager::DeployAndWait(
+        *manager_, loop_.io(), name_,
+        {.image_file = ImageDefinitions(image), .timeout_ms = action_timeout_ms}, 120'000);
   }
   Json Describe() {
     return loop_.Run([&] { return *manager_->ServiceJson(name_); });
@@ -221,6 +227,34 @@ TEST_F(SwarmServiceTest, TaskOutputIsKeptPerTask) {
     std::getline(in, first);
     EXPECT_EQ(first, "serving 1 on " + port) << "task " << id;
   }
+}
+
+// The deploy action's DeploymentTimeout: an update whose task is still starting (its health
+// check in a 20 s start period) fails at 4 s with ECS's words, and Swarm rolls the service back
+// to revision 1 (update rollback=previous), the old tasks serving throughout.
+TEST_F(SwarmServiceTest, DeploymentTimeoutFailsAndSwarmRollsBack) {
+  ASSERT_NO_FATAL_FAILURE(Open(images_["v1"], /*start_period=*/100));
+  ASSERT_TRUE(WaitFor([](const Json& d) { return Completed(d, 1); })) << Describe().dump(2);
+  auto began = std::chrono::steady_clock::now();
+  DeploymentOutcome slow = Deploy(images_["slow"], 4'000);
+  auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_FALSE(slow.succeeded);
+  EXPECT_EQ(slow.revision, 2);
+  EXPECT_NE(slow.reason.find("did not reach a steady state within the action's DeploymentTimeout "
+                             "(4 s)"),
+            std::string::npos)
+      << slow.reason;
+  EXPECT_EQ(slow.rollback_revision, 1);
+  EXPECT_GE(took, std::chrono::seconds(4));
+  EXPECT_LT(took, std::chrono::seconds(15));
+  EXPECT_NE(Get().find("\"ver\": 1"), std::string::npos) << Get();
+  Json d = Describe();
+  EXPECT_EQ(d["taskDefinition"], 1) << d.dump(2);
+  EXPECT_TRUE(WaitFor([](const Json& d) {
+    return d["swarm"]["updateState"].get<std::string>().starts_with("rollback");
+  })) << Describe().dump(2);
+  EXPECT_TRUE(WaitFor([](const Json& d) { return Completed(d, 1); }, 90'000)) << Describe().dump(2);
+  EXPECT_NE(Get().find("\"ver\": 1"), std::string::npos) << Get();
 }
 
 TEST_F(SwarmServiceTest, AnotherKilnsSwarmServiceIsLeftAlone) {

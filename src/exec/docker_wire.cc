@@ -154,6 +154,11 @@ std::string ContainerEventFilterJson(const std::map<std::string, std::string>& l
   return base::JsonText(Json{{"type", Json::array({"container"})}, {"label", LabelList(labels)}});
 }
 
+std::string ServiceEventFilterJson(const std::string& service) {
+  return base::JsonText(
+      Json{{"type", Json::array({"service"})}, {"service", Json::array({service})}});
+}
+
 Json ContainerCreateBody(const ContainerSpec& spec) {
   Json j = {{"Image", spec.image},
             {"Env", spec.env},

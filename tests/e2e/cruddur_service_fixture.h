@@ -224,11 +224,12 @@ class CruddurServiceFixture : public ServerFixture {
     EXPECT_EQ(client.failed_, 0) << client.last_failure_;
     for (int i = 0; i < 5; ++i) EXPECT_NE(Answer().find("\"ver\": 2"), std::string::npos);
 
-    if (provider_ == "docker") {  // a Swarm service's logs stay with Swarm (not read yet)
+    // Each task's output, a Swarm task's too (kept from the service's log stream), after its
+    // task's short id.
+    ASSERT_TRUE(WaitUntil([&] {
       auto logs = RunKiln({"--server", Url(), "service", "logs", "backend-flask"}, tmp_.path());
-      EXPECT_EQ(logs.exit_code, 0) << logs.err;
-      EXPECT_NE(logs.out.find("| serving 2 on "), std::string::npos) << logs.out;
-    }
+      return logs.exit_code == 0 && logs.out.find("| serving 2 on ") != std::string::npos;
+    })) << RunKiln({"--server", Url(), "service", "logs", "backend-flask"}, tmp_.path()).out;
 
     server_->Signal(SIGTERM);
     EXPECT_EQ(server_->Wait(60).exit_code, 0);

@@ -73,28 +73,36 @@ void SwarmService::ArmTimeout(Deployment& d, int64_t action_timeout_ms) {
   });
 }
 
-// The deployment fails; Swarm goes back to the revision it ran before: the previous spec when
-// the update reached Swarm (a manual rollback), else what it still runs (no update needed).
+// The deployment fails and the service goes back to the newest revision that completed (ECS's
+// rollback target; never the one that failed, also after a restart): through Swarm's own
+// rollback when that revision is the previous spec of the update that timed out, else as an
+// update to it (new ports), else not at all when Swarm already runs it.
 void SwarmService::TimedOut(const std::string& id, int64_t action_timeout_ms) {
   Deployment* d = Primary();
   if (!d || d->row.id != id || d->row.rollout_state != "IN_PROGRESS") return;
   std::string reason = TimedOutReason(action_timeout_ms, spec_.deployment_timeout_ms);
-  if (d->rollback) {  // its previous spec is the revision that failed
-    return Finish(*d, false, reason + "; a rollback is not rolled back");
+  if (d->rollback) return Finish(*d, false, reason + "; a rollback is not rolled back");
+  auto last = ctx_.store->LastCompleted(spec_.name, d->row.revision);
+  if (!last.ok() || !*last) {
+    return Finish(*d, false, reason + "; there is no earlier completed revision to roll back to");
   }
+  int64_t back = (*last)->revision;
   int64_t deployed = info_ ? RevisionOf(info_->spec) : 0;
-  bool ours = deployed == d->row.revision;
-  int64_t back = !ours ? deployed : info_->previous_spec ? RevisionOf(*info_->previous_spec) : 0;
-  if (back == d->row.revision) back = 0;
-  auto current = PlanFor(d->row.revision, desired_, false);  // the update's body must be valid
-  if (back == 0 || (ours && !current.ok())) {
-    Finish(*d, false, reason + "; there is no earlier revision to roll back to");
-    return;
+  bool swarm_previous = deployed == d->row.revision && info_->previous_spec &&
+                        RevisionOf(*info_->previous_spec) == back;
+  // Swarm's rollback still wants a valid spec in the body: the one it leaves.
+  auto plan = deployed == back
+                  ? base::Result<exec::SwarmServiceSpec>(exec::SwarmServiceSpec{})
+                  : PlanFor(swarm_previous ? d->row.revision : back, desired_, !swarm_previous);
+  if (!plan.ok()) {
+    return Finish(*d, false, reason + "; cannot roll back: " + plan.status().message());
   }
   Finish(*d, false, reason, back);
-  Record(back, nullptr, "");
+  std::string rollback_id = Record(back, nullptr, "");
   Primary()->rollback = true;
-  if (ours) RollBackTo(back, std::move(*current));
+  if (deployed == back) return;  // Swarm runs it: the rollback settles as it is
+  if (swarm_previous) return RollBackTo(back, std::move(*plan));
+  Apply(std::move(*plan), rollback_id);
 }
 
 void SwarmService::RollBackTo(int64_t revision, exec::SwarmServiceSpec current) {

@@ -96,10 +96,18 @@ class CruddurServiceFixture : public ServerFixture {
   }
 
   json Service() {
-    return json::parse(
-        RunKiln({"--server", Url(), "service", "status", "backend-flask", "--json"}, tmp_.path())
-            .out,
-        nullptr, false);
+    auto r =
+        RunKiln({"--server", Url(), "service", "status", "backend-flask", "--json"}, tmp_.path());
+    json j = json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) {  // say why (the CLI's words, the server's last ones), not throw
+      std::string err = server_->Err();
+      ADD_FAILURE() << "kiln service status exited " << r.exit_code << ": " << r.out << r.err
+                    << "\nthe server " << (server_->Exited() ? "has exited" : "runs")
+                    << "; its stderr ends:\n"
+                    << err.substr(err.size() > 4000 ? err.size() - 4000 : 0);
+      return json::object();
+    }
+    return j;
   }
 
   void Configure() {

@@ -18,6 +18,28 @@ exec::DependencyCondition ConditionOf(ContainerDependency::Condition c) {
   return exec::DependencyCondition::kStart;
 }
 
+exec::TaskNetwork NetworkOf(NetworkMode mode) {
+  switch (mode) {
+    case NetworkMode::kNone:
+      return exec::TaskNetwork::kNone;
+    case NetworkMode::kBridge:
+      return exec::TaskNetwork::kBridge;
+    default:
+      break;
+  }
+  return exec::TaskNetwork::kHost;  // host, and kiln.yml's default
+}
+
+// ECS bridge mode: each portMapping published on the host's loopback (hostPort 0: a dynamic
+// port); PORT is the container's own first port.
+void Publish(const ContainerSpec& c, exec::TaskContainer& out) {
+  out.port = c.port_mappings.empty() ? 0 : c.port_mappings.front().container_port;
+  for (const PortMapping& m : c.port_mappings) {
+    out.port_bindings.push_back(
+        {.container_port = m.container_port, .host_port = m.host_port, .protocol = m.protocol});
+  }
+}
+
 exec::TaskContainer ContainerFor(const ContainerSpec& c, const SecretValues& secrets,
                                  uint16_t port) {
   exec::TaskContainer out{.name = c.name,
@@ -55,16 +77,32 @@ exec::TaskLaunch LaunchFor(const TaskStart& start, const std::string& state_labe
       .service = start.row.service,
       .task_definition = (task.family.empty() ? start.row.service : task.family) + ":" +
                          std::to_string(start.row.revision),
-      .network = task.network_mode == NetworkMode::kNone ? exec::TaskNetwork::kNone
-                                                         : exec::TaskNetwork::kHost,
+      .network = NetworkOf(task.network_mode),
       .labels = {{"kiln.state", state_label}}};
   for (size_t i = 0; i < task.containers.size(); ++i) {
     const SecretValues none;
     launch.containers.push_back(ContainerFor(task.containers[i],
                                              i < start.secrets.size() ? start.secrets[i] : none,
                                              uint16_t(start.row.port)));
+    if (launch.network == exec::TaskNetwork::kBridge) {
+      Publish(task.containers[i], launch.containers.back());
+    }
   }
   return launch;
+}
+
+std::optional<BridgeTarget> BridgeTargetOf(const TaskSpec& task) {
+  if (task.network_mode != NetworkMode::kBridge || task.containers.empty()) return std::nullopt;
+  const ContainerSpec& main = task.main();
+  if (main.port_mappings.empty()) return std::nullopt;
+  const PortMapping& m = main.port_mappings.front();
+  return BridgeTarget{.container = main.name,
+                      .port_key = std::to_string(m.container_port) + "/" + m.protocol};
+}
+
+int PublishedPort(const BridgeTarget& target, const exec::ContainerInfo& info) {
+  auto it = info.published_ports.find(target.port_key);
+  return it == info.published_ports.end() ? 0 : it->second;
 }
 
 }  // namespace kiln::deploy

@@ -128,7 +128,10 @@ void ContainerRuntime::Prepare(const TaskSpec& task, std::function<void(base::St
   std::vector<std::string> images;
   for (const ContainerSpec& c : task.containers) images.push_back(c.image);
   Offload(
-      [this, images] {
+      [this, images, bridge = task.network_mode == NetworkMode::kBridge] {
+        if (bridge) {
+          if (auto st = EnsureNetwork(exec::TaskNetwork::kBridge); !st.ok()) return st;
+        }
         for (const std::string& image : images) {
           if (auto st = EnsureImage(image); !st.ok()) return st;
         }
@@ -143,22 +146,53 @@ void ContainerRuntime::Start(TaskStart start, Started started) {
   fs::create_directories(start.log_path.parent_path(), ec);
   live_[id] = Live{.phase = Phase::kStarting, .log_path = start.log_path};
   exec::TaskLaunch launch = LaunchFor(start, options_.state_label);
-  Offload(
-      [this, launch]() -> base::Result<std::vector<exec::StartedContainer>> {
-        for (const exec::TaskContainer& c : launch.containers) {
-          if (auto st = EnsureImage(c.image); !st.ok()) return st;
-        }
-        return exec::StartTask(client_, launch);
-      },
-      [this, id, started](base::Result<std::vector<exec::StartedContainer>> result) {
-        if (!result.ok()) {
-          live_.erase(id);
-          return started(result.status());
-        }
-        Running(id, *result, 0);
-        started(TaskIdentity{});
-        Read(id);  // a container that exited before the events could say so
-      });
+  Offload([this, launch, target = BridgeTargetOf(*start.task)] { return Launch(launch, target); },
+          [this, id, started](base::Result<Launched> result) {
+            if (!result.ok()) {
+              live_.erase(id);
+              return started(result.status());
+            }
+            Running(id, result->containers, 0);
+            started(TaskIdentity{.port = result->port});
+            Read(id);  // a container that exited before the events could say so
+          });
+}
+
+// On the pool: the task's network and images, its containers, and in bridge mode the port the
+// engine published for the load balancer's target.
+base::Result<ContainerRuntime::Launched> ContainerRuntime::Launch(
+    const exec::TaskLaunch& launch, const std::optional<BridgeTarget>& target) const {
+  if (auto st = EnsureNetwork(launch.network); !st.ok()) return st;
+  for (const exec::TaskContainer& c : launch.containers) {
+    if (auto st = EnsureImage(c.image); !st.ok()) return st;
+  }
+  auto started = exec::StartTask(client_, launch);
+  if (!started.ok()) return started.status();
+  Launched out{.containers = std::move(*started)};
+  if (!target) return out;
+  for (const exec::StartedContainer& c : out.containers) {
+    if (c.name != target->container) continue;
+    auto info = client_.Inspect(c.id);
+    out.port = info.ok() ? PublishedPort(*target, *info) : 0;
+  }
+  if (out.port == 0) {
+    (void)exec::RemoveTask(client_, launch.task_id);  // never a task the balancer cannot reach
+    return Failed("CannotStartContainerError: the engine published no host port for container " +
+                  target->container + " " + target->port_key);
+  }
+  return out;
+}
+
+// ECS bridge mode needs the engine's bridge network, which Kiln never creates: an engine
+// started with --bridge=none (the test engines, CI hosts without iptables) has none.
+base::Status ContainerRuntime::EnsureNetwork(exec::TaskNetwork network) const {
+  if (network != exec::TaskNetwork::kBridge) return base::Status::Ok();
+  auto has = client_.HasNetwork("bridge");
+  if (!has.ok()) return Failed("CannotStartContainerError: " + has.status().message());
+  if (*has) return base::Status::Ok();
+  return Failed(
+      "CannotStartContainerError: networkMode bridge needs the engine's bridge network, and "
+      "this engine has none (dockerd --bridge=none); use networkMode host");
 }
 
 void ContainerRuntime::Running(const std::string& task_id,

@@ -40,6 +40,13 @@ struct ContainerRuntimeOptions {
   PullAuth pull_auth;                 // called on the runtime's pool: must be thread-safe
 };
 
+// In bridge mode the load balancer's target is the host port the engine published for the
+// main container's first port mapping (ECS: the service's containerName/containerPort).
+struct BridgeTarget {
+  std::string container;  // its name in the task definition
+  std::string port_key;   // "80/tcp", as NetworkSettings.Ports names it
+};
+
 class ContainerRuntime final : public TaskRuntime {
  public:
   // Connects to the engine (kIo / kUnsupported as DockerClient::Connect) and subscribes to its
@@ -79,6 +86,13 @@ class ContainerRuntime final : public TaskRuntime {
   void Ended(const std::string& task_id, const TaskExit& exit);
   void ReportHealth(const std::string& task_id, Health health, const std::string& reason);
   base::Status EnsureImage(const std::string& image) const;
+  base::Status EnsureNetwork(exec::TaskNetwork network) const;
+  struct Launched {
+    std::vector<exec::StartedContainer> containers;
+    int port = 0;  // bridge mode: the published target port
+  };
+  base::Result<Launched> Launch(const exec::TaskLaunch& launch,
+                                const std::optional<BridgeTarget>& target) const;
 
   ContainerRuntimeOptions options_;
   exec::DockerClient client_;
@@ -89,7 +103,13 @@ class ContainerRuntime final : public TaskRuntime {
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 
-// The engine's launch for a task (pure): containers, host or no network, labels, PORT.
+// The engine's launch for a task (pure): containers, host, bridge or no network, labels, PORT,
+// and in bridge mode the port mappings published on 127.0.0.1.
 exec::TaskLaunch LaunchFor(const TaskStart& start, const std::string& state_label);
+
+// nullopt outside bridge mode or when the main container maps no port.
+std::optional<BridgeTarget> BridgeTargetOf(const TaskSpec& task);
+// The published host port of target in the container's inspect; 0 when it has none.
+int PublishedPort(const BridgeTarget& target, const exec::ContainerInfo& info);
 
 }  // namespace kiln::deploy

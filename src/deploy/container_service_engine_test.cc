@@ -19,22 +19,26 @@ namespace {
 using namespace kiln::deploy::testing;  // NOLINT: test helpers
 using Json = nlohmann::json;
 
+// network: the task definition's networkMode (bridge also maps containerPort 8080).
 std::string ServiceYaml(const std::string& engine, const std::string& image,
-                        const std::string& name) {
+                        const std::string& name, const std::string& network = "host") {
   return "clusters:\n  eng: { provider: docker, engine: \"" + engine +
          "\" }\n"
          "services:\n  " +
          name +
          ":\n    cluster: eng\n    desiredCount: 2\n"
-         "    taskDefinition:\n      family: web\n      networkMode: host\n"
+         "    taskDefinition:\n      family: web\n      networkMode: " +
+         network +
+         "\n"
          "      containerDefinitions:\n"
          "        - name: web\n          image: " +
          image +
          "\n"
          "          entryPoint: [sh, -c]\n"
          "          command: ['" +
-         std::string(kBusyboxServe) +
-         "']\n"
+         std::string(kBusyboxServe) + "']\n" +
+         (network == "bridge" ? "          portMappings: [{ containerPort: 8080, hostPort: 0 }]\n"
+                              : "") +
          "          healthCheck: { command: [CMD-SHELL, 'wget -q -O /dev/null "
          "http://127.0.0.1:$PORT/api/health-check'], interval: 5, timeout: 2, retries: 2 }\n"
          "    deploymentConfiguration:\n"
@@ -73,8 +77,8 @@ class ContainerServiceTest : public exec::testing::EngineSuite {
     }
   }
 
-  void Open(const std::string& image) {
-    auto parsed = spec::ParseKilnConfig(ServiceYaml(engine_, image, name_), "kiln.yml");
+  void Open(const std::string& image, const std::string& network = "host") {
+    auto parsed = spec::ParseKilnConfig(ServiceYaml(engine_, image, name_, network), "kiln.yml");
     ASSERT_TRUE(parsed.config) << parsed.diagnostics[0].ToString();
     config_ = *parsed.config;
     manager_ = loop_.Run([&] {
@@ -250,6 +254,24 @@ TEST_F(ContainerServiceTest, ImageThatCannotBeHadRunsNoTaskAndSaysWhy) {
   Json d = Describe();
   EXPECT_FALSE(d.contains("statusReason")) << d.dump(2);
   EXPECT_EQ(d["runningCount"], 2);
+}
+
+// The test engine runs with --bridge=none, as CI hosts without iptables do: a bridge task
+// cannot run there, and the service says so in ECS's words instead of failing some other way.
+TEST_F(ContainerServiceTest, BridgeModeOnAnEngineWithoutABridgeRunsNoTaskAndSaysWhy) {
+  ASSERT_NO_FATAL_FAILURE(Open("kiln/csvc-web:v1", "bridge"));
+  const std::string why =
+      "CannotStartContainerError: networkMode bridge needs the engine's "
+      "bridge network, and this engine has none";
+  ASSERT_TRUE(WaitFor([&](const Json& d) {
+    return d.value("statusReason", "").find(why) != std::string::npos;
+  })) << Describe().dump(2);
+  EXPECT_TRUE(Describe()["tasks"].empty());
+  EXPECT_TRUE(EngineTasks().empty());
+  DeploymentOutcome deployed = Deploy("kiln/csvc-web:v2");
+  EXPECT_FALSE(deployed.succeeded);
+  EXPECT_NE(deployed.reason.find(why), std::string::npos) << deployed.reason;
+  EXPECT_TRUE(EngineTasks().empty());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "deploy/task_logs.h"
 
 namespace kiln::deploy {
 
@@ -31,8 +32,12 @@ class Service {
   // Loads the service's state and takes over what already runs. kIo if its LB cannot bind.
   virtual base::Status Start() = 0;
   // Makes revision the primary deployment and rolls it out; one in progress is superseded.
+  // timeout_ms > 0: the deploy action's DeploymentTimeout; the deployment fails (and is rolled
+  // back) when it has not reached a steady state by then or by kiln.yml's deploymentTimeout,
+  // whichever comes first.
   virtual base::Result<std::string> StartDeployment(int64_t revision, OnDeploymentDone on_done,
-                                                    const std::string& id = "") = 0;
+                                                    const std::string& id = "",
+                                                    int64_t timeout_ms = 0) = 0;
   // A new deployment of the newest COMPLETED revision other than the primary's.
   virtual base::Result<std::string> Rollback(OnDeploymentDone on_done) = 0;
   virtual base::Status Scale(int desired) = 0;
@@ -40,6 +45,9 @@ class Service {
   virtual void Shutdown(std::function<void()> done) = 0;
   virtual int64_t PrimaryRevision() const = 0;
   virtual nlohmann::json Describe() const = 0;  // DescribeServices' shape
+  // The logs of its newest kMaxLogTasks tasks that have one (stopped ones too), newest-started
+  // last.
+  virtual base::Result<std::vector<TaskLog>> TaskLogs() const = 0;
 };
 
 }  // namespace kiln::deploy

@@ -1,5 +1,8 @@
 #include "deploy/service_common.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "base/ids.h"
 
 namespace kiln::deploy {
@@ -43,6 +46,27 @@ nlohmann::json EventsJson(store::ServiceStore& store, const std::string& service
     }
   }
   return events;
+}
+
+int64_t DeploymentLimitMs(int64_t action_timeout_ms, int64_t service_timeout_ms) {
+  if (action_timeout_ms <= 0) return service_timeout_ms;
+  return std::min(action_timeout_ms, service_timeout_ms);
+}
+
+// ECS: "... deployment failed: ... did not reach a steady state" (CodePipeline's ECS action
+// names its own limit DeploymentTimeout; kiln.yml's is the service's deploymentTimeout).
+std::string TimedOutReason(int64_t action_timeout_ms, int64_t service_timeout_ms) {
+  bool action = action_timeout_ms > 0 && action_timeout_ms < service_timeout_ms;
+  int64_t ms = action ? action_timeout_ms : service_timeout_ms;
+  return std::string("did not reach a steady state within ") +
+         (action ? "the action's DeploymentTimeout (" : "deploymentTimeout (") +
+         std::to_string(ms / 1000) + " s)";
+}
+
+int64_t EngineNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace kiln::deploy

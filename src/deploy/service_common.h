@@ -26,4 +26,12 @@ nlohmann::json DeploymentJson(const store::DeploymentRow& row);
 // The service's newest events, newest first.
 nlohmann::json EventsJson(store::ServiceStore& store, const std::string& service);
 
+// The reason of a deployment that did not reach a steady state within its timeout (ECS's
+// words), and that timeout: the action's (when > 0) or kiln.yml's deploymentTimeout.
+int64_t DeploymentLimitMs(int64_t action_timeout_ms, int64_t service_timeout_ms);
+std::string TimedOutReason(int64_t action_timeout_ms, int64_t service_timeout_ms);
+
+// The wall clock in ns since the epoch, as the engine stamps events and update statuses.
+int64_t EngineNowNs();
+
 }  // namespace kiln::deploy

@@ -244,7 +244,8 @@ void ServiceController::FailDeployment(Deployment& d, const std::string& reason)
 
 base::Result<std::string> ServiceController::StartDeployment(int64_t revision,
                                                              OnDeploymentDone on_done,
-                                                             const std::string& id) {
+                                                             const std::string& id,
+                                                             int64_t timeout_ms) {
   if (shutting_down_) return base::Status(base::ErrorKind::kFailed, "the service is shutting down");
   if (auto spec = RevisionSpec(revision); !spec.ok()) return spec.status();
   auto d = std::make_unique<Deployment>();
@@ -270,7 +271,7 @@ base::Result<std::string> ServiceController::StartDeployment(int64_t revision,
   deployments_.insert(deployments_.begin(), std::move(d));
   not_running_.clear();  // a deployment brings its images: the reason no longer holds
   SaveDeployment(*Primary());
-  ArmTimeout(*Primary());
+  ArmTimeout(*Primary(), timeout_ms);
   Event("(deployment " + new_id + ") deployment started: revision " + std::to_string(revision) +
         ".");
   ScheduleReconcile(0);
@@ -298,21 +299,21 @@ base::Status ServiceController::Scale(int desired) {
   return base::Status::Ok();
 }
 
-void ServiceController::ArmTimeout(Deployment& d) {
+void ServiceController::ArmTimeout(Deployment& d, int64_t action_timeout_ms) {
   d.timeout = std::make_unique<boost::asio::steady_timer>(*ctx_.loop);
-  d.timeout->expires_after(std::chrono::milliseconds(spec_.deployment_timeout_ms));
+  d.timeout->expires_after(
+      std::chrono::milliseconds(DeploymentLimitMs(action_timeout_ms, spec_.deployment_timeout_ms)));
   std::string id = d.row.id;
-  d.timeout->async_wait(
-      [life = std::weak_ptr<int>(life_), this, id](const boost::system::error_code& ec) {
-        if (ec || !life.lock()) return;
-        for (auto& d : deployments_) {
-          if (d->row.id == id && d->in_progress()) {
-            FailDeployment(*d, "did not reach a steady state within deploymentTimeout (" +
-                                   std::to_string(spec_.deployment_timeout_ms / 1000) + " s)");
-            return;
-          }
-        }
-      });
+  d.timeout->async_wait([life = std::weak_ptr<int>(life_), this, id,
+                         action_timeout_ms](const boost::system::error_code& ec) {
+    if (ec || !life.lock()) return;
+    for (auto& d : deployments_) {
+      if (d->row.id == id && d->in_progress()) {
+        FailDeployment(*d, TimedOutReason(action_timeout_ms, spec_.deployment_timeout_ms));
+        return;
+      }
+    }
+  });
 }
 
 // The in-memory service stays authoritative and keeps running; what the store could not keep

@@ -64,7 +64,8 @@ class ServiceController final : public Service {
   // Makes revision the primary deployment and rolls it out; a deployment in progress is
   // superseded (its on_done gets FAILED "superseded"). Returns the deployment id.
   base::Result<std::string> StartDeployment(int64_t revision, OnDeploymentDone on_done,
-                                            const std::string& id = "") override;
+                                            const std::string& id = "",
+                                            int64_t timeout_ms = 0) override;
   // A new deployment of the newest COMPLETED revision other than the primary's.
   base::Result<std::string> Rollback(OnDeploymentDone on_done) override;
   base::Status Scale(int desired) override;
@@ -74,7 +75,8 @@ class ServiceController final : public Service {
   // The revision the primary deployment runs (0: none yet).
   int64_t PrimaryRevision() const override;
   const std::string& name() const { return spec_.name; }
-  nlohmann::json Describe() const override;  // service_json.cc
+  nlohmann::json Describe() const override;                      // service_json.cc
+  base::Result<std::vector<TaskLog>> TaskLogs() const override;  // service_json.cc
 
  private:
   struct Task;
@@ -94,7 +96,7 @@ class ServiceController final : public Service {
   Deployment* Primary();
   const Deployment* Primary() const;
   base::Status LoadDeployments();
-  void ArmTimeout(Deployment& d);
+  void ArmTimeout(Deployment& d, int64_t action_timeout_ms = 0);
   void DeployInitial();
 
   // service_tasks.cc: doing, through runtime_.

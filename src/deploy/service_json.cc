@@ -68,4 +68,10 @@ Json ServiceController::Describe() const {
   return out;
 }
 
+base::Result<std::vector<TaskLog>> ServiceController::TaskLogs() const {
+  auto rows = ctx_.store->RecentTasks(spec_.name, kMaxLogTasks);
+  if (!rows.ok()) return rows.status();
+  return ExistingTaskLogs(*rows, ctx_.service_dir);
+}
+
 }  // namespace kiln::deploy

@@ -134,7 +134,7 @@ base::Result<std::unique_ptr<Service>> ServiceManager::MakeSwarmService(Controll
   auto endpoint = exec::ParseDockerHost(spec.engine);
   if (!endpoint.ok()) return endpoint.status();
   auto swarm = SwarmService::Create(std::move(context), std::move(spec), *endpoint,
-                                    codebuild::StateLabel(options_.state_dir));
+                                    codebuild::StateLabel(options_.state_dir), options_.pull_auth);
   if (!swarm.ok()) return swarm.status();
   return std::unique_ptr<Service>(std::move(*swarm));
 }
@@ -177,7 +177,9 @@ base::Result<std::string> ServiceManager::Deploy(const std::string& service,
                                                 : "no service named '" + service + "'");
   }
   if (shut_down_) return base::Status(base::ErrorKind::kFailed, "the services are shutting down");
-  if (input.revision > 0) return it->second->StartDeployment(input.revision, std::move(on_done));
+  if (input.revision > 0) {
+    return it->second->StartDeployment(input.revision, std::move(on_done), "", input.timeout_ms);
+  }
   auto next = NextDefinition(service, input);
   if (!next.ok()) return next.status();
   std::string id = base::NewUuid();
@@ -189,12 +191,13 @@ base::Result<std::string> ServiceManager::Deploy(const std::string& service,
 // revision is recorded and rolled out back on the loop.
 void ServiceManager::ImportAndDeploy(const std::string& service, const std::string& id, Json next,
                                      const DeployInput& input, OnDeploymentDone on_done) {
-  auto finish = [this, life = std::weak_ptr<int>(life_), service, id, on_done](Json next,
-                                                                               std::string error) {
+  auto finish = [this, life = std::weak_ptr<int>(life_), service, id, on_done,
+                 timeout_ms = input.timeout_ms](Json next, std::string error) {
     if (!life.lock()) return;
     auto revision = error.empty() ? service_store_->AddRevision(service, base::JsonText(next))
                                   : base::Result<int64_t>(base::InvalidInput(error));
-    auto started = revision.ok() ? controllers_.at(service)->StartDeployment(*revision, on_done, id)
+    auto started = revision.ok() ? controllers_.at(service)->StartDeployment(*revision, on_done, id,
+                                                                             timeout_ms)
                                  : base::Result<std::string>(revision.status());
     if (!started.ok() && on_done) on_done(Failed(service, id, started.status().message()));
   };
@@ -221,9 +224,7 @@ base::Result<std::vector<TaskLog>> ServiceManager::TaskLogs(const std::string& s
     return base::NotFound(why != not_run_.end() ? why->second
                                                 : "no service named '" + service + "'");
   }
-  auto rows = service_store_->RecentTasks(service, kMaxLogTasks);
-  if (!rows.ok()) return rows.status();
-  return ExistingTaskLogs(*rows, options_.state_dir / "services" / service);
+  return controllers_.at(service)->TaskLogs();
 }
 
 base::Result<TaskLog> ServiceManager::FindTaskLog(const std::string& service,

@@ -43,7 +43,8 @@ struct ServiceManagerOptions {
   // What one deploy bundle may unpack to (kiln.yml server.limits.bundle_bytes,
   // server.limits.bundle_entries).
   BundleLimits bundle_limits;
-  // The docker provider's pulls: the registry login for an image (kiln.yml's registry).
+  // The docker provider's pulls and the swarm provider's service create and update (sent as
+  // X-Registry-Auth): the registry login for an image (kiln.yml's registry).
   PullAuth pull_auth;
 };
 
@@ -51,6 +52,8 @@ struct DeployInput {
   std::string image_file;              // imagedefinitions.json or imageDetail.json text; or
   int64_t revision = 0;                // > 0: deploy this existing revision again
   std::filesystem::path artifact_dir;  // where relative imageUris are found
+  // > 0: the deploy action's DeploymentTimeout (Service::StartDeployment).
+  int64_t timeout_ms = 0;
 };
 
 class ServiceManager {

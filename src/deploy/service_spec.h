@@ -74,7 +74,8 @@ struct ContainerSpec {
 };
 
 // ECS networkMode. kUnset: not written; ECS then uses bridge, and Kiln lets the provider
-// choose (process: the host's network; an engine: bridge where it has one, else host).
+// choose: the host's network (process, docker and swarm alike). kBridge (docker provider): the
+// engine's bridge network, portMappings published on 127.0.0.1 (container_runtime.h).
 // awsvpc (Fargate's, and the Cruddur task definitions') gives ECS tasks their own address;
 // Kiln runs it like host: the task has containerPort itself (spec checks hostPort as ECS does).
 enum class NetworkMode { kUnset, kBridge, kHost, kAwsvpc, kNone };

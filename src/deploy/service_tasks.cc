@@ -106,6 +106,7 @@ void ServiceController::OnStarted(const std::string& id, base::Result<TaskIdenti
   }
   task.row.pid = started->pid;
   task.row.pid_token = started->pid_token;
+  if (started->port > 0) task.row.port = started->port;  // health checks and the LB go there
   task.row.state = "RUNNING";
   SaveTask(task);
   Event("has started 1 tasks: (task " + id + ").");

@@ -15,8 +15,6 @@
 namespace kiln::deploy {
 namespace {
 
-constexpr int64_t kPollMs = 1000;
-
 bool PortFree(int port) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -41,34 +39,36 @@ int PickPortPrefix(int count, int avoid) {
   return kMinPortPrefix;
 }
 
-int64_t EngineNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 SwarmService::SwarmService(ControllerContext context, ServiceSpec spec,
                            exec::DockerEndpoint endpoint, std::string state_label,
-                           exec::SwarmClient client)
+                           exec::SwarmClient client, PullAuth pull_auth)
     : ctx_(std::move(context)),
       spec_(std::move(spec)),
       endpoint_(std::move(endpoint)),
       state_label_(std::move(state_label)),
       client_(std::move(client)),
-      poll_(*ctx_.loop) {}
+      pull_auth_(std::move(pull_auth)),
+      echo_(*ctx_.loop) {}
+
+std::optional<exec::RegistryAuth> SwarmService::LoginFor(const std::string& image) const {
+  return pull_auth_ ? pull_auth_(image) : std::nullopt;
+}
 
 SwarmService::~SwarmService() {
   life_.reset();
   events_.reset();
+  service_events_.reset();
+  logs_.reset();
   pool_.join();
 }
 
 base::Result<std::unique_ptr<SwarmService>> SwarmService::Create(ControllerContext context,
                                                                  ServiceSpec spec,
                                                                  exec::DockerEndpoint endpoint,
-                                                                 std::string state_label) {
+                                                                 std::string state_label,
+                                                                 PullAuth pull_auth) {
   auto engine = exec::DockerClient::Connect(endpoint);
   if (!engine.ok()) return engine.status();
   exec::SwarmClient client(std::move(*engine));
@@ -80,19 +80,7 @@ base::Result<std::unique_ptr<SwarmService>> SwarmService::Create(ControllerConte
   }
   return std::unique_ptr<SwarmService>(new SwarmService(std::move(context), std::move(spec),
                                                         std::move(endpoint), std::move(state_label),
-                                                        std::move(client)));
-}
-
-template <typename Work, typename Then>
-void SwarmService::Offload(Work work, Then then) {
-  boost::asio::post(pool_, [this, life = std::weak_ptr<int>(life_), work = std::move(work),
-                            then = std::move(then)]() mutable {
-    auto result = work();
-    boost::asio::post(*ctx_.loop,
-                      [life, then = std::move(then), result = std::move(result)]() mutable {
-                        if (life.lock()) then(std::move(result));
-                      });
-  });
+                                                        std::move(client), std::move(pull_auth)));
 }
 
 base::Status SwarmService::Start() {
@@ -113,18 +101,11 @@ base::Status SwarmService::Start() {
       deployments_.push_back(std::move(d));
     }
   }
-  std::weak_ptr<int> life = life_;
-  auto refresh = [this, life] {
-    boost::asio::post(*ctx_.loop, [this, life] {
-      if (life.lock()) Refresh();
-    });
-  };
-  auto events = exec::EngineEventStream::Start(
-      {.endpoint = endpoint_,
-       .labels = {{"kiln.service", spec_.name}, {"kiln.state", state_label_}}},
-      [refresh](const exec::EngineEvent&) { refresh(); }, [](const base::Status&) {}, refresh);
-  if (!events.ok()) return events.status();
-  events_ = std::move(*events);
+  // A deployment interrupted by a restart gets kiln.yml's full timeout again.
+  for (Deployment& d : deployments_) {
+    if (d.row.rollout_state == "IN_PROGRESS") ArmTimeout(d, 0);
+  }
+  if (auto st = Watch(); !st.ok()) return st;
   Offload(
       [this]() -> Observed {
         auto info = client_.InspectService(SwarmServiceName(spec_.name));
@@ -156,11 +137,18 @@ void SwarmService::Adopt(const exec::SwarmServiceInfo& info) {
     return Event("is unable to start its tasks: " + not_running_);
   }
   service_id_ = info.id;
+  FollowLogs();
   port_prefix_ = PortPrefixOf(info.spec.env);
   Event("adopted Swarm service " + info.spec.name + " (revision " +
         std::to_string(RevisionOf(info.spec)) + ").");
-  if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
   Refresh();
+}
+
+void SwarmService::FollowLogs() {
+  if (logs_ || shut_down_) return;
+  std::filesystem::path dir = ctx_.service_dir / "tasks";
+  logs_ = std::make_unique<SwarmTaskOutput>(client_, SwarmServiceName(spec_.name), dir,
+                                            NewestLogNs(dir));
 }
 
 void SwarmService::DeployInitial() {
@@ -177,7 +165,7 @@ void SwarmService::DeployInitial() {
   Offload(
       [this, image = task->main().image]() -> base::Status {
         if (client_.engine().InspectImage(image).ok()) return base::Status::Ok();
-        auto pulled = client_.engine().PullImage(image, std::nullopt, [](const auto&) {});
+        auto pulled = client_.engine().PullImage(image, LoginFor(image), [](const auto&) {});
         if (pulled.ok()) return pulled;
         return base::Status(base::ErrorKind::kFailed, "CannotPullContainerError: pull image " +
                                                           image + ": " + pulled.message());
@@ -218,19 +206,19 @@ base::Result<exec::SwarmServiceSpec> SwarmService::PlanFor(int64_t revision, int
 }
 
 base::Result<std::string> SwarmService::StartDeployment(int64_t revision, OnDeploymentDone on_done,
-                                                        const std::string& id) {
+                                                        const std::string& id, int64_t timeout_ms) {
   if (shut_down_) return base::Status(base::ErrorKind::kFailed, "the service is shutting down");
   auto plan = PlanFor(revision, desired_, true);
   if (!plan.ok()) return plan.status();
-  std::string recorded = Record(revision, std::move(on_done), id);
+  std::string recorded = Record(revision, std::move(on_done), id, timeout_ms);
   Apply(std::move(*plan), recorded);
   return recorded;
 }
 
 // Makes a deployment of revision the primary one (the old primary ACTIVE; superseded if it was
 // still in progress) and records it; the caller makes Swarm run it, or Swarm already does.
-std::string SwarmService::Record(int64_t revision, OnDeploymentDone on_done,
-                                 const std::string& id) {
+std::string SwarmService::Record(int64_t revision, OnDeploymentDone on_done, const std::string& id,
+                                 int64_t timeout_ms) {
   int64_t now = base::NowMillis();
   Deployment d{.row = {.id = id.empty() ? base::NewUuid() : id,
                        .service = spec_.name,
@@ -250,6 +238,7 @@ std::string SwarmService::Record(int64_t revision, OnDeploymentDone on_done,
   }
   deployments_.insert(deployments_.begin(), std::move(d));
   Save(*Primary());
+  ArmTimeout(*Primary(), timeout_ms);
   not_running_.clear();
   Event("(deployment " + Primary()->row.id + ") deployment started: revision " +
         std::to_string(revision) + ".");
@@ -262,13 +251,14 @@ void SwarmService::Apply(exec::SwarmServiceSpec spec, const std::string& deploym
   if (Primary() && Primary()->row.id == deployment_id) Primary()->applied_ns = EngineNowNs();
   Offload(
       [this, spec = std::move(spec)]() -> base::Result<std::string> {
+        auto login = LoginFor(spec.image);  // never logged: it goes in a header only
         for (int attempt = 0;; ++attempt) {
           auto info = client_.InspectService(spec.name);
           if (!info.ok() && info.status().kind() == base::ErrorKind::kNotFound) {
-            return client_.CreateService(spec);
+            return client_.CreateService(spec, login);
           }
           if (!info.ok()) return info.status();
-          auto st = client_.UpdateService(info->id, info->version, spec);
+          auto st = client_.UpdateService(info->id, info->version, spec, false, login);
           if (st.ok()) return info->id;
           if (attempt == 1 || st.message().find("out of sequence") == std::string::npos) return st;
         }
@@ -282,18 +272,9 @@ void SwarmService::Apply(exec::SwarmServiceSpec spec, const std::string& deploym
           return;
         }
         service_id_ = *id;
-        ArmPoll();
-        Refresh();
+        FollowLogs();
+        OnNews();
       });
-}
-
-void SwarmService::ArmPoll() {
-  poll_.expires_after(std::chrono::milliseconds(kPollMs));
-  poll_.async_wait([this, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec) {
-    if (ec || !life.lock() || shut_down_) return;
-    Refresh();
-    if (Primary() && Primary()->row.rollout_state == "IN_PROGRESS") ArmPoll();
-  });
 }
 
 void SwarmService::Refresh() {

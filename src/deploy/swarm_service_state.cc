@@ -1,4 +1,5 @@
 // SwarmService: reading Swarm's answers back into targets, deployments and the API's shape.
+#include <algorithm>
 #include <set>
 
 #include "base/ids.h"
@@ -92,7 +93,8 @@ void SwarmService::Judge() {
     int64_t applied = d->applied_ns;
     Finish(*d, false, "circuit breaker: Swarm rolled the update back: " + us.message, deployed);
     Record(deployed, nullptr, "");  // the rollback: Swarm already runs it
-    if (Deployment* back = Primary()) back->applied_ns = applied;
+    Primary()->applied_ns = applied;
+    Primary()->rollback = true;
     return;
   }
   if (us.state == SwarmUpdateState::kPaused || us.state == SwarmUpdateState::kRollbackPaused) {
@@ -113,6 +115,7 @@ void SwarmService::Finish(Deployment& d, bool ok, const std::string& reason,
                           int64_t rollback_revision) {
   d.row.rollout_state = ok ? "COMPLETED" : "FAILED";
   d.row.reason = reason;
+  d.timeout.reset();  // cancels its wait
   Save(d);
   Event(ok ? "(deployment " + d.row.id + ") deployment completed."
            : "(deployment " + d.row.id + ") deployment failed: " + reason);
@@ -164,8 +167,11 @@ base::Status SwarmService::Scale(int desired) {
 
 void SwarmService::Shutdown(std::function<void()> done) {
   shut_down_ = true;
-  poll_.cancel();
+  echo_.cancel();
+  for (Deployment& d : deployments_) d.timeout.reset();
   events_.reset();
+  service_events_.reset();
+  logs_.reset();
   targets_.clear();
   if (lb_) lb_->Stop();
   done();
@@ -187,6 +193,25 @@ void SwarmService::Save(Deployment& d) {
   auto st = ctx_.store->PutDeployment(d.row);
   if (!st.ok())
     std::fprintf(stderr, "kiln serve: service %s: %s\n", spec_.name.c_str(), st.message().c_str());
+}
+
+// The tasks the manager still lists, by their last state change (Swarm keeps no start time
+// that outlives the task's run): a task that stopped long ago comes before its replacement.
+base::Result<std::vector<TaskLog>> SwarmService::TaskLogs() const {
+  std::vector<const exec::SwarmTask*> tasks;
+  for (const exec::SwarmTask& t : tasks_) tasks.push_back(&t);
+  std::sort(tasks.begin(), tasks.end(),
+            [](auto* a, auto* b) { return a->timestamp_ns < b->timestamp_ns; });
+  if (tasks.size() > size_t(kMaxLogTasks)) tasks.erase(tasks.begin(), tasks.end() - kMaxLogTasks);
+  std::vector<TaskLog> out;
+  for (const exec::SwarmTask* t : tasks) {
+    if (!IsTaskId(t->id)) continue;  // never a path from a malformed answer
+    std::filesystem::path path = TaskLogPath(ctx_.service_dir, t->id);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) continue;
+    out.push_back({.task_id = t->id, .path = path, .running = !exec::IsFinal(t->state)});
+  }
+  return out;
 }
 
 Json SwarmService::Describe() const {

@@ -6,6 +6,7 @@ namespace kiln::deploy {
 namespace {
 
 constexpr size_t kTaskIdLength = 32;
+constexpr size_t kSwarmTaskIdLength = 25;  // swarmkit identity.NewID: base 36, padded
 constexpr size_t kMinTaskPrefix = 4;
 
 bool IsLowerHex(std::string_view s) {
@@ -13,9 +14,17 @@ bool IsLowerHex(std::string_view s) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+bool IsLowerAlnum(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
+}
+
 }  // namespace
 
-bool IsTaskId(std::string_view id) { return id.size() == kTaskIdLength && IsLowerHex(id); }
+bool IsTaskId(std::string_view id) {
+  return (id.size() == kTaskIdLength && IsLowerHex(id)) ||
+         (id.size() == kSwarmTaskIdLength && IsLowerAlnum(id));
+}
 
 std::filesystem::path TaskLogPath(const std::filesystem::path& service_dir, std::string_view task) {
   return service_dir / "tasks" / (std::string(task) + ".log");
@@ -35,9 +44,11 @@ std::vector<TaskLog> ExistingTaskLogs(std::span<const store::TaskRow> rows,
 }
 
 base::Result<TaskLog> FindTaskLog(std::span<const TaskLog> logs, std::string_view task) {
-  if (task.size() < kMinTaskPrefix || task.size() > kTaskIdLength || !IsLowerHex(task)) {
-    return base::InvalidInput("a task id is 32 hex digits (or a prefix of at least " +
-                              std::to_string(kMinTaskPrefix) + ")");
+  if (task.size() < kMinTaskPrefix || task.size() > kTaskIdLength || !IsLowerAlnum(task)) {
+    return base::InvalidInput(
+        "a task id is 32 hex digits, or 25 lower-case letters and digits for a Swarm task (or "
+        "a prefix of at least " +
+        std::to_string(kMinTaskPrefix) + ")");
   }
   const TaskLog* found = nullptr;
   for (const TaskLog& log : logs) {

@@ -23,7 +23,8 @@ struct TaskLog {
 // How many of a service's newest tasks (by start) have their logs offered.
 inline constexpr int kMaxLogTasks = 20;
 
-// What TaskId() makes (service_tasks.cc): 32 lower-case hex digits, like an ECS task id.
+// What TaskId() makes (service_tasks.cc): 32 lower-case hex digits, like an ECS task id; or a
+// Swarm task's id: 25 lower-case letters and digits (swarm_logs.h).
 bool IsTaskId(std::string_view id);
 
 // <service_dir>/tasks/<task>.log. Precondition: IsTaskId(task).
@@ -35,7 +36,7 @@ std::vector<TaskLog> ExistingTaskLogs(std::span<const store::TaskRow> rows,
                                       const std::filesystem::path& service_dir);
 
 // The one log among logs whose task id is `task` or starts with it (at least 4 hex digits,
-// as the short ids users see). kInvalidInput for anything but hex or for an ambiguous
+// as the short ids users see). kInvalidInput for anything but [a-z0-9] or for an ambiguous
 // prefix; kNotFound when no task matches.
 base::Result<TaskLog> FindTaskLog(std::span<const TaskLog> logs, std::string_view task);
 

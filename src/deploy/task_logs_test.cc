@@ -20,6 +20,11 @@ TEST(TaskLogs, TaskIdsAreWhatTaskIdMakes) {
   EXPECT_FALSE(IsTaskId("0123456789ABCDEF0123456789ABCDEF"));
   EXPECT_FALSE(IsTaskId("../../../../../../../../etc/passwd"));
   EXPECT_FALSE(IsTaskId("0123456789abcdef-0123456789abcde"));
+  EXPECT_TRUE(IsTaskId("x9q2w8e7r6t5y4u3i2o1pz0lk"));  // a Swarm task's
+  EXPECT_FALSE(IsTaskId("x9q2w8e7r6t5y4u3i2o1pz0l"));
+  EXPECT_FALSE(IsTaskId("x9q2w8e7r6t5y4u3i2o1pz0l/"));
+  EXPECT_FALSE(IsTaskId("X9q2w8e7r6t5y4u3i2o1pz0lk"));
+  EXPECT_FALSE(IsTaskId("x9q2w8e7r6t5y4u3i2o1pz0lkxyzxyz"));
 }
 
 TEST(TaskLogs, ExistingLogsOldestFirstSkippingMissingFilesAndBadRows) {

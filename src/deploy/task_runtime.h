@@ -45,6 +45,7 @@ struct TaskExit {
 struct TaskIdentity {
   int64_t pid = 0;
   std::string pid_token;
+  int port = 0;  // > 0: the task's port is this one, not Kiln's (a bridge task's published port)
 };
 
 class TaskRuntime {

@@ -161,6 +161,7 @@ class LoopThread {
 // busybox httpd on the task's PORT serving /api/health-check {"ver": $VER}, none if $BROKEN:
 // the container tests' app (images differ by their ENV only).
 inline constexpr char kBusyboxServe[] =
+    "if [ -n \"$SLOW\" ]; then sleep 600; fi; "
     "mkdir -p /www/api && if [ -z \"$BROKEN\" ]; then echo \"{\\\"ver\\\": $VER}\" "
     "> /www/api/health-check; fi; echo serving $VER on $PORT; "
     "exec httpd -f -p 127.0.0.1:$PORT -h /www";

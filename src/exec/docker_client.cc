@@ -102,9 +102,11 @@ http::verb Verb(DockerClient::Method method) {
 }  // namespace
 
 base::Result<std::string> DockerClient::Call(Method method, std::string_view path,
-                                             std::string json_body) const {
-  return Roundtrip(
-      EngineCall{.method = Verb(method), .target = Path(path), .body = std::move(json_body)});
+                                             std::string json_body, Headers headers) const {
+  return Roundtrip(EngineCall{.method = Verb(method),
+                              .target = Path(path),
+                              .body = std::move(json_body),
+                              .headers = std::move(headers)});
 }
 
 base::Status DockerClient::StreamFrames(std::string_view path, const FrameSink& sink) const {

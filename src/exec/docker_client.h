@@ -170,11 +170,15 @@ class DockerClient {
   // unversioned path with its query ("/services/create"); the negotiated version is prefixed.
   // Errors as for every call above.
   enum class Method { kGet, kPost, kDelete };
-  // A plain call with a JSON body (when not empty); the answer's body (at most 8 MB).
-  base::Result<std::string> Call(Method method, std::string_view path,
-                                 std::string json_body = {}) const;
+  // A plain call with a JSON body (when not empty) and extra headers; the answer's body (at
+  // most 8 MB).
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  base::Result<std::string> Call(Method method, std::string_view path, std::string json_body = {},
+                                 Headers headers = {}) const;
   // A GET whose answer is a multiplexed stream (logs), demultiplexed into sink to its end.
   base::Status StreamFrames(std::string_view path, const FrameSink& sink) const;
+  // The same as a stream to read on another thread, which Abort can end early.
+  base::Result<LogStream> OpenStream(std::string_view path) const;
 
  private:
   DockerClient(DockerEndpoint endpoint, ApiVersion api)

@@ -91,13 +91,29 @@ base::Status DockerClient::Logs(const std::string& id, const LogsOptions& option
 
 base::Result<LogStream> DockerClient::OpenLogs(const std::string& id,
                                                const LogsOptions& options) const {
-  std::string query = std::string("?follow=") + (options.follow ? "1" : "0") +
-                      "&stdout=" + (options.include_stdout ? "1" : "0") +
-                      "&stderr=" + (options.include_stderr ? "1" : "0") +
-                      "&since=" + std::to_string(options.since);
-  auto connection = Begin(EngineCall{.target = Path(ContainerPath(id, "/logs" + query))});
+  return OpenStream(ContainerPath(id, "/logs" + LogsQuery(options)));
+}
+
+base::Result<LogStream> DockerClient::OpenStream(std::string_view path) const {
+  auto connection = Begin(EngineCall{.target = Path(path)});
   if (!connection.ok()) return connection.status();
   return LogStream(std::move(*connection));
+}
+
+std::string LogsQuery(const LogsOptions& o) {
+  auto flag = [](bool on) { return on ? "1" : "0"; };
+  std::string since = std::to_string(o.since);
+  if (o.since_ns > 0) {
+    // The engine's "seconds.nanoseconds" (api/types/time ParseTimestamps).
+    char text[48];
+    std::snprintf(text, sizeof text, "%lld.%09lld",
+                  static_cast<long long>(o.since_ns / 1'000'000'000),
+                  static_cast<long long>(o.since_ns % 1'000'000'000));
+    since = text;
+  }
+  return std::string("?follow=") + flag(o.follow) + "&stdout=" + flag(o.include_stdout) +
+         "&stderr=" + flag(o.include_stderr) + "&since=" + since +
+         "&timestamps=" + flag(o.timestamps) + "&details=" + flag(o.details);
 }
 
 LogStream::LogStream(std::unique_ptr<EngineConnection> connection)

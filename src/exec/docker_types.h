@@ -41,6 +41,14 @@ struct HealthcheckConfig {
   int retries = 0;
 };
 
+// A container port published on the host (HostConfig.PortBindings): bridge networking only.
+struct PortBinding {
+  int container_port = 0;
+  int host_port = 0;  // 0: the engine picks a free one (read it back: ContainerInfo)
+  std::string protocol = "tcp";
+  std::string host_ip = "127.0.0.1";
+};
+
 struct ContainerSpec {
   std::string name;  // empty: the engine picks one
   std::string image;
@@ -53,12 +61,13 @@ struct ContainerSpec {
   std::vector<BindMount> binds;
   std::vector<TmpfsMount> tmpfs;
   NetworkMode network_mode = NetworkMode::kNone;
-  int64_t nano_cpus = 0;                 // 1e9 = one CPU; 0: unlimited
-  int64_t memory_bytes = 0;              // 0: unlimited; the engine's minimum is 6 MB
-  int64_t memory_reservation_bytes = 0;  // soft limit; 0: none
-  int64_t pids_limit = 0;                // 0: unlimited
-  bool init = false;                     // tini as PID 1: forwards SIGTERM, reaps (fact 8)
-  bool auto_remove = false;              // the engine deletes it at exit: wait with kRemoved
+  std::vector<PortBinding> port_bindings;  // kBridge only; also exposed (ExposedPorts)
+  int64_t nano_cpus = 0;                   // 1e9 = one CPU; 0: unlimited
+  int64_t memory_bytes = 0;                // 0: unlimited; the engine's minimum is 6 MB
+  int64_t memory_reservation_bytes = 0;    // soft limit; 0: none
+  int64_t pids_limit = 0;                  // 0: unlimited
+  bool init = false;                       // tini as PID 1: forwards SIGTERM, reaps (fact 8)
+  bool auto_remove = false;                // the engine deletes it at exit: wait with kRemoved
   // stdin: the process reads what Attach writes. With stdin_once, half-closing the attach
   // stream gives it EOF; without, the engine closes the attach and stdin stays open (fact 2).
   bool open_stdin = false;
@@ -102,6 +111,9 @@ struct ContainerInfo {
   int64_t started_at_ns = 0;
   int64_t finished_at_ns = 0;
   std::optional<int> stop_timeout_seconds;  // Config.StopTimeout
+  // NetworkSettings.Ports: "80/tcp" -> the host port of its first binding (published ports
+  // only; bridge networking).
+  std::map<std::string, int> published_ports;
 };
 
 struct ContainerSummary {
@@ -125,9 +137,18 @@ enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
 
 struct LogsOptions {
   bool follow = false;
-  int64_t since = 0;  // unix seconds; 0: from the start
+  int64_t since = 0;     // unix seconds; 0: from the start
+  int64_t since_ns = 0;  // > 0: since this instant (ns since the epoch) instead
   bool include_stdout = true;
   bool include_stderr = true;
+  // Each line after its RFC 3339 time (nanoseconds) and a space.
+  bool timestamps = false;
+  // Each line after its attributes ("k=v,k=v", query-escaped) and a space: a Swarm service's
+  // lines name their task (com.docker.swarm.task.id).
+  bool details = false;
 };
+
+// The query of a /logs request for options ("?follow=0&stdout=1...").
+std::string LogsQuery(const LogsOptions& options);
 
 }  // namespace kiln::exec

@@ -59,6 +59,10 @@ Json Mounts(const ContainerSpec& spec) {
   return mounts;
 }
 
+std::string PortKey(const PortBinding& b) {
+  return std::to_string(b.container_port) + "/" + b.protocol;
+}
+
 Json HostConfig(const ContainerSpec& spec) {
   Json h = {{"NetworkMode", NetworkModeText(spec.network_mode)},
             {"Init", spec.init},
@@ -72,6 +76,16 @@ Json HostConfig(const ContainerSpec& spec) {
   PutIfNotEmpty(h, "CapDrop", spec.cap_drop);
   PutIfNotEmpty(h, "SecurityOpt", spec.security_opt);
   PutIfNotEmpty(h, "ExtraHosts", spec.extra_hosts);
+  if (!spec.port_bindings.empty()) {
+    Json bindings = Json::object();
+    for (const PortBinding& b : spec.port_bindings) {
+      // HostPort "" asks the engine for a free port (docker run -p 127.0.0.1::80).
+      bindings[PortKey(b)].push_back(
+          {{"HostIp", b.host_ip},
+           {"HostPort", b.host_port > 0 ? std::to_string(b.host_port) : ""}});
+    }
+    h["PortBindings"] = bindings;
+  }
   return h;
 }
 
@@ -154,6 +168,11 @@ std::string ContainerEventFilterJson(const std::map<std::string, std::string>& l
   return base::JsonText(Json{{"type", Json::array({"container"})}, {"label", LabelList(labels)}});
 }
 
+std::string ServiceEventFilterJson(const std::string& service) {
+  return base::JsonText(
+      Json{{"type", Json::array({"service"})}, {"service", Json::array({service})}});
+}
+
 Json ContainerCreateBody(const ContainerSpec& spec) {
   Json j = {{"Image", spec.image},
             {"Env", spec.env},
@@ -165,6 +184,7 @@ Json ContainerCreateBody(const ContainerSpec& spec) {
             {"AttachStdout", true},
             {"AttachStderr", true},
             {"HostConfig", HostConfig(spec)}};
+  for (const PortBinding& b : spec.port_bindings) j["ExposedPorts"][PortKey(b)] = Json::object();
   PutIfNotEmpty(j, "Cmd", spec.cmd);
   PutIfNotEmpty(j, "Entrypoint", spec.entrypoint);
   if (!spec.working_dir.empty()) j["WorkingDir"] = spec.working_dir;
@@ -216,6 +236,35 @@ base::Result<ImageInfo> ParseImageInfo(std::string_view text) {
   return info;
 }
 
+namespace {
+
+// NetworkSettings.Ports: {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32768"}], "81/tcp":
+// null}; absent or null without published ports (host and none networking).
+base::Result<std::map<std::string, int>> PublishedPorts(const Json& container) {
+  std::map<std::string, int> out;
+  auto settings = container.find("NetworkSettings");
+  if (settings == container.end() || !settings->is_object()) return out;
+  auto ports = settings->find("Ports");
+  if (ports == settings->end() || ports->is_null()) return out;
+  if (!ports->is_object()) return MalformedAnswer("container.NetworkSettings.Ports");
+  for (const auto& [key, bindings] : ports->items()) {
+    if (bindings.is_null()) continue;
+    if (!bindings.is_array()) return MalformedAnswer("container.NetworkSettings.Ports." + key);
+    for (const Json& b : bindings) {
+      auto port = b.is_object() ? b.find("HostPort") : b.end();
+      std::string text = port != b.end() && port->is_string() ? port->get<std::string>() : "";
+      if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != text.npos ||
+          std::stoi(text) < 1 || std::stoi(text) > 65535) {
+        return MalformedAnswer("container.NetworkSettings.Ports." + key + " HostPort");
+      }
+      out.emplace(key, std::stoi(text));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 base::Result<ContainerInfo> ParseContainerInfo(std::string_view text) {
   auto j = ParseAnswerObject(text, "container inspect");
   if (!j.ok()) return j.status();
@@ -250,6 +299,9 @@ base::Result<ContainerInfo> ParseContainerInfo(std::string_view text) {
   }
   if (r.status().ok() && info.id.empty()) return MalformedAnswer("container without an Id");
   if (!r.status().ok()) return r.status();
+  auto ports = PublishedPorts(*j);
+  if (!ports.ok()) return ports.status();
+  info.published_ports = std::move(*ports);
   return info;
 }
 

@@ -36,6 +36,9 @@ std::string LabelFilterJson(const std::map<std::string, std::string>& labels);
 // The `filters` JSON of GET /events for the container events of containers carrying every
 // label: {"type":["container"],"label":["k=v","k2"]} (labels as in LabelFilterJson).
 std::string ContainerEventFilterJson(const std::map<std::string, std::string>& labels);
+// The same for a Swarm service's own events (a manager's: create, update, remove), by name:
+// {"type":["service"],"service":["<name>"]}. The engine matches the name as a prefix.
+std::string ServiceEventFilterJson(const std::string& service);
 
 // The body of POST /containers/create.
 nlohmann::json ContainerCreateBody(const ContainerSpec& spec);

@@ -230,5 +230,37 @@ TEST(DockerWireTest, ErrorMessagesFromJsonOrPlainText) {
   EXPECT_EQ(EngineErrorMessage(std::string(100000, 'a')).size(), 4096u);
 }
 
+TEST(DockerWireTest, PublishedPortsAreReadBackAndValidated) {
+  auto c = ParseContainerInfo(R"({"Id":"a","NetworkSettings":{"Ports":{
+      "80/tcp":[{"HostIp":"127.0.0.1","HostPort":"32768"}],"81/tcp":null}}})");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->published_ports, (std::map<std::string, int>{{"80/tcp", 32768}}));
+  auto host = ParseContainerInfo(R"({"Id":"a","NetworkSettings":{"Ports":null}})");
+  ASSERT_TRUE(host.ok());
+  EXPECT_TRUE(host->published_ports.empty());
+  for (const char* ports :
+       {R"("x")", R"({"80/tcp":"32768"})", R"({"80/tcp":[{"HostPort":32768}]})",
+        R"({"80/tcp":[{"HostPort":""}]})", R"({"80/tcp":[{"HostPort":"99999"}]})",
+        R"({"80/tcp":[{"HostPort":"0"}]})", R"({"80/tcp":[{"HostPort":"-1"}]})",
+        R"({"80/tcp":["32768"]})"}) {
+    std::string text = std::string(R"({"Id":"a","NetworkSettings":{"Ports":)") + ports + "}}";
+    EXPECT_FALSE(ParseContainerInfo(text).ok()) << text;
+  }
+}
+
+TEST(DockerWireTest, PortBindingsAreExposedAndBound) {
+  Json j = ContainerCreateBody(
+      {.image = "x",
+       .network_mode = NetworkMode::kBridge,
+       .port_bindings = {
+           {.container_port = 80},
+           {.container_port = 53, .host_port = 5353, .protocol = "udp", .host_ip = "0.0.0.0"}}});
+  EXPECT_EQ(j["HostConfig"]["NetworkMode"], "bridge");
+  EXPECT_EQ(j["HostConfig"]["PortBindings"],
+            Json::parse(R"({"80/tcp":[{"HostIp":"127.0.0.1","HostPort":""}],
+                            "53/udp":[{"HostIp":"0.0.0.0","HostPort":"5353"}]})"));
+  EXPECT_EQ(j["ExposedPorts"], Json::parse(R"({"80/tcp":{},"53/udp":{}})"));
+}
+
 }  // namespace
 }  // namespace kiln::exec

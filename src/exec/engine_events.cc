@@ -153,9 +153,11 @@ base::Result<EngineEvent> ParseEngineEvent(std::string_view json_line) {
 }
 
 std::string EngineEventsTarget(const ApiVersion& api,
-                               const std::map<std::string, std::string>& labels, int64_t since_ns) {
-  std::string target =
-      "/v" + api.Text() + "/events?filters=" + QueryEscape(ContainerEventFilterJson(labels));
+                               const std::map<std::string, std::string>& labels, int64_t since_ns,
+                               const std::string& service) {
+  std::string filter =
+      service.empty() ? ContainerEventFilterJson(labels) : ServiceEventFilterJson(service);
+  std::string target = "/v" + api.Text() + "/events?filters=" + QueryEscape(filter);
   if (since_ns > 0) {
     // The engine's timestamp form "seconds.nanoseconds" (api/types/time ParseTimestamps); it
     // replays buffered events with timeNano >= since (daemon/events/events.go).
@@ -262,7 +264,7 @@ void EngineEventStream::Runner::Loop() {
 base::Status EngineEventStream::Runner::Follow() {
   auto api = Negotiate();
   if (!api.ok()) return api.status();
-  std::string target = EngineEventsTarget(*api, options_.labels, last_time_ns_);
+  std::string target = EngineEventsTarget(*api, options_.labels, last_time_ns_, options_.service);
   return Request(target, [&](EngineConnection& c) {
     if (!Stopping()) on_connected_();
     LineSplitter lines;

@@ -51,9 +51,11 @@ struct EngineEvent {
 base::Result<EngineEvent> ParseEngineEvent(std::string_view json_line);
 
 // The request target of GET /events for container events of containers carrying every label
-// (an empty value matches any value), replaying from since_ns when it is not 0.
+// (an empty value matches any value), or with `service` the events of that Swarm service
+// instead, replaying from since_ns when it is not 0.
 std::string EngineEventsTarget(const ApiVersion& api,
-                               const std::map<std::string, std::string>& labels, int64_t since_ns);
+                               const std::map<std::string, std::string>& labels, int64_t since_ns,
+                               const std::string& service = "");
 
 // A live subscription to the engine's container events, on a thread of its own that reconnects
 // with exponential backoff whenever the engine goes away, the stream ends or sends a malformed
@@ -70,6 +72,10 @@ class EngineEventStream {
     DockerEndpoint endpoint;
     // Only containers carrying every label (an empty value: the key with any value).
     std::map<std::string, std::string> labels;
+    // Not empty: the events of the Swarm service of this name (and of those whose name it
+    // begins), kind kOther, instead of containers': a manager's update state changes
+    // (Actor.Attributes updatestate.new), which no container event marks.
+    std::string service;
     int64_t reconnect_min_ms = 100;   // the first retry's delay, doubled after each failure
     int64_t reconnect_max_ms = 5000;  // the longest delay
   };

@@ -133,6 +133,23 @@ TEST(EngineEventsTargetTest, EncodesTheFiltersAndTheReplayPoint) {
   EXPECT_TRUE(t.ends_with("&since=1700000000.000000345")) << t;
 }
 
+TEST(EngineEventsTargetTest, AServiceStreamAsksForThatSwarmServicesEvents) {
+  EXPECT_EQ(EngineEventsTarget({1, 41}, {{"kiln.service", "web"}}, 0, "kiln-web"),
+            "/v1.41/events?filters=%7B%22service%22%3A%5B%22kiln-web%22%5D%2C%22type%22%3A%5B"
+            "%22service%22%5D%7D");
+}
+
+TEST(ParseEngineEventTest, AServiceUpdateIsOtherWithItsUpdateState) {
+  auto e = ParseEngineEvent(
+      R"({"Type":"service","Action":"update","Actor":{"ID":"svc1","Attributes":{"name":)"
+      R"("kiln-web","updatestate.new":"completed","updatestate.old":"updating"}},)"
+      R"("scope":"swarm","time":1700000000,"timeNano":1700000000000000001})");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->kind, Kind::kOther);
+  EXPECT_EQ(e->container_id, "svc1");
+  EXPECT_EQ(e->attributes.at("updatestate.new"), "completed");
+}
+
 // A scripted engine on a unix socket: answers /version itself and queues every other request
 // for the test, which writes the answer on its descriptor.
 class FakeEngine {

@@ -183,5 +183,29 @@ TEST(SwarmAnswersTest, DamagedAnswersNeverCrash) {
   }
 }
 
+TEST(SwarmAnswersTest, ServiceLogLineNamesItsTask) {
+  auto line = ParseServiceLogLine(
+      "2026-12-07T19:12:22.072185926Z com.docker.swarm.node.id=n1,"
+      "com.docker.swarm.service.id=s1,com.docker.swarm.task.id=x9q2 serving 1 on 3121\n");
+  ASSERT_TRUE(line.ok()) << line.status().message();
+  EXPECT_EQ(line->task_id, "x9q2");
+  EXPECT_EQ(line->text, "serving 1 on 3121\n");
+  EXPECT_EQ(line->time_ns % 1'000'000'000, 72185926);
+  auto empty = ParseServiceLogLine("2026-12-07T19:12:22Z com.docker.swarm.task.id=t1");
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(empty->text, "");
+}
+
+TEST(SwarmAnswersTest, MalformedServiceLogLineIsAnError) {
+  for (const char* text :
+       {"", "serving", "2026-12-07T19:12:22Z", "2026-12-07T19:12:22Z  text",
+        "yesterday com.docker.swarm.task.id=t1 x", "2026-12-07T19:12:22Z a=b,c=d text",
+        "2026-12-07T19:12:22Z com.docker.swarm.task.id=../../etc x",
+        "2026-12-07T19:12:22Z com.docker.swarm.task.id= x",
+        "2026-12-07T19:12:22Z com.docker.swarm.task.id=T1 x"}) {
+    EXPECT_FALSE(ParseServiceLogLine(text).ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace kiln::exec

@@ -21,18 +21,32 @@ base::Status Done(const base::Result<std::string>& answer) {
   return answer.ok() ? base::Status::Ok() : answer.status();
 }
 
-// The status with every secret value of spec masked, in case the engine quoted one.
-base::Status Scrubbed(base::Status st, const SwarmServiceSpec& spec) {
+void Mask(std::string* message, const std::string& value) {
+  if (value.empty()) return;
+  for (size_t at = message->find(value); at != std::string::npos;
+       at = message->find(value, at + 8)) {
+    message->replace(at, value.size(), "********");
+  }
+}
+
+// The status with every secret value of spec and the registry login masked, in case the
+// engine quoted one.
+base::Status Scrubbed(base::Status st, const SwarmServiceSpec& spec,
+                      const std::optional<RegistryAuth>& auth = {}) {
   if (st.ok()) return st;
   std::string message = st.message();
-  for (const auto& [name, value] : spec.secret_env) {
-    if (value.empty()) continue;
-    for (size_t at = message.find(value); at != std::string::npos;
-         at = message.find(value, at + 8)) {
-      message.replace(at, value.size(), "********");
-    }
+  for (const auto& [name, value] : spec.secret_env) Mask(&message, value);
+  if (auth) {
+    Mask(&message, auth->password);
+    Mask(&message, auth->identity_token);
+    Mask(&message, RegistryAuthHeader(*auth));
   }
   return {st.kind(), std::move(message)};
+}
+
+DockerClient::Headers AuthHeaders(const std::optional<RegistryAuth>& auth) {
+  if (!auth) return {};
+  return {{"X-Registry-Auth", RegistryAuthHeader(*auth)}};
 }
 
 }  // namespace
@@ -53,11 +67,12 @@ base::Status SwarmClient::Leave(bool force) const {
   return Done(engine_.Call(Method::kPost, std::string("/swarm/leave?force=") + Flag(force)));
 }
 
-base::Result<std::string> SwarmClient::CreateService(const SwarmServiceSpec& spec) const {
+base::Result<std::string> SwarmClient::CreateService(
+    const SwarmServiceSpec& spec, const std::optional<RegistryAuth>& auth) const {
   if (auto st = ValidateServiceSpec(spec); !st.ok()) return st;
-  auto text =
-      engine_.Call(Method::kPost, "/services/create", base::JsonText(ServiceSpecJson(spec)));
-  if (!text.ok()) return Scrubbed(text.status(), spec);
+  auto text = engine_.Call(Method::kPost, "/services/create", base::JsonText(ServiceSpecJson(spec)),
+                           AuthHeaders(auth));
+  if (!text.ok()) return Scrubbed(text.status(), spec, auth);
   return ParseServiceCreateAnswer(*text);
 }
 
@@ -68,14 +83,15 @@ base::Result<SwarmServiceInfo> SwarmClient::InspectService(const std::string& id
 }
 
 base::Status SwarmClient::UpdateService(const std::string& id, uint64_t version,
-                                        const SwarmServiceSpec& spec, bool rollback) const {
+                                        const SwarmServiceSpec& spec, bool rollback,
+                                        const std::optional<RegistryAuth>& auth) const {
   if (auto st = ValidateServiceSpec(spec); !st.ok()) return st;
   std::string query = "/update?version=" + std::to_string(version);
   if (rollback) query += "&rollback=previous";
   // The answer is {"Warnings": [...]}.
   return Scrubbed(Done(engine_.Call(Method::kPost, ServicePath(id, query),
-                                    base::JsonText(ServiceSpecJson(spec)))),
-                  spec);
+                                    base::JsonText(ServiceSpecJson(spec)), AuthHeaders(auth))),
+                  spec, auth);
 }
 
 base::Status SwarmClient::RemoveService(const std::string& id) const {
@@ -100,11 +116,12 @@ base::Result<std::vector<SwarmTask>> SwarmClient::ListServiceTasks(
 
 base::Status SwarmClient::ServiceLogs(const std::string& id, const LogsOptions& options,
                                       const FrameSink& sink) const {
-  std::string query = std::string("/logs?follow=") + Flag(options.follow) +
-                      "&stdout=" + Flag(options.include_stdout) +
-                      "&stderr=" + Flag(options.include_stderr) +
-                      "&since=" + std::to_string(options.since);
-  return engine_.StreamFrames(ServicePath(id, query), sink);
+  return engine_.StreamFrames(ServicePath(id, "/logs" + LogsQuery(options)), sink);
+}
+
+base::Result<LogStream> SwarmClient::OpenServiceLogs(const std::string& id,
+                                                     const LogsOptions& options) const {
+  return engine_.OpenStream(ServicePath(id, "/logs" + LogsQuery(options)));
 }
 
 }  // namespace kiln::exec

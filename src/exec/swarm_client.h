@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,16 +42,21 @@ class SwarmClient {
   // Leaves the swarm; a manager needs force (the last one's leaving destroys the swarm).
   base::Status Leave(bool force) const;
 
-  // Creates a service; its id.
-  base::Result<std::string> CreateService(const SwarmServiceSpec& spec) const;
+  // Creates a service; its id. With auth, the manager resolves the image and every node pulls
+  // it with that registry login (X-Registry-Auth, as `docker service create
+  // --with-registry-auth`); the login is never part of a returned message.
+  base::Result<std::string> CreateService(const SwarmServiceSpec& spec,
+                                          const std::optional<RegistryAuth>& auth = {}) const;
   base::Result<SwarmServiceInfo> InspectService(const std::string& id) const;
   // Replaces the service's spec with `spec`. `version` must be the current Version.Index
   // (InspectService): the engine refuses a stale one with kFailed "update out of sequence".
   // The manager itself bumps the version (once just after create, and as an update runs), so
   // on that error read it again and retry. With rollback, the engine returns to the previous
-  // spec instead (rollback=previous; `spec` must still be valid): a manual rollback.
+  // spec instead (rollback=previous; `spec` must still be valid): a manual rollback. auth: as
+  // for CreateService (without, the manager keeps the login the service had).
   base::Status UpdateService(const std::string& id, uint64_t version, const SwarmServiceSpec& spec,
-                             bool rollback = false) const;
+                             bool rollback = false,
+                             const std::optional<RegistryAuth>& auth = {}) const;
   // Removes the service and stops its tasks. A job's tasks and exited containers stay behind
   // (moby#42789): remove them through the nodes' engines.
   base::Status RemoveService(const std::string& id) const;
@@ -63,6 +69,9 @@ class SwarmClient {
   // until the engine ends the stream.
   base::Status ServiceLogs(const std::string& id, const LogsOptions& options,
                            const FrameSink& sink) const;
+  // The same as a stream to read on another thread, which Abort can end early. `id` may be the
+  // service's name: a followed stream of a service removed and made again ends (reopen it).
+  base::Result<LogStream> OpenServiceLogs(const std::string& id, const LogsOptions& options) const;
 
  private:
   DockerClient engine_;

@@ -2,6 +2,8 @@
 // and api/types/swarm/{service,task}.go.
 #include "exec/swarm_wire.h"
 
+#include <algorithm>
+
 #include "exec/docker_wire.h"
 #include "exec/engine_json.h"
 
@@ -199,6 +201,34 @@ base::Result<std::vector<std::string>> ParseServiceIdList(std::string_view text)
     }
     out.push_back(e["ID"].get<std::string>());
   }
+  return out;
+}
+
+base::Result<ServiceLogLine> ParseServiceLogLine(std::string_view line) {
+  auto bad = [](const char* why) {
+    return base::Status(base::ErrorKind::kFailed,
+                        std::string("docker: malformed log line: ") + why);
+  };
+  size_t space = line.find(' ');
+  if (space == std::string_view::npos) return bad("no time");
+  auto time = ParseEngineTime(line.substr(0, space));
+  if (!time.ok()) return bad("no time");
+  std::string_view rest = line.substr(space + 1);
+  size_t end = rest.find(' ');
+  std::string_view attrs = rest.substr(0, end);
+  ServiceLogLine out{.time_ns = *time,
+                     .text = end == std::string_view::npos ? "" : rest.substr(end + 1)};
+  constexpr std::string_view kKey = "com.docker.swarm.task.id=";
+  for (size_t at = 0; at <= attrs.size();) {
+    size_t comma = std::min(attrs.find(',', at), attrs.size());
+    std::string_view attr = attrs.substr(at, comma - at);
+    if (attr.starts_with(kKey)) out.task_id = std::string(attr.substr(kKey.size()));
+    at = comma + 1;
+  }
+  bool alphabet =
+      !out.task_id.empty() && out.task_id.size() <= 64 &&
+      out.task_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string::npos;
+  if (!alphabet) return bad("no task id");
   return out;
 }
 

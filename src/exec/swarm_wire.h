@@ -52,4 +52,15 @@ base::Result<std::vector<SwarmTask>> ParseTaskList(std::string_view text);
 // GET /services: the services' IDs only (whatever their mode).
 base::Result<std::vector<std::string>> ParseServiceIdList(std::string_view text);
 
+// One line of GET /services/{id}/logs read with timestamps and details:
+// "<RFC 3339 time> <k=v,...> <text>", the attributes naming the task
+// (com.docker.swarm.task.id). kFailed for a line without a time or a task id of Swarm's
+// alphabet ([a-z0-9], so it is safe in a path).
+struct ServiceLogLine {
+  int64_t time_ns = 0;
+  std::string task_id;
+  std::string_view text;  // the task's line, into the parsed line
+};
+base::Result<ServiceLogLine> ParseServiceLogLine(std::string_view line);
+
 }  // namespace kiln::exec

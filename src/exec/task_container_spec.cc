@@ -149,6 +149,18 @@ std::map<std::string, std::string> Labels(const TaskLaunch& launch, const TaskCo
   return labels;
 }
 
+NetworkMode NetworkOf(TaskNetwork network) {
+  switch (network) {
+    case TaskNetwork::kHost:
+      return NetworkMode::kHost;
+    case TaskNetwork::kBridge:
+      return NetworkMode::kBridge;
+    case TaskNetwork::kNone:
+      break;
+  }
+  return NetworkMode::kNone;
+}
+
 }  // namespace
 
 std::string TaskContainerName(const std::string& service, const std::string& task_id,
@@ -194,14 +206,14 @@ base::Result<ContainerSpec> TaskContainerSpec(const TaskLaunch& launch, size_t i
                      .entrypoint = c.entry_point,
                      .env = std::move(*env),
                      .labels = Labels(launch, c, order),
-                     .network_mode = launch.network == TaskNetwork::kHost ? NetworkMode::kHost
-                                                                          : NetworkMode::kNone,
+                     .network_mode = NetworkOf(launch.network),
                      // ECS units: 1024 per vCPU; NanoCpus: 1e9 per CPU.
                      .nano_cpus = int64_t{c.cpu_units} * 1'000'000'000 / 1024,
                      .memory_bytes = c.memory_mib * kMib,
                      .memory_reservation_bytes = c.memory_reservation_mib * kMib,
                      .init = c.init_process,
                      .stop_timeout_seconds = static_cast<int>((c.stop_timeout_ms + 999) / 1000)};
+  if (launch.network == TaskNetwork::kBridge) spec.port_bindings = c.port_bindings;
   if (c.health_check) {
     auto h = Healthcheck(*c.health_check);
     if (!h.ok()) return base::InvalidInput("container '" + c.name + "': " + h.status().message());

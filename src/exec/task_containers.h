@@ -69,11 +69,14 @@ struct TaskContainer {
   int64_t memory_reservation_mib = 0;  // soft limit; 0: none
   int64_t stop_timeout_ms = kDefaultStopTimeoutMs;
   std::vector<ContainerDependency> depends_on;
-  int port = 0;               // the host port Kiln gave the task: env PORT; 0: none
-  bool init_process = false;  // ECS linuxParameters.initProcessEnabled: tini as PID 1
+  int port = 0;  // env PORT: the host port Kiln gave the task (kBridge: the container's); 0: none
+  std::vector<PortBinding> port_bindings;  // kBridge only: published on the host
+  bool init_process = false;               // ECS linuxParameters.initProcessEnabled: tini as PID 1
 };
 
-enum class TaskNetwork { kHost, kNone };  // Kiln never creates networks (DOCKER-ENGINE §6.2)
+// Kiln never creates networks (DOCKER-ENGINE §6.2). kBridge is the engine's own `bridge`
+// network (ECS networkMode bridge), which an engine started with --bridge=none lacks.
+enum class TaskNetwork { kHost, kNone, kBridge };
 
 struct TaskLaunch {
   std::string task_id;          // unique; the kiln.task label

@@ -34,7 +34,10 @@ class LoopDeployer : public pipeline::Deployer {
     }
     auto state = std::make_shared<std::promise<deploy::DeploymentOutcome>>();
     auto started = std::make_shared<std::promise<base::Result<std::string>>>();
-    deploy::DeployInput input{.image_file = *text, .artifact_dir = r.artifact_dir};
+    // The service fails the deployment itself at DeploymentTimeout (and rolls it back); the
+    // wait here lasts a little longer to report that outcome rather than a bare timeout.
+    deploy::DeployInput input{
+        .image_file = *text, .artifact_dir = r.artifact_dir, .timeout_ms = r.timeout_ms};
     std::string service = r.service;
     asio::post(loop_, [this, service, input, state, started] {
       auto id = manager_.Deploy(
@@ -46,7 +49,8 @@ class LoopDeployer : public pipeline::Deployer {
     events_.Publish("service", "", r.execution_id,
                     {{"serviceName", service}, {"deploymentId", *id}, {"status", "IN_PROGRESS"}});
     auto future = state->get_future();
-    int64_t deadline = base::MonotonicMillis() + r.timeout_ms;
+    constexpr int64_t kOutcomeGraceMs = 10'000;
+    int64_t deadline = base::MonotonicMillis() + r.timeout_ms + kOutcomeGraceMs;
     while (future.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
       if (base::MonotonicMillis() > deadline) {
         return {false,

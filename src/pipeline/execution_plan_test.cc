@@ -54,6 +54,15 @@ void Succeed(const ExecutionPlan& plan, ExecutionProgress* p, size_t stage, size
   plan.ActionEnded(stage, action, ActionStatus::kSucceeded, "ok", p);
 }
 
+// Source has succeeded and the Build stage runs its first runOrder (a and b).
+ExecutionProgress IntoBuild(const ExecutionPlan& plan) {
+  ExecutionProgress p = plan.Fresh();
+  Drive(plan, &p);
+  Succeed(plan, &p, 0, 0);
+  Drive(plan, &p);
+  return p;
+}
+
 TEST(ExecutionPlanTest, FreshProgressHasEveryStageAndActionNotStarted) {
   ExecutionPlan plan(ThreeStages(), 1000);
   ExecutionProgress p = plan.Fresh();
@@ -96,10 +105,7 @@ TEST(ExecutionPlanTest, StagesRunInOrderAndEqualRunOrdersTogether) {
 
 TEST(ExecutionPlanTest, AFailedActionLetsItsRunOrderFinishThenFailsTheExecution) {
   ExecutionPlan plan(ThreeStages(), 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   plan.ActionEnded(1, 0, ActionStatus::kFailed, "Build x FAILED", &p);
   Plan last;
   EXPECT_TRUE(Drive(plan, &p, {}, 0, &last).empty()) << "b still runs: the stage waits for it";
@@ -119,10 +125,7 @@ TEST(ExecutionPlanTest, OnFailureRetryRunsTheFailedActionsOnceMore) {
   spec::Pipeline def = ThreeStages();
   def.stages[1].on_failure_result = "RETRY";
   ExecutionPlan plan(def, 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   Succeed(plan, &p, 1, 0);
   plan.ActionEnded(1, 1, ActionStatus::kFailed, "flaky", &p);
   auto steps = Drive(plan, &p);
@@ -144,10 +147,7 @@ TEST(ExecutionPlanTest, OnFailureRetryWithAllActionsRunsTheWholeStageAgain) {
   def.stages[1].on_failure_result = "RETRY";
   def.stages[1].retry_mode = "ALL_ACTIONS";
   ExecutionPlan plan(def, 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   Succeed(plan, &p, 1, 0);
   plan.ActionEnded(1, 1, ActionStatus::kFailed, "flaky", &p);
   auto steps = Drive(plan, &p);
@@ -158,10 +158,7 @@ TEST(ExecutionPlanTest, OnFailureRetryWithAllActionsRunsTheWholeStageAgain) {
 
 TEST(ExecutionPlanTest, StopAndWaitLetsRunningActionsFinishAndStartsNothingMore) {
   ExecutionPlan plan(ThreeStages(), 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   plan.Stop(StopRequest::kWait, &p);
   Plan last;
   EXPECT_TRUE(Drive(plan, &p, {}, 0, &last).empty()) << "a stop-and-wait abandons nothing";
@@ -177,10 +174,7 @@ TEST(ExecutionPlanTest, StopAndWaitLetsRunningActionsFinishAndStartsNothingMore)
 
 TEST(ExecutionPlanTest, StopAndAbandonCancelsEachRunningActionOnce) {
   ExecutionPlan plan(ThreeStages(), 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   plan.Stop(StopRequest::kWait, &p);
   plan.Stop(StopRequest::kAbandon, &p);  // a stopping execution can still be abandoned
   plan.Stop(StopRequest::kWait, &p);     // and a wait does not undo the abandon
@@ -273,10 +267,7 @@ TEST(ExecutionPlanTest, AnApprovalTimesOutAtItsDeadlineOnTheGivenClock) {
 
 TEST(ExecutionPlanTest, RetryOfAFailedStageRunsWhatDidNotSucceedThenTheStagesAfterIt) {
   ExecutionPlan plan(ThreeStages(), 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   Succeed(plan, &p, 1, 0);
   plan.ActionEnded(1, 1, ActionStatus::kFailed, "no", &p);
   Drive(plan, &p);
@@ -295,10 +286,7 @@ TEST(ExecutionPlanTest, RetryOfAFailedStageRunsWhatDidNotSucceedThenTheStagesAft
 
 TEST(ExecutionPlanTest, RetryWithAllActionsAndOfAStoppedStage) {
   ExecutionPlan plan(ThreeStages(), 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   plan.Stop(StopRequest::kAbandon, &p);
   Drive(plan, &p);
   plan.ActionEnded(1, 0, ActionStatus::kAbandoned, "", &p);
@@ -317,10 +305,7 @@ TEST(ExecutionPlanTest, ASucceededExecutionCannotBeRetriedAndLateReportsChangeNo
   spec::Pipeline def = ThreeStages();
   def.stages.pop_back();
   ExecutionPlan plan(def, 1000);
-  ExecutionProgress p = plan.Fresh();
-  Drive(plan, &p);
-  Succeed(plan, &p, 0, 0);
-  Drive(plan, &p);
+  ExecutionProgress p = IntoBuild(plan);
   for (size_t i = 0; i < 2; ++i) Succeed(plan, &p, 1, i);
   Drive(plan, &p);
   Succeed(plan, &p, 1, 2);

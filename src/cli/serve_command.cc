@@ -1,6 +1,7 @@
 // `kiln serve [--listen HOST:PORT] [--grace DURATION]`: the daemon (src/server/daemon.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "base/duration.h"
 #include "cli/app.h"
@@ -18,7 +19,14 @@ struct ServeArgs {
   int max_builds = 8;
   int max_builds_per_project = 4;
   double time_scale = 1.0;
+  bool debug = false;
 };
+
+// KILN_DEBUG, read here at the command line's boundary (the daemon takes options only).
+bool DebugFromEnvironment() {
+  const char* debug = std::getenv("KILN_DEBUG");
+  return debug && *debug;
+}
 
 int RunServe(const GlobalOptions& g, const ServeArgs& a) {
   std::optional<spec::KilnConfig> config;
@@ -40,7 +48,8 @@ int RunServe(const GlobalOptions& g, const ServeArgs& a) {
                           .max_executions = a.max_executions,
                           .max_builds = a.max_builds,
                           .max_builds_per_project = a.max_builds_per_project,
-                          .time_scale = a.time_scale};
+                          .time_scale = a.time_scale,
+                          .debug = a.debug || DebugFromEnvironment()};
   for (const auto& ref : config->pipelines) {
     auto loaded = LoadPipeline(ref.name, config);
     if (!loaded) return kExitUsage;
@@ -73,6 +82,8 @@ CommandSpec ServeCommand() {
             sub->add_option("--time-scale", a->time_scale)
                 ->check(CLI::Range(0.01, 1.0))
                 ->group("");  // hidden
+            sub->add_flag("--debug", a->debug,
+                          "say more about recovery and the engine on stderr (also KILN_DEBUG=1)");
             return [a](const GlobalOptions& g) { return RunServe(g, *a); };
           }};
 }

@@ -63,7 +63,7 @@ class ExecutionRun {
   bool WaitsAtGate() const;
 
  private:
-  base::Status Open();
+  base::Status Open(bool tell);  // tell: the observer hears InProgress
   base::Status Begin(const StartOptions& start);
   base::Status ResumeLocked(const std::string& stage, RetryMode mode, size_t index);
   void LoadProgress(const std::vector<store::StageRow>& stages,

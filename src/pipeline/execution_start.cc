@@ -30,7 +30,7 @@ base::Result<std::map<std::string, std::string>> PipelineVariables(const spec::P
 // The cancel pipe and the work folder. The folder is made (and removed at the end) only by the
 // process that runs the execution: a retry that is refused must not remove the folder of the
 // process running it.
-base::Status ExecutionRun::Open() {
+base::Status ExecutionRun::Open(bool tell) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return base::IoError("pipe", errno);
   cancel_read_.Reset(p[0]);
@@ -40,7 +40,7 @@ base::Status ExecutionRun::Open() {
   fs::create_directories(dir, ec);
   if (ec) return base::IoError("create " + dir.string(), ec.value());
   work_dir_ = dir;
-  if (observer_) observer_->OnExecution(id_, "InProgress", "");
+  if (observer_ && tell) observer_->OnExecution(id_, "InProgress", "");
   return base::Status::Ok();
 }
 
@@ -68,7 +68,7 @@ base::Status ExecutionRun::Create(int64_t version, const StartOptions& start) {
                           .owner_token = SelfToken()};
   if (auto st = host_.store().InsertExecution(&row); !st.ok()) return st;
   seq_ = row.seq;
-  if (auto st = Open(); !st.ok()) return st;
+  if (auto st = Open(true); !st.ok()) return st;
   SaveVariables();
   return base::Status::Ok();
 }
@@ -88,7 +88,9 @@ base::Status ExecutionRun::ClaimQueued() {
   auto row = store.GetExecution(id_);
   if (!row.ok()) return row.status();
   if (*row) seq_ = (*row)->seq;
-  if (auto st = Open(); !st.ok()) return st;
+  // Not told again: the server said InProgress when it queued it (CodePipeline shows a waiting
+  // execution as InProgress).
+  if (auto st = Open(false); !st.ok()) return st;
   SaveVariables();
   return base::Status::Ok();
 }
@@ -104,7 +106,7 @@ base::Status ExecutionRun::Resume(const std::string& stage, RetryMode mode) {
   }
   // Checked and claimed in one transaction: of two retries started together, one runs.
   auto st = host_.store().db().Transaction([&] { return ResumeLocked(stage, mode, index); });
-  return st.ok() ? Open() : st;
+  return st.ok() ? Open(true) : st;
 }
 
 base::Status ExecutionRun::ResumeLocked(const std::string& stage, RetryMode mode, size_t index) {

@@ -58,7 +58,7 @@ void GetLog(ServerContext& ctx, const ExchangePtr& ex, const Target& t,
   if (accept.find("text/event-stream") != std::string_view::npos) {
     auto last = ex->request()["Last-Event-ID"];
     if (!last.empty()) offset = std::strtoull(std::string(last).c_str(), nullptr, 10);
-    auto tail = std::make_shared<LogTail>(ctx.loop, ex->StartEvents(),
+    auto tail = std::make_shared<LogTail>(ctx.loop, ctx.files, ex->StartEvents(),
                                           BuildLogFeed(ctx, row.id, offset), true);
     tail->Start();
     return;

@@ -142,8 +142,8 @@ void ServiceLogs(ServerContext& ctx, const ExchangePtr& ex, const Target& t) {
     return ex->Reply(JsonError(HttpStatusFor(st), ErrorCode(ctx, *q, st), st.message()));
   }
   if (!q->follow) return ReplyText(ex, *q, *logs);
-  auto tail =
-      std::make_shared<LogTail>(ctx.loop, ex->StartEvents(), ServiceLogFeed(ctx, *q), false);
+  auto tail = std::make_shared<LogTail>(ctx.loop, ctx.files, ex->StartEvents(),
+                                        ServiceLogFeed(ctx, *q), false);
   tail->Start();
 }
 

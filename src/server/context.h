@@ -15,6 +15,7 @@
 
 #include "server/auth.h"
 #include "server/event_hub.h"
+#include "server/file_watch.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/runner.h"
@@ -65,7 +66,8 @@ struct ServerContext {
   EventHub& events;
   Metrics& metrics;
   Runner& runner;
-  Auth& auth;  // loop-affine (the local token can be rotated)
+  Auth& auth;        // loop-affine (the local token can be rotated)
+  FileWatch& files;  // loop-affine: log tails wait on it
   std::map<std::string, std::string> webhook_secrets;  // connection name -> resolved secret
   deploy::ServiceManager* services = nullptr;          // loop-affine; null without services
   // Pipeline state JSON by pipeline name, dropped on any event of that pipeline.

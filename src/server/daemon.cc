@@ -98,15 +98,14 @@ void Reconcile(store::Store& store) {
 
 // Build containers a killed server left on the engine (its builds were just marked failed, and
 // nothing of this state dir runs yet): those labelled with this state dir go, others' stay.
-// No engine is normal (host builds only): one line under KILN_DEBUG, else silence.
-void RemoveOrphanContainers(const fs::path& state_dir) {
+// No engine is normal (host builds only): one line with --debug, else silence.
+void RemoveOrphanContainers(const fs::path& state_dir, bool debug) {
   auto sweep = codebuild::RemoveOrphanBuildContainers(state_dir);
   if (!sweep.ok()) {
     std::fprintf(stderr, "kiln serve: recovery: build containers: %s\n",
                  sweep.status().message().c_str());
   } else if (!sweep->engine) {
-    const char* debug = std::getenv("KILN_DEBUG");
-    if (debug && *debug) {
+    if (debug) {
       std::fprintf(stderr,
                    "kiln serve: debug: no Docker engine (%s); no build containers to "
                    "recover\n",
@@ -367,7 +366,7 @@ int RunDaemon(DaemonOptions o) {
   std::optional<Startup> boot = LoadStartup(o, &exit_code);
   if (!boot) return exit_code;
   RunCatching("recovery", [&] { Reconcile(*boot->reads); });
-  RunCatching("recovery", [&] { RemoveOrphanContainers(o.state_dir); });
+  RunCatching("recovery", [&] { RemoveOrphanContainers(o.state_dir, o.debug); });
   RunCatching("recovery", [&] { RemoveOrphanBuildJobs(o.state_dir, o.config); });
   // Declared before the loop and the runners, so it stops after them (TERM, KILL after 5 s).
   std::unique_ptr<registry::Supervisor> registry;
@@ -391,6 +390,7 @@ int RunDaemon(DaemonOptions o) {
                  .deployer = services.deployer(),
                  .find_pipeline = PipelineFinder(boot->catalog, o)},
                 events, metrics);
+  FileWatch files(loop);
   ServerContext ctx{.loop = loop,
                     .state_dir = o.state_dir,
                     .config = o.config,
@@ -401,6 +401,7 @@ int RunDaemon(DaemonOptions o) {
                     .metrics = metrics,
                     .runner = runner,
                     .auth = boot->auth,
+                    .files = files,
                     .webhook_secrets = boot->webhook_secrets};
   WatchEvents(ctx);
   ctx.services = services.manager();

@@ -29,6 +29,7 @@ struct DaemonOptions {
   // Multiplies services' health-check intervals, grace periods and back-off (tests: 0.2);
   // kiln.yml's seconds keep their meaning at 1.0.
   double time_scale = 1.0;
+  bool debug = false;  // say more on stderr (kiln serve --debug, KILN_DEBUG)
 };
 
 // Returns the exit code: 0 after a clean shutdown; 2 for a configuration the server refuses

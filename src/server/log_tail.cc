@@ -1,6 +1,7 @@
 #include "server/log_tail.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,9 @@
 namespace kiln::server {
 namespace {
 constexpr size_t kChunk = 256 * 1024;
-constexpr int kPollMs = 50;  // how often a tail at the end of growing files looks again
+// How often a tail at the end of its files asks the feed again (new files, the end); writes
+// wake it at once. Without a watch (inotify's limits), it also reads again this often.
+constexpr int kFeedMs = 100;
 }  // namespace
 
 std::string FormatLogEvent(std::string_view lines, std::string_view id, std::string_view prefix) {
@@ -40,9 +43,13 @@ std::string FormatLogEvent(std::string_view lines, std::string_view id, std::str
   return out;
 }
 
-LogTail::LogTail(boost::asio::io_context& loop, std::shared_ptr<EventStream> stream, LogFeed feed,
-                 bool offset_ids)
-    : stream_(std::move(stream)), feed_(std::move(feed)), offset_ids_(offset_ids), timer_(loop) {}
+LogTail::LogTail(boost::asio::io_context& loop, FileWatch& files,
+                 std::shared_ptr<EventStream> stream, LogFeed feed, bool offset_ids)
+    : files_(files),
+      stream_(std::move(stream)),
+      feed_(std::move(feed)),
+      offset_ids_(offset_ids),
+      timer_(loop) {}
 
 void LogTail::Start() {
   auto weak = weak_from_this();
@@ -50,7 +57,7 @@ void LogTail::Start() {
     if (auto self = weak.lock()) self->Pump();
   });
   // The stream holds the tail alive through its callbacks; the timer holds it while waiting.
-  stream_->OnClosed([self = shared_from_this()] { self->timer_.cancel(); });
+  stream_->OnClosed([self = shared_from_this()] { self->StopWaiting(); });
   Pump();
 }
 
@@ -125,11 +132,40 @@ bool LogTail::SendFrom(Source& s) {
 
 void LogTail::WaitForMore() {
   waiting_ = true;
-  timer_.expires_after(std::chrono::milliseconds(kPollMs));
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    self->waiting_ = false;
-    if (!ec) self->Pump();
+  auto self = shared_from_this();
+  for (const Source& s : sources_) {
+    if (s.done || !s.file.growing) continue;
+    if (uint64_t token = files_.Once(s.file.path, [self] { self->Woken(); })) {
+      watches_.push_back(token);
+    }
+  }
+  if (Grown()) return Woken();  // written between the last read and the watch
+  timer_.expires_after(std::chrono::milliseconds(kFeedMs));
+  timer_.async_wait([self](boost::system::error_code ec) {
+    if (!ec) self->Woken();
   });
+}
+
+bool LogTail::Grown() {
+  for (const Source& s : sources_) {
+    struct stat st {};
+    if (s.done || ::stat(s.file.path.c_str(), &st) != 0) continue;
+    if (static_cast<uint64_t>(st.st_size) > s.file.offset) return true;
+  }
+  return false;
+}
+
+void LogTail::StopWaiting() {
+  waiting_ = false;
+  for (uint64_t token : watches_) files_.Cancel(token);
+  watches_.clear();
+  timer_.cancel();
+}
+
+void LogTail::Woken() {
+  if (!waiting_) return;
+  StopWaiting();
+  Pump();
 }
 
 }  // namespace kiln::server

@@ -2,7 +2,9 @@
 // every task log of a service (GET /api/v1/services/{name}/logs), each with Accept:
 // text/event-stream. A LogFeed says which files to read and when nothing more will come; the
 // tail sends what they hold from a starting offset, then what is appended, round robin across
-// files so one chatty task does not hide the others. Pull model: the next chunk is read only
+// files so one chatty task does not hide the others. At the end of what the files hold, it
+// waits for their next write (FileWatch), and asks the feed again now and then for new files
+// and the end. Pull model: the next chunk is read only
 // when the client has taken the previous one, so a slow client costs one small buffer and never
 // slows the writer, the loop or other clients. Each event carries whole lines of one file: an
 // optional `id: <byte offset after it>` (single-file feeds, for Last-Event-ID), one `data:`
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "server/file_watch.h"
 #include "server/http_server.h"
 
 namespace kiln::server {
@@ -46,8 +49,8 @@ using LogFeed = std::function<LogFeedState()>;
 class LogTail : public std::enable_shared_from_this<LogTail> {
  public:
   // offset_ids: events carry `id: <offset>` (meaningful for a single file only).
-  LogTail(boost::asio::io_context& loop, std::shared_ptr<EventStream> stream, LogFeed feed,
-          bool offset_ids);
+  LogTail(boost::asio::io_context& loop, FileWatch& files, std::shared_ptr<EventStream> stream,
+          LogFeed feed, bool offset_ids);
   void Start();
 
  private:
@@ -61,6 +64,12 @@ class LogTail : public std::enable_shared_from_this<LogTail> {
   bool SendNext();
   bool SendFrom(Source& source);
   void WaitForMore();
+  bool Grown();  // a file holds more than was sent
+  void Woken();  // a file changed, or the feed's timer: look again
+  void StopWaiting();
+
+  FileWatch& files_;
+  std::vector<uint64_t> watches_;  // FileWatch tokens while waiting
 
   std::shared_ptr<EventStream> stream_;
   LogFeed feed_;

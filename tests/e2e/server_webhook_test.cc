@@ -188,11 +188,9 @@ TEST_F(ServerWebhook, EventsStreamShowsExecutionFromStartToSucceeded) {
   auto started = Post("/api/v1/pipelines/backend-flask/executions");
   EXPECT_EQ(started.status, 201) << started.body;
   reader.join();
-  ASSERT_GE(statuses.size(), 3u);
-  // Waiting for a slot and then running are both InProgress, as CodePipeline shows them.
-  EXPECT_EQ(statuses.front(), "InProgress");
-  EXPECT_EQ(statuses[1], "InProgress");
-  EXPECT_EQ(statuses.back(), "Succeeded");
+  // Waiting for a slot and then running are one InProgress, as CodePipeline shows them: the
+  // claim of a queued execution says nothing new, so it is not said twice.
+  EXPECT_EQ(statuses, (std::vector<std::string>{"InProgress", "Succeeded"}));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ struct PipelineArgs {
   std::vector<std::string> parameters, exports;
   std::string revision, stage, action, summary, mode = "FAILED_ACTIONS", output;
   std::string approval_token;  // approve/reject: must be the waiting approval's, if given
+  std::string reason;          // disable-transition: why (1..300 characters)
   bool abandon = false;
   bool detach = false;  // --server run/retry: return once started
   bool follow = false;  // --server status: follow the execution live

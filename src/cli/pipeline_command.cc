@@ -1,4 +1,5 @@
-// `kiln pipeline run|list|show|history|status|stop|retry|approve|reject|import`.
+// `kiln pipeline run|list|show|history|status|stop|retry|approve|reject|import|
+// disable-transition|enable-transition`.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@
 #include "pipeline/execution_control.h"
 #include "pipeline/liveness.h"
 #include "pipeline/state_json.h"
+#include "server/api_intake.h"
 #include "spec/cloudformation.h"
 #include "store/store.h"
 
@@ -234,6 +236,59 @@ int Decide(const PipelineArgs& a, const GlobalOptions& g, const std::string& res
   return kExitOk;
 }
 
+// The definition whose stages a transition names: kiln.yml's (or a file's), else the latest
+// stored one (a pipeline run from a file that is gone).
+std::optional<spec::Pipeline> TransitionDefinition(store::Store& store, const std::string& name,
+                                                   const GlobalOptions& g) {
+  std::optional<spec::KilnConfig> config;
+  if (!LoadConfig(g, &config)) return std::nullopt;
+  bool named = config && std::any_of(config->pipelines.begin(), config->pipelines.end(),
+                                     [&](const auto& p) { return p.name == name; });
+  std::error_code ec;
+  if (named || fs::is_regular_file(name, ec)) {
+    auto loaded = LoadPipeline(name, config);
+    if (!loaded) return std::nullopt;
+    return loaded->pipeline;
+  }
+  auto stored = store.GetPipeline(name);
+  std::string missing = "no pipeline named '" + name + "' in kiln.yml or the store";
+  if (!stored.ok() || !*stored) {
+    Fail(stored.ok() ? missing : stored.status().message());
+    return std::nullopt;
+  }
+  return ParseStored((*stored)->definition);
+}
+
+// DisableStageTransition / EnableStageTransition of a stage's inbound transition. Executions
+// running in another process (kiln serve, kiln pipeline run) see the change in the store.
+int ChangeTransition(const PipelineArgs& a, const GlobalOptions& g, bool enable) {
+  if (!enable) {
+    if (auto st = server::CheckTransitionReason(a.reason); !st.ok()) {
+      return Fail("--reason: " + st.message());
+    }
+  }
+  auto store = OpenStore(g);
+  if (!store) return kExitInternal;
+  auto p = TransitionDefinition(*store, a.target, g);
+  if (!p) return kExitUsage;
+  if (std::none_of(p->stages.begin(), p->stages.end(),
+                   [&](const spec::Stage& s) { return s.name == a.stage; })) {
+    return Fail("pipeline '" + p->name + "' has no stage named '" + a.stage + "'");
+  }
+  auto st = store->SetTransition(p->name, a.stage, enable, a.reason);
+  if (!st.ok()) return Fail(st.message(), kExitInternal);
+  if (g.json) {
+    PrintJson({{"pipelineName", p->name},
+               {"stageName", a.stage},
+               {"transitionType", "Inbound"},
+               {"enabled", enable}});
+    return kExitOk;
+  }
+  std::printf("%s/%s: inbound transition %s\n", p->name.c_str(), a.stage.c_str(),
+              enable ? "enabled" : ("disabled (" + a.reason + ")").c_str());
+  return kExitOk;
+}
+
 int Import(const PipelineArgs& a, const GlobalOptions& g) {
   std::map<std::string, std::string> params;
   if (!SplitPairs(a.parameters, &params, "--parameter")) return kExitUsage;
@@ -267,6 +322,54 @@ int Import(const PipelineArgs& a, const GlobalOptions& g) {
   return problems.empty() ? kExitOk : kExitUsage;
 }
 
+void AddDecisionVerbs(CLI::App* sub, PipelineArgs* a, std::string* which) {
+  for (const char* verb : {"approve", "reject"}) {
+    auto* d =
+        AddVerb(sub, verb,
+                verb[0] == 'a' ? "approve a manual approval" : "reject a manual approval", which);
+    d->add_option("execution", a->target)->required();
+    d->add_option("--stage", a->stage)->required();
+    d->add_option("--action", a->action)->required();
+    d->add_option("--summary", a->summary, "a comment recorded with the decision");
+    // Not --token: that is the bearer token of --server, accepted after the verb too.
+    d->add_option("--approval-token", a->approval_token,
+                  "the waiting approval's token (pipeline status shows it); refused if it is not");
+  }
+}
+
+void AddTransitionVerbs(CLI::App* sub, PipelineArgs* a, std::string* which) {
+  for (const char* verb : {"disable-transition", "enable-transition"}) {
+    bool off = verb[0] == 'd';
+    auto* t = AddVerb(sub, verb,
+                      off ? "hold executions in front of a stage (its inbound transition)"
+                          : "let executions into a stage again",
+                      which);
+    t->add_option("pipeline", a->target)->required();
+    t->add_option("stage", a->stage, "the stage whose inbound transition changes")->required();
+    if (off) t->add_option("--reason", a->reason, "why (1 to 300 characters)")->required();
+  }
+}
+
+int Dispatch(const std::string& w, const PipelineArgs& a, const GlobalOptions& g) {
+  if (!ServerUrl(g).empty() && w != "import") return RemotePipeline(w, a, g);
+  if (w == "run") return Run(a, g);
+  if (w == "list") return List(g);
+  if (w == "show") return Show(a, g);
+  if (w == "history") return History(a, g);
+  if (w == "status") {
+    auto store = OpenStore(g);
+    return store ? ShowExecution(*store, a.target, g) : kExitInternal;
+  }
+  if (w == "stop") return Stop(a, g);
+  if (w == "retry") return Retry(a, g);
+  if (w == "approve") return Decide(a, g, "Approved");
+  if (w == "reject") return Decide(a, g, "Rejected");
+  if (w == "import") return Import(a, g);
+  if (w == "disable-transition") return ChangeTransition(a, g, false);
+  if (w == "enable-transition") return ChangeTransition(a, g, true);
+  return kExitUsage;
+}
+
 }  // namespace
 
 CommandSpec PipelineCommand() {
@@ -296,19 +399,8 @@ CommandSpec PipelineCommand() {
         retry->add_option("execution", a->target)->required();
         retry->add_option("--stage", a->stage, "stage to retry")->required();
         retry->add_option("--mode", a->mode, "FAILED_ACTIONS (default) or ALL_ACTIONS");
-        for (const char* verb : {"approve", "reject"}) {
-          auto* d = AddVerb(
-              sub, verb, verb[0] == 'a' ? "approve a manual approval" : "reject a manual approval",
-              which.get());
-          d->add_option("execution", a->target)->required();
-          d->add_option("--stage", a->stage)->required();
-          d->add_option("--action", a->action)->required();
-          d->add_option("--summary", a->summary, "a comment recorded with the decision");
-          // Not --token: that is the bearer token of --server, accepted after the verb too.
-          d->add_option("--approval-token", a->approval_token,
-                        "the waiting approval's token (pipeline status shows it); refused if "
-                        "it is not");
-        }
+        AddDecisionVerbs(sub, a.get(), which.get());
+        AddTransitionVerbs(sub, a.get(), which.get());
         auto* imp = AddVerb(sub, "import", "convert a CloudFormation pipeline", which.get());
         imp->add_option("template", a->target)->required();
         imp->add_option("--parameter", a->parameters, "template parameter NAME=VALUE");
@@ -317,24 +409,7 @@ CommandSpec PipelineCommand() {
         for (auto* s : {run, retry}) {
           s->add_flag("--detach", a->detach, "with --server: return once it started");
         }
-        return [a, which](const GlobalOptions& g) {
-          const std::string& w = *which;
-          if (!ServerUrl(g).empty() && w != "import") return RemotePipeline(w, *a, g);
-          if (w == "run") return Run(*a, g);
-          if (w == "list") return List(g);
-          if (w == "show") return Show(*a, g);
-          if (w == "history") return History(*a, g);
-          if (w == "status") {
-            auto store = OpenStore(g);
-            return store ? ShowExecution(*store, a->target, g) : kExitInternal;
-          }
-          if (w == "stop") return Stop(*a, g);
-          if (w == "retry") return Retry(*a, g);
-          if (w == "approve") return Decide(*a, g, "Approved");
-          if (w == "reject") return Decide(*a, g, "Rejected");
-          if (w == "import") return Import(*a, g);
-          return kExitUsage;
-        };
+        return [a, which](const GlobalOptions& g) { return Dispatch(*which, *a, g); };
       }};
 }
 

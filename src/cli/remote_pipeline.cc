@@ -147,6 +147,25 @@ int Stop(const ApiClient& api, const PipelineArgs& a) {
   return kExitOk;
 }
 
+// verb: disable-transition | enable-transition (of the stage's inbound transition).
+int ChangeTransition(const ApiClient& api, const PipelineArgs& a, const std::string& verb,
+                     const GlobalOptions& g) {
+  int code = kExitOk;
+  json body = {{"transitionType", "Inbound"}};
+  if (verb == "disable-transition") body["reason"] = a.reason;
+  auto r =
+      CallJson(api, "POST", "/api/v1/pipelines/" + a.target + "/stages/" + a.stage + "/" + verb,
+               body, &code);
+  if (!r) return code;
+  if (g.json) {
+    PrintJson(*r);
+    return kExitOk;
+  }
+  std::printf("%s/%s: inbound transition %s\n", a.target.c_str(), a.stage.c_str(),
+              verb == "enable-transition" ? "enabled" : ("disabled (" + a.reason + ")").c_str());
+  return kExitOk;
+}
+
 int Decide(const ApiClient& api, const PipelineArgs& a, const std::string& verb) {
   int code = kExitOk;
   json body = {{"stageName", a.stage}, {"actionName", a.action}, {"summary", a.summary}};
@@ -298,6 +317,9 @@ int RemotePipeline(const std::string& which, const PipelineArgs& a, const Global
   }
   if (which == "stop") return Stop(*api, a);
   if (which == "approve" || which == "reject") return Decide(*api, a, which);
+  if (which == "disable-transition" || which == "enable-transition") {
+    return ChangeTransition(*api, a, which, g);
+  }
   if (which == "show") {
     auto p = CallJson(*api, "GET", "/api/v1/pipelines/" + a.target, nullptr, &code);
     if (!p) return code;

@@ -25,6 +25,8 @@ size_t Engine::running() const { return loop_->running(); }
 
 void Engine::Notify(const std::string& execution_id) { loop_->Notify(execution_id); }
 
+void Engine::GatesChanged() { loop_->NotifyGates(); }
+
 namespace {
 
 // Runs a launch to its end on the calling thread's behalf.

@@ -34,6 +34,9 @@ class ExecutionObserver {
   // A CodeBuild action's build started (status IN_PROGRESS) or ended.
   virtual void OnBuild(const std::string& /*stage*/, const std::string& /*action*/,
                        const std::string& /*build_id*/, const std::string& /*status*/) {}
+  // The execution now waits in front of stage (its inbound transition is disabled, or another
+  // execution holds it); an empty stage: it waits in front of none any more.
+  virtual void OnWaiting(const std::string& /*stage*/) {}
 };
 
 // Rolls a service out for the Deploy `ECS` action; the server provides it (the process
@@ -123,6 +126,9 @@ class Engine {
 
   // The execution's stop request or one of its approvals changed in the store: it looks now.
   void Notify(const std::string& execution_id);
+  // Something the gates in front of stages depend on changed (a stage's transition was
+  // enabled or disabled): the executions waiting at a gate look again now. Any thread.
+  void GatesChanged();
   // How many executions run here.
   size_t running() const;
 

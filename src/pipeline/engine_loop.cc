@@ -138,6 +138,10 @@ void EngineLoop::Notify(const std::string& id) {
   });
 }
 
+void EngineLoop::NotifyGates() {
+  loop_.Post([this] { GatesChanged(); });
+}
+
 size_t EngineLoop::running() const {
   std::lock_guard lock(mu_);
   return count_;

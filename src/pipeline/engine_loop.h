@@ -32,6 +32,8 @@ class EngineLoop : public RunHost {
               ExecutionObserver* observer, std::unique_ptr<ExecutionObserver> owned,
               Engine::Done done);
   void Notify(const std::string& id);
+  // Any thread: GatesChanged on the loop.
+  void NotifyGates();
   size_t running() const;
   // Waits until no execution runs here.
   void WaitIdle();

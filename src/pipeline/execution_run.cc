@@ -67,14 +67,19 @@ void ExecutionRun::SaveVariables() {
            "its variables");
 }
 
-// What the other executions say about the stage this one would enter. In SUPERSEDED mode the
-// lock is taken here when the stage is free and no newer execution waits for it (Finish and
-// the stage's end release it).
+// What the store says about the stage this one would enter: its inbound transition, and the
+// other executions. In SUPERSEDED mode the lock is taken here when the stage is free, its
+// transition enabled and no newer execution waits for it or holds it (Finish and the stage's
+// end release it): an execution held by a disabled transition holds no lock.
 base::Result<Gate> ExecutionRun::ReadGate(size_t stage) {
   Gate gate;
   const spec::Pipeline& p = plan_.pipeline();
-  if (p.execution_mode == spec::ExecutionMode::kParallel) return gate;
+  const std::string& name = p.stages[stage].name;
   store::Store& store = host_.store();
+  auto enabled = store.TransitionEnabled(p.name, name);
+  if (!enabled.ok()) return enabled.status();
+  gate.transition_enabled = *enabled;
+  if (p.execution_mode == spec::ExecutionMode::kParallel) return gate;
   (void)ReconcileDeadExecutions(store);  // housekeeping, tried again at the next look
   auto active = store.ActiveExecutions(p.name);
   if (!active.ok()) return active.status();
@@ -82,11 +87,15 @@ base::Result<Gate> ExecutionRun::ReadGate(size_t stage) {
     gate.turn = active->empty() || active->front().id == id_;
     return gate;
   }
-  const std::string& name = p.stages[stage].name;
+  auto holder = store.StageHolder(p.name, name);
+  if (!holder.ok()) return holder.status();
   for (const auto& e : *active) {
-    if (e.id != id_ && e.waiting_stage == name && e.seq > seq_) gate.newer_waiting = true;
+    // A newer execution that went in already (it woke first when the transition or the
+    // stage opened) supersedes this one as if it still waited.
+    bool there = e.waiting_stage == name || e.id == *holder;
+    if (e.id != id_ && there && e.seq > seq_) gate.newer_waiting = true;
   }
-  if (gate.newer_waiting) return gate;
+  if (gate.newer_waiting || !gate.transition_enabled) return gate;
   auto got = store.TryLockStage(p.name, name, id_);
   if (!got.ok()) return got.status();
   gate.stage_free = *got;
@@ -127,6 +136,10 @@ void ExecutionRun::SetWaiting(Waiting waiting) {
   if (stage != waiting_stage_) {
     Recorded(host_.store().SetWaitingStage(id_, stage), "the stage it waits for");
     waiting_stage_ = stage;
+    if (observer_) observer_->OnWaiting(stage);
+    // An older execution waiting in front of the same stage is superseded now, not at its
+    // next look (SUPERSEDED: between stages).
+    if (!stage.empty()) host_.GatesChanged();
   }
   if (WaitsAtGate()) host_.WakeAt(id_, base::MonotonicMillis() + options_.liveness_check_ms);
 }
@@ -179,6 +192,7 @@ void ExecutionRun::EnterStage(size_t stage) {
   if (!waiting_stage_.empty()) {
     Recorded(host_.store().SetWaitingStage(id_, ""), "the stage it waited for");
     waiting_stage_.clear();
+    if (observer_) observer_->OnWaiting("");
   }
   stage_start_ms_[stage] = base::NowMillis();
   RecordStage(stage, StageStatus::kInProgress, progress_.stages[stage].attempt);

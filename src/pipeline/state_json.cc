@@ -183,6 +183,29 @@ json StageStatesJson(const spec::Pipeline& definition, const ExecutionRows& rows
   return out;
 }
 
+void AddInboundStates(const std::vector<store::TransitionRow>& transitions,
+                      const std::vector<store::ExecutionRow>& active, json* stage_states) {
+  if (!stage_states->is_array()) return;
+  for (json& state : *stage_states) {
+    std::string stage = state.value("stageName", "");
+    json inbound = {{"enabled", true}};
+    for (const auto& t : transitions) {
+      if (t.stage != stage) continue;
+      inbound = {{"enabled", !t.disabled}, {"lastChangedAt", base::IsoTime(t.changed_ms)}};
+      if (t.disabled) inbound["disabledReason"] = t.reason;
+    }
+    state["inboundTransitionState"] = std::move(inbound);
+    const store::ExecutionRow* waiting = nullptr;
+    for (const auto& e : active) {
+      if (e.waiting_stage == stage && (!waiting || e.seq > waiting->seq)) waiting = &e;
+    }
+    if (waiting) {
+      state["inboundExecution"] = {{"pipelineExecutionId", waiting->id},
+                                   {"status", std::string(ApiStatusName(waiting->status))}};
+    }
+  }
+}
+
 DefinitionLookup StoredDefinitions(store::Store& store) {
   return [&store](const std::string& name, int64_t version) -> std::optional<spec::Pipeline> {
     auto stored = store.GetPipeline(name, version);

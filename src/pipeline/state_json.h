@@ -41,6 +41,15 @@ base::Result<ExecutionRows> LoadExecutionRows(store::Store& store, const std::st
 // (bad JSON included) gives a valid answer.
 nlohmann::json StageStatesJson(const spec::Pipeline& definition, const ExecutionRows& rows);
 
+// GetPipelineState's view of what waits in front of each stage, added to stage_states (as
+// StageStatesJson made them, matched by stageName): inboundTransitionState {enabled,
+// lastChangedAt, disabledReason} (lastChangedAt once it was changed, disabledReason while
+// disabled; Kiln records no lastChangedBy) and, when an execution of `active` waits in front
+// of the stage (ExecutionRow::waiting_stage: a disabled transition or a held stage),
+// inboundExecution {pipelineExecutionId, status} (the newest, if several). Pure.
+void AddInboundStates(const std::vector<store::TransitionRow>& transitions,
+                      const std::vector<store::ExecutionRow>& active, nlohmann::json* stage_states);
+
 // The definition (name, version) an execution ran; nullopt when it cannot be had.
 using DefinitionLookup =
     std::function<std::optional<spec::Pipeline>(const std::string& name, int64_t version)>;

@@ -168,5 +168,36 @@ TEST(StageStatesJson, RowsTheDefinitionDoesNotDeclareFollowInTheirOrder) {
   EXPECT_EQ(Names(bare, "stageName"), (Strings{"Source", "Old", "Orphan"}));
 }
 
+TEST(AddInboundStates, ShowsEachStagesTransitionAndTheNewestExecutionWaitingThere) {
+  json states = StageStatesJson(Definition(), Rows());
+  std::vector<store::TransitionRow> transitions = {
+      {.pipeline = "web",
+       .stage = "Build",
+       .disabled = true,
+       .reason = "freeze",
+       .changed_ms = 1'700'000'000'000},
+      {.pipeline = "web", .stage = "Deploy", .disabled = false, .changed_ms = 1'700'000'000'000}};
+  std::vector<store::ExecutionRow> active = {
+      {.id = "older", .seq = 1, .status = "InProgress", .waiting_stage = "Build"},
+      {.id = "newer", .seq = 2, .status = "InProgress", .waiting_stage = "Build"},
+      {.id = "running", .seq = 3, .status = "InProgress"}};
+  AddInboundStates(transitions, active, &states);
+  EXPECT_EQ(states[0]["inboundTransitionState"], json({{"enabled", true}}));
+  EXPECT_FALSE(states[0].contains("inboundExecution"));
+  EXPECT_EQ(states[1]["inboundTransitionState"],
+            json({{"enabled", false},
+                  {"lastChangedAt", "2023-11-14T22:13:20.000Z"},
+                  {"disabledReason", "freeze"}}))
+      << states[1].dump();
+  EXPECT_EQ(states[1]["inboundExecution"],
+            json({{"pipelineExecutionId", "newer"}, {"status", "InProgress"}}));
+  EXPECT_EQ(states[3]["inboundTransitionState"],
+            json({{"enabled", true}, {"lastChangedAt", "2023-11-14T22:13:20.000Z"}}));
+  EXPECT_FALSE(states[3].contains("inboundExecution"));
+  json not_a_list = json::object();
+  AddInboundStates(transitions, active, &not_a_list);  // nothing to add to, no throw
+  EXPECT_EQ(not_a_list, json::object());
+}
+
 }  // namespace
 }  // namespace kiln::pipeline

@@ -1,5 +1,6 @@
 #include "server/api_intake.h"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,8 @@ enum class Presence { kOptional, kRequired, kNonEmpty };
 template <typename E>
 using EnumNames = std::span<const std::pair<std::string_view, E>>;
 
+constexpr std::array<std::pair<std::string_view, TransitionType>, 2> kTransitionTypes{
+    {{"Inbound", TransitionType::kInbound}, {"Outbound", TransitionType::kOutbound}}};
 constexpr std::array<std::pair<std::string_view, RetryMode>, 2> kRetryModes{
     {{"FAILED_ACTIONS", RetryMode::kFailedActions}, {"ALL_ACTIONS", RetryMode::kAllActions}}};
 constexpr std::array<std::pair<std::string_view, VariableType>, 3> kVariableTypes{
@@ -121,8 +124,9 @@ class Reader {
   }
 
   template <typename E>
-  Reader& Enum(const char* key, EnumNames<E> names, E* out) {
-    const json* v = Find(key, Presence::kOptional);
+  Reader& Enum(const char* key, EnumNames<E> names, E* out,
+               Presence presence = Presence::kOptional) {
+    const json* v = Find(key, presence);
     if (!v) return *this;
     std::string all;
     for (const auto& [name, value] : names) all += (all.empty() ? "" : ", ") + std::string(name);
@@ -298,6 +302,13 @@ json StartBuildJson(const StartBuildRequest& s) {
   return j;
 }
 
+// Characters, not bytes: a UTF-8 continuation byte does not start one.
+size_t Utf8Chars(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 }  // namespace
 
 base::Result<StartExecutionRequest> ParseStartExecutionRequest(const json& body) {
@@ -330,6 +341,35 @@ base::Result<ApprovalRequest> ParseApprovalRequest(const json& body) {
       .String("actionName", kMaxNameBytes, &out.action_name)
       .String("summary", kMaxSummaryBytes, &out.summary)
       .String("token", kMaxNameBytes, &out.token);
+  return Done(r, std::move(out));
+}
+
+base::Status CheckTransitionReason(std::string_view reason) {
+  if (reason.empty()) return base::InvalidInput("must not be empty");
+  if (size_t n = Utf8Chars(reason); n > kMaxTransitionReasonChars) {
+    return base::InvalidInput("at most " + std::to_string(kMaxTransitionReasonChars) +
+                              " characters, got " + std::to_string(n));
+  }
+  return base::Status::Ok();
+}
+
+base::Result<TransitionRequest> ParseDisableTransitionRequest(const json& body) {
+  TransitionRequest out;
+  Reader r(body, "");
+  r.Enum<TransitionType>("transitionType", kTransitionTypes, &out.type, Presence::kRequired)
+      .String("reason", 4 * kMaxTransitionReasonChars, &out.reason, Presence::kRequired);
+  if (r.ok()) {
+    if (auto st = CheckTransitionReason(out.reason); !st.ok()) {
+      return base::InvalidInput("field 'reason': " + st.message());
+    }
+  }
+  return Done(r, std::move(out));
+}
+
+base::Result<TransitionRequest> ParseEnableTransitionRequest(const json& body) {
+  TransitionRequest out;
+  Reader r(body, "");
+  r.Enum<TransitionType>("transitionType", kTransitionTypes, &out.type, Presence::kRequired);
   return Done(r, std::move(out));
 }
 

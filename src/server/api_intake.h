@@ -73,6 +73,16 @@ struct ApprovalRequest {
   std::string token;  // optional: when given, it must be the waiting approval's
 };
 
+// POST /api/v1/pipelines/{name}/stages/{stage}/disable-transition | enable-transition
+// (DisableStageTransition / EnableStageTransition). transitionType is required; Outbound
+// means the next stage's Inbound (the handler maps it).
+enum class TransitionType { kInbound, kOutbound };
+inline constexpr size_t kMaxTransitionReasonChars = 300;  // CodePipeline: reason 1..300
+struct TransitionRequest {
+  TransitionType type = TransitionType::kInbound;
+  std::string reason;  // disable only: required, 1..300 characters (UTF-8)
+};
+
 // POST /api/v1/projects/{name}/builds (StartBuild).
 // The same typed variable as a project's environmentVariables (spec/build_environment.h).
 using spec::VariableType;
@@ -139,6 +149,11 @@ base::Result<StartBuildRequest> ParseStartBuildRequest(const nlohmann::json& bod
 base::Result<DeployRequest> ParseDeployRequest(const nlohmann::json& body);
 base::Result<RollbackRequest> ParseRollbackRequest(const nlohmann::json& body);
 base::Result<ScaleRequest> ParseScaleRequest(const nlohmann::json& body);
+base::Result<TransitionRequest> ParseDisableTransitionRequest(const nlohmann::json& body);
+base::Result<TransitionRequest> ParseEnableTransitionRequest(const nlohmann::json& body);
+// A DisableStageTransition reason (also the CLI's --reason): kInvalidInput "must not be
+// empty" or "at most 300 characters, got N".
+base::Status CheckTransitionReason(std::string_view reason);
 
 // The stored form of a queued build, and back. The parser reads the StartBuild fields with
 // the same code as ParseStartBuildRequest; any text (not JSON, wrong types) gives an error.

@@ -141,6 +141,48 @@ TEST(ApprovalRequest, ReadsTheFourStrings) {
             "field 'summary': at most 512 bytes, got 513");
 }
 
+TEST(TransitionRequest, DisableNeedsATypeAndAReasonOf1To300Characters) {
+  auto r = ParseDisableTransitionRequest(
+      Parse(R"({"transitionType": "Inbound", "reason": "release freeze"})"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->type, TransitionType::kInbound);
+  EXPECT_EQ(r->reason, "release freeze");
+  auto out =
+      ParseDisableTransitionRequest(Parse(R"({"transitionType": "Outbound", "reason": "x"})"));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->type, TransitionType::kOutbound);
+  EXPECT_EQ(Error(ParseDisableTransitionRequest(Parse(R"({"transitionType": "Inbound"})"))),
+            "field 'reason': is required");
+  EXPECT_EQ(
+      Error(ParseDisableTransitionRequest(Parse(R"({"transitionType": "Inbound", "reason": ""})"))),
+      "field 'reason': must not be empty");
+  EXPECT_EQ(Error(ParseDisableTransitionRequest(Parse(R"({"reason": "x"})"))),
+            "field 'transitionType': is required");
+  EXPECT_EQ(Error(ParseDisableTransitionRequest(
+                Parse(R"({"transitionType": "Sideways", "reason": "x"})"))),
+            "field 'transitionType': expected one of Inbound, Outbound, got \"Sideways\"");
+  EXPECT_EQ(Error(ParseDisableTransitionRequest(
+                {{"transitionType", "Inbound"}, {"reason", std::string(301, 'r')}})),
+            "field 'reason': at most 300 characters, got 301");
+  // 300 characters of two bytes each are 300 characters.
+  std::string wide;
+  for (int i = 0; i < 300; ++i) wide += "\xc3\xa9";
+  EXPECT_TRUE(
+      ParseDisableTransitionRequest({{"transitionType", "Inbound"}, {"reason", wide}}).ok());
+  EXPECT_EQ(Error(ParseDisableTransitionRequest(Parse("[]"))),
+            "the request body: expected an object, got array");
+}
+
+TEST(TransitionRequest, EnableNeedsOnlyTheType) {
+  auto r = ParseEnableTransitionRequest(Parse(R"({"transitionType": "Inbound"})"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, TransitionType::kInbound);
+  EXPECT_EQ(Error(ParseEnableTransitionRequest(json::object())),
+            "field 'transitionType': is required");
+  EXPECT_EQ(Error(ParseEnableTransitionRequest(Parse(R"({"transitionType": 1})"))),
+            "field 'transitionType': expected one of Inbound, Outbound, got number");
+}
+
 TEST(StartBuildRequest, ReadsEveryField) {
   auto r = ParseStartBuildRequest(Parse(R"({
     "buildspecOverride": "version: 0.2",

@@ -1,4 +1,5 @@
 // /api/v1/pipelines... and /api/v1/executions...: CodePipeline's shapes (the CLI's --json).
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "base/ids.h"
@@ -45,7 +46,8 @@ pipeline::DefinitionLookup Definitions(ServerContext& ctx) {
 }
 
 // GetPipelineState: the current definition's stages and actions, with the states of the
-// latest execution (none for a pipeline never run).
+// latest execution (none for a pipeline never run), each stage's inbound transition and the
+// execution waiting in front of it.
 base::Result<json> PipelineStateJson(ServerContext& ctx, const CatalogEntry& entry) {
   json state{{"pipelineName", entry.pipeline.name}, {"pipelineVersion", entry.version}};
   auto latest = ctx.reads.ListExecutions(entry.pipeline.name, 1);
@@ -61,6 +63,11 @@ base::Result<json> PipelineStateJson(ServerContext& ctx, const CatalogEntry& ent
         {"statusSummary", rows.execution.summary}};
   }
   state["stageStates"] = pipeline::StageStatesJson(entry.pipeline, rows);
+  auto transitions = ctx.reads.Transitions(entry.pipeline.name);
+  if (!transitions.ok()) return transitions.status();
+  auto active = ctx.reads.ActiveExecutions(entry.pipeline.name);
+  if (!active.ok()) return active.status();
+  pipeline::AddInboundStates(*transitions, *active, &state["stageStates"]);
   return state;
 }
 
@@ -192,6 +199,55 @@ void DecideApproval(ServerContext& ctx, const ExchangePtr& ex, const std::string
   });
 }
 
+// The stage whose inbound transition a request names: Kiln keeps inbound transitions only,
+// so an Outbound one is the next stage's Inbound. 404 for an unknown stage, 400 for the
+// outbound transition of the last stage.
+std::optional<std::string> InboundStage(const ExchangePtr& ex, const spec::Pipeline& p,
+                                        const std::string& stage, TransitionType type) {
+  auto it = std::find_if(p.stages.begin(), p.stages.end(),
+                         [&](const spec::Stage& s) { return s.name == stage; });
+  if (it == p.stages.end()) {
+    ex->Reply(JsonError(404, "stage_not_found",
+                        "pipeline '" + p.name + "' has no stage named '" + stage + "'"));
+    return std::nullopt;
+  }
+  if (type == TransitionType::kInbound) return stage;
+  if (std::next(it) == p.stages.end()) {
+    ex->Reply(JsonError(400, "bad_request",
+                        "field 'transitionType': stage '" + stage +
+                            "' is the last stage: it has no Outbound transition"));
+    return std::nullopt;
+  }
+  return std::next(it)->name;
+}
+
+// DisableStageTransition / EnableStageTransition: {transitionType, reason}. Written through
+// the writer; then the executions waiting at gates look again (an enabled transition lets
+// the one waiting in front of it in), and the cached state is dropped before the reply.
+void ChangeTransition(ServerContext& ctx, const ExchangePtr& ex, const CatalogEntry& entry,
+                      const std::string& stage, bool enable) {
+  auto body = ReadBody(ex, enable ? ParseEnableTransitionRequest : ParseDisableTransitionRequest);
+  if (!body) return;
+  auto target = InboundStage(ex, entry.pipeline, stage, body->type);
+  if (!target) return;
+  json done{{"pipelineName", entry.pipeline.name},
+            {"stageName", *target},
+            {"transitionType", "Inbound"},
+            {"enabled", enable}};
+  ctx.writer.Post([&ctx, ex, name = entry.pipeline.name, stage = *target, enable,
+                   reason = body->reason, done = std::move(done)](store::Store* s) {
+    if (!s) return ex->Reply(JsonError(500, "store", "the store is not available"));
+    auto st = s->SetTransition(name, stage, enable, reason);
+    if (!st.ok()) return ex->Reply(JsonError(500, "store", st.message()));
+    ctx.runner.GatesChanged();
+    ctx.events.Publish("transition", name, "", done);
+    boost::asio::post(ctx.loop, [&ctx, ex, name, done] {
+      ctx.state_cache.erase(name);
+      ex->Reply(JsonResponse(200, done));
+    });
+  });
+}
+
 void ExecutionCommand(ServerContext& ctx, const ExchangePtr& ex, const std::string& id,
                       const std::string& verb) {
   if (verb == "stop") return StopExecution(ctx, ex, id);
@@ -221,6 +277,12 @@ bool RoutePipelines(ServerContext& ctx, const ExchangePtr& ex, const Target& t) 
     auto rows = ctx.reads.ListExecutions(e->pipeline.name, limit > 0 ? limit : 100);
     if (!rows.ok()) return ex->Reply(JsonError(500, "store", rows.status().message())), true;
     ex->Reply(JsonResponse(200, pipeline::ExecutionListJson(*rows)));
+  } else if (t.Is({"api", "v1", "pipelines", "*", "stages", "*", "*"}) && IsPost(ex)) {
+    const std::string& verb = t.segments[6];
+    if (verb != "disable-transition" && verb != "enable-transition") return false;
+    if (auto* e = FindPipeline(ctx, ex, t.segments[3])) {
+      ChangeTransition(ctx, ex, *e, t.segments[5], verb == "enable-transition");
+    }
   } else if (t.Is({"api", "v1", "events"}) && IsGet(ex)) {
     EventFilter filter{.pipeline = t.Query("pipeline"),
                        .execution_id = t.Query("execution"),

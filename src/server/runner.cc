@@ -65,6 +65,11 @@ class ExecutionEvents : public pipeline::ExecutionObserver {
                      {"id", build_id},
                      {"buildStatus", status}});
   }
+  // GetPipelineState's inboundExecution changed (and the cached state with it).
+  void OnWaiting(const std::string& stage) override {
+    events_.Publish("waiting", pipeline_, id_,
+                    {{"pipelineExecutionId", id_}, {"stageName", stage}});
+  }
 
  private:
   EventHub& events_;
@@ -115,6 +120,11 @@ void Runner::Start() {
 void Runner::Notify(const std::string& execution_id) {
   std::lock_guard lock(mu_);
   if (engine_) engine_->Notify(execution_id);
+}
+
+void Runner::GatesChanged() {
+  std::lock_guard lock(mu_);
+  if (engine_) engine_->GatesChanged();
 }
 
 void Runner::Wake() {

@@ -61,6 +61,8 @@ class Runner {
   void Retry(const store::ExecutionRow& row, const std::string& stage, const std::string& mode);
   // The execution's stop request or an approval changed in the store.
   void Notify(const std::string& execution_id);
+  // A stage's transition changed in the store: executions waiting at a gate look now.
+  void GatesChanged();
   // Cancels a running build started by the runner. kNotFound if it is not running here.
   base::Status StopBuild(const std::string& build_id);
 

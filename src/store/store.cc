@@ -85,6 +85,13 @@ CREATE INDEX service_events_by_service ON service_events (service, seq);
     R"SQL(
 ALTER TABLE action_executions ADD COLUMN token TEXT NOT NULL DEFAULT '';
 )SQL",
+    // 5: stage transitions (DisableStageTransition): a stage's inbound transition, when it
+    // was last changed; no row means enabled.
+    R"SQL(
+CREATE TABLE stage_transitions (
+  pipeline TEXT NOT NULL, stage TEXT NOT NULL, disabled INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT '', changed_ms INTEGER NOT NULL, PRIMARY KEY (pipeline, stage));
+)SQL",
 };
 
 constexpr char kExecutionColumns[] =

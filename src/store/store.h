@@ -1,6 +1,7 @@
 // Kiln's state in SQLite (<state-dir>/kiln.db): pipeline definitions (versioned), executions,
-// stage and action executions, artifacts, builds and the stage locks of SUPERSEDED mode.
-// Typed methods only; the SQL stays in store.cc. Numbered migrations run at Open.
+// stage and action executions, artifacts, builds, the stage locks of SUPERSEDED mode and the
+// stages' inbound transitions.
+// Typed methods only; the SQL stays in src/store. Numbered migrations run at Open.
 //
 // Thread-compatible: one Store per thread (each opens its own connection); several processes
 // may share the file (WAL, BEGIN IMMEDIATE for writes, busy timeout).
@@ -76,6 +77,14 @@ struct DeliveryRow {
   int64_t received_ms = 0;
   std::string outcome;  // started | ignored | duplicate-commit | ping ...
   std::string detail;
+};
+
+// A stage's inbound transition (DisableStageTransition / EnableStageTransition).
+struct TransitionRow {
+  std::string pipeline, stage;
+  bool disabled = false;
+  std::string reason;  // why it was disabled (empty once enabled)
+  int64_t changed_ms = 0;
 };
 
 // An execution the server accepted and will run: inserted with status Queued.
@@ -177,6 +186,15 @@ class Store {
   base::Status UnlockAll(const std::string& execution_id);
   // Which execution holds the stage, if any.
   base::Result<std::string> StageHolder(const std::string& pipeline, const std::string& stage);
+
+  // Stage transitions (stage_transitions.cc). A stage without a row has its inbound
+  // transition enabled. SetTransition records the change now (changed_ms); an enabled
+  // transition keeps no reason.
+  base::Status SetTransition(const std::string& pipeline, const std::string& stage, bool enabled,
+                             const std::string& reason);
+  // The pipeline's recorded transitions, by stage name.
+  base::Result<std::vector<TransitionRow>> Transitions(const std::string& pipeline);
+  base::Result<bool> TransitionEnabled(const std::string& pipeline, const std::string& stage);
 
   Database& db() { return *db_; }
 

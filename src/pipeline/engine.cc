@@ -6,13 +6,11 @@
 #include "base/ids.h"
 #include "base/json_text.h"
 #include "pipeline/engine_loop.h"
+#include "pipeline/execution_run.h"
 
 namespace kiln::pipeline {
 
 using nlohmann::json;
-
-base::Result<std::map<std::string, std::string>> PipelineVariables(const spec::Pipeline& pipeline,
-                                                                   const StartOptions& start);
 
 Engine::Engine(EngineOptions options)
     : options_(std::move(options)), loop_(std::make_unique<EngineLoop>(options_)) {

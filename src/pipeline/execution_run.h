@@ -19,6 +19,10 @@
 
 namespace kiln::pipeline {
 
+// The pipeline's variables with the start's overrides; kInvalidInput for an undeclared one.
+base::Result<std::map<std::string, std::string>> PipelineVariables(const spec::Pipeline& pipeline,
+                                                                   const StartOptions& start);
+
 // What an execution needs from the loop that runs it.
 class RunHost {
  public:

@@ -1,26 +1,17 @@
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
+#include "base/test_tree.h"
 #include "store/store.h"
 
 namespace kiln::store {
 namespace {
 
-namespace fs = std::filesystem;
-
 class ActionRowsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kiln-action-rows-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::unique_ptr<Store> Open() {
-    auto store = Store::Open((dir_ / "kiln.db").string());
+    auto store = Store::Open((tree_ / "kiln.db").string());
     EXPECT_TRUE(store.ok()) << store.status().message();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -41,7 +32,7 @@ class ActionRowsTest : public ::testing::Test {
     return rows.ok() && rows->size() == 1 ? rows->front() : ActionRow{};
   }
 
-  fs::path dir_;
+  base::TestTree tree_;  // removed when the test ends
 };
 
 // An action row as schema 3 (before migration 4) held it, with the schema version.
@@ -61,7 +52,7 @@ PRAGMA user_version = 3;
 // Migration 4 adds the token to a database of schema 3 that already holds action rows.
 TEST_F(ActionRowsTest, MigrationAddsAnEmptyTokenToExistingRows) {
   {
-    auto db = Database::Open((dir_ / "kiln.db").string());
+    auto db = Database::Open((tree_ / "kiln.db").string());
     ASSERT_TRUE(db.ok()) << db.status().message();
     ASSERT_TRUE((*db)->Exec(kSchema3Actions).ok());
   }

@@ -1,27 +1,18 @@
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "base/ids.h"
+#include "base/test_tree.h"
 #include "store/store.h"
 
 namespace kiln::store {
 namespace {
 
-namespace fs = std::filesystem;
-
 class StageTransitionsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kiln-transitions-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::unique_ptr<Store> Open() {
-    auto store = Store::Open((dir_ / "kiln.db").string());
+    auto store = Store::Open((tree_ / "kiln.db").string());
     EXPECT_TRUE(store.ok()) << store.status().message();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -32,7 +23,7 @@ class StageTransitionsTest : public ::testing::Test {
     return enabled.ok() && *enabled;
   }
 
-  fs::path dir_;
+  base::TestTree tree_;  // removed when the test ends
 };
 
 TEST_F(StageTransitionsTest, AStageNeverChangedIsEnabledAndHasNoRow) {
@@ -91,7 +82,7 @@ TEST_F(StageTransitionsTest, AChangeIsSeenByAnotherConnection) {
 // Migration 5 on a database of schema 4: the table is added, nothing else changes.
 TEST_F(StageTransitionsTest, MigrationFromSchema4AddsTheTable) {
   {
-    auto db = Database::Open((dir_ / "kiln.db").string());
+    auto db = Database::Open((tree_ / "kiln.db").string());
     ASSERT_TRUE(db.ok()) << db.status().message();
     ASSERT_TRUE((*db)->Exec("CREATE TABLE keep (x INTEGER); PRAGMA user_version = 4;").ok());
   }
